@@ -1,0 +1,16 @@
+#pragma once
+// What every command file shares: the global flags, and the one hook each command file exports.
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace cog::cli {
+
+struct GlobalOptions {
+  bool debug = false;
+  bool no_color = false;
+};
+
+// Each cli/<command>.cpp defines one of these; main.cpp calls them all.
+void add_init_command(CLI::App& app, GlobalOptions& global);
+
+}  // namespace cog::cli

@@ -1,0 +1,36 @@
+// Parse, dispatch, print the error once, exit. Everything else lives in builder/ and runtime/.
+#include <iostream>
+
+#include "builder/support/error.hpp"
+#include "cli/command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Containers for machine learning.", "cog"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("cog version ") + COG_VERSION +
+                                        " (compatible with Cog " + COG_COMPAT_VERSION + ")");
+  cog::cli::GlobalOptions global;
+  app.add_flag("--debug", global.debug, "Show debugging output");
+  app.add_flag("--no-color", global.no_color, "Disable colored output");
+
+  cog::cli::add_init_command(app, global);
+
+  try {
+    app.parse(argc, argv);
+    if (app.get_subcommands().empty()) {
+      std::cout << app.help();
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const cog::Errors& errors) {
+    for (const auto& error : errors.all()) std::cerr << "cog: error: " << error.describe() << "\n";
+    return 1;
+  } catch (const cog::Error& error) {
+    std::cerr << "cog: error: " << error.describe() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "cog: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

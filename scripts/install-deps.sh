@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency on a fresh Debian 12 (bookworm) machine.
+# Idempotent: re-running it only installs what is missing.
+set -euo pipefail
+
+debian_packages=(
+  build-essential cmake pkg-config git ca-certificates curl
+  libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev libarchive-dev
+  libcpp-httplib-dev pybind11-dev doctest-dev libssl-dev zlib1g-dev
+  python3 python3-dev python3-venv python3-pip python3-pytest python3-requests
+  clang libclang-rt-14-dev
+  docker-registry apache2-utils runc crun skopeo umoci debootstrap
+)
+
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -qqy --no-install-recommends "${missing[@]}"
+fi
+
+# docker-registry's package starts a service; the tests start their own registries instead.
+if command -v service >/dev/null 2>&1; then service docker-registry stop >/dev/null 2>&1 || true; fi
