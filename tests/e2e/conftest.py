@@ -1,0 +1,27 @@
+"""Shared fixtures for end-to-end tests: where the built binaries and the sources are."""
+import os
+import pathlib
+
+import pytest
+
+SOURCE_DIR = pathlib.Path(os.environ.get("COG_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+BUILD_DIR = pathlib.Path(os.environ.get("COG_BUILD_DIR", SOURCE_DIR / "build"))
+
+
+@pytest.fixture(scope="session")
+def source_dir() -> pathlib.Path:
+    return SOURCE_DIR
+
+
+@pytest.fixture(scope="session")
+def cog_bin() -> pathlib.Path:
+    path = BUILD_DIR / "cli" / "cog"
+    assert path.exists(), f"{path} is missing: build the project first"
+    return path
+
+
+@pytest.fixture(scope="session")
+def server_bin() -> pathlib.Path:
+    path = BUILD_DIR / "runtime" / "cog-server"
+    assert path.exists(), f"{path} is missing: build the project first"
+    return path
