@@ -1,0 +1,34 @@
+#pragma once
+// The OCI runtime bundle that runc/crun start: config.json from what `cog run/serve/exec` need.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cog::builder::container {
+
+struct BindMount {
+  std::filesystem::path source;  // on the host
+  std::string destination;       // inside the container
+  bool read_only = false;
+};
+
+struct ContainerSpec {
+  std::filesystem::path rootfs;            // an unpacked image root (overlay-mounted by the caller)
+  std::vector<std::string> args;           // argv of the process
+  std::vector<std::string> env;            // NAME=value, image env first, then the user's
+  std::string cwd = "/";
+  std::vector<BindMount> binds;            // the project at /src, outputs, caches
+  bool terminal = false;                   // allocate a TTY (cog exec on a terminal)
+  // Sharing the host's network namespace makes "publishing" a port trivial: the server inside
+  // listens on the host port directly (PORT is set accordingly). No bridge, no iptables.
+  bool host_network = true;
+  std::string hostname = "cog";
+  std::vector<std::string> extra_devices;  // host device nodes to expose (GPUs), e.g. /dev/nvidia0
+};
+
+// The config.json document (OCI runtime-spec 1.0) for `spec`.
+nlohmann::json runtime_spec(const ContainerSpec& spec);
+
+}  // namespace cog::builder::container

@@ -1,0 +1,55 @@
+#pragma once
+// Starting other programs (runc, skopeo, docker, apt inside a sandbox is builder/exec's job).
+// posix_spawn with explicit argv: no shell, so no quoting bugs.
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cog::support {
+
+struct SpawnOptions {
+  std::vector<std::string> env;          // empty = inherit the caller's environment
+  std::filesystem::path cwd;             // empty = inherit
+  bool capture_stdout = false;           // else inherited
+  bool capture_stderr = false;           // else inherited
+  std::optional<std::string> stdin_data; // fed to the child, then closed; else inherited
+  bool new_process_group = false;        // so a Ctrl-C aimed at us does not hit the child twice
+};
+
+struct ProcessResult {
+  int exit_code = -1;   // exit status, or 128 + signal number
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+class Process {
+ public:
+  static Process spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+  Process(Process&& other) noexcept;
+  Process& operator=(Process&&) = delete;
+  Process(const Process&) = delete;
+  ~Process();  // kills and reaps a child still running: no zombie, no orphan
+
+  pid_t pid() const { return pid_; }
+  // Waits for exit, draining captured output.
+  ProcessResult wait();
+  void signal(int signal_number) const;
+
+ private:
+  Process() = default;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+  bool reaped_ = false;
+};
+
+// Runs to completion with output captured. Throws cog::Error when the program cannot start.
+ProcessResult run_captured(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+
+// The absolute path of `program` on PATH, if any.
+std::optional<std::filesystem::path> find_program(const std::string& program);
+
+}  // namespace cog::support

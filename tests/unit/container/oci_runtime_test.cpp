@@ -1,0 +1,114 @@
+// Runs real containers with runc and crun on a tiny root filesystem made of the host's dash.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "builder/container/oci_runtime.hpp"
+#include "builder/support/error.hpp"
+#include "builder/support/subprocess.hpp"
+
+namespace fs = std::filesystem;
+using namespace cog::builder::container;
+
+namespace {
+
+// A root filesystem with /bin/sh (the host's dash) and the shared libraries it needs.
+fs::path make_tiny_rootfs(const fs::path& dir) {
+  fs::create_directories(dir / "bin");
+  fs::copy_file("/bin/dash", dir / "bin/sh", fs::copy_options::overwrite_existing);
+  auto libraries = cog::support::run_captured({"ldd", "/bin/dash"});
+  std::istringstream lines(libraries.stdout_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    std::string path = line.substr(slash, line.find(' ', slash) - slash);
+    fs::create_directories(dir / fs::path(path).relative_path().parent_path());
+    fs::copy_file(path, dir / fs::path(path).relative_path(), fs::copy_options::overwrite_existing);
+  }
+  for (const char* sub : {"proc", "dev", "sys", "tmp", "etc", "src"}) fs::create_directories(dir / sub);
+  return dir;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "cog-container-test-XXXXXX").string();
+    path = mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void check_runtime(const std::string& name) {
+  TempDir temp;
+  auto rootfs = make_tiny_rootfs(temp.path / "rootfs");
+  fs::create_directories(temp.path / "project");
+  std::ofstream(temp.path / "project" / "greeting.txt") << "from-the-project";
+
+  ContainerSpec spec;
+  spec.rootfs = rootfs;
+  spec.args = {"/bin/sh", "-c", "echo \"$GREETING\"; read line < /src/greeting.txt; echo $line; exit 3"};
+  spec.env = {"PATH=/bin", "GREETING=hello-from-" + name};
+  spec.cwd = "/src";
+  spec.binds.push_back({temp.path / "project", "/src", true});
+
+  auto runtime = detect_runtime(name);
+  Bundle bundle(temp.path / "bundles", spec);
+  cog::support::SpawnOptions io;
+  io.capture_stdout = true;
+  io.capture_stderr = true;
+  Container container(runtime, bundle, new_container_id("cog-test"), io);
+  auto result = container.wait();
+  INFO("stderr: " << result.stderr_text);
+  CHECK(result.exit_code == 3);
+  CHECK(result.stdout_text == "hello-from-" + name + "\nfrom-the-project\n");
+}
+
+}  // namespace
+
+TEST_CASE("runtime_spec shares the host network and binds the project") {
+  ContainerSpec spec;
+  spec.rootfs = "/tmp/rootfs";
+  spec.args = {"python", "-m", "cog.server.http"};
+  spec.binds.push_back({"/work/project", "/src", false});
+  auto config = runtime_spec(spec);
+  CHECK(config["process"]["args"][2] == "cog.server.http");
+  CHECK(config["root"]["path"] == "/tmp/rootfs");
+  bool has_network_namespace = false;
+  for (const auto& ns : config["linux"]["namespaces"]) has_network_namespace |= ns["type"] == "network";
+  CHECK_FALSE(has_network_namespace);
+  bool has_src = false;
+  for (const auto& mount : config["mounts"]) {
+    if (mount["destination"] == "/src") {
+      has_src = true;
+      CHECK(mount["source"] == "/work/project");
+      CHECK(mount["options"][1] == "rw");
+    }
+  }
+  CHECK(has_src);
+  spec.host_network = false;
+  CHECK(runtime_spec(spec)["linux"]["namespaces"].back()["type"] == "network");
+}
+
+TEST_CASE("an unknown runtime name is a usage error") {
+  CHECK_THROWS_WITH_AS(detect_runtime("lxc"), doctest::Contains("unknown OCI runtime"), cog::Error);
+}
+
+TEST_CASE("runc runs a container with env, workdir, a bind mount and the exit code") {
+  if (geteuid() != 0 || !cog::support::find_program("runc")) {
+    MESSAGE("skipped: runc needs root and the runc package");
+    return;
+  }
+  check_runtime("runc");
+}
+
+TEST_CASE("crun runs the same container (hybrid cgroup layout handled)") {
+  if (geteuid() != 0 || !cog::support::find_program("crun")) {
+    MESSAGE("skipped: crun needs root and the crun package");
+    return;
+  }
+  check_runtime("crun");
+}
