@@ -1,0 +1,123 @@
+#include "builder/container/rootfs_cache.hpp"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "builder/oci/unpack.hpp"
+#include "builder/support/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cog::builder::container {
+namespace {
+
+fs::path make_temp_dir(const fs::path& parent, const std::string& prefix) {
+  fs::create_directories(parent);
+  std::string pattern = (parent / (prefix + "XXXXXX")).string();
+  if (!mkdtemp(pattern.data())) {
+    throw Error(ErrorKind::Io, parent.string(), std::string("could not create a directory: ") +
+                                                    std::strerror(errno),
+                "check free space and permissions");
+  }
+  return pattern;
+}
+
+}  // namespace
+
+oci::Digest chain_id(const std::vector<oci::Digest>& diff_ids) {
+  if (diff_ids.empty()) return {};
+  oci::Digest chain = diff_ids.front();
+  for (size_t i = 1; i < diff_ids.size(); ++i) {
+    chain = oci::sha256_of(chain.str() + " " + diff_ids[i].str());
+  }
+  return chain;
+}
+
+fs::path default_rootfs_cache_path() {
+  if (const char* dir = std::getenv("COG_ROOTFS_CACHE"); dir && *dir) return dir;
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) {
+    return fs::path(cache) / "cog" / "rootfs";
+  }
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home ? home : "/root") / ".cache" / "cog" / "rootfs";
+}
+
+RootfsCache::RootfsCache(fs::path dir) : dir_(std::move(dir)) {}
+
+std::vector<fs::path> RootfsCache::ensure(const oci::Layout& layout, const oci::Manifest& manifest,
+                                          const oci::ImageConfig& config) const {
+  if (manifest.layers.size() != config.diff_ids.size()) {
+    throw Error(ErrorKind::Validation, "image config",
+                "the manifest lists " + std::to_string(manifest.layers.size()) +
+                    " layers but the config has " + std::to_string(config.diff_ids.size()) +
+                    " diff IDs",
+                "rebuild or re-pull the image");
+  }
+  const fs::path root = dir_ / chain_id(config.diff_ids).hex;
+  if (fs::exists(root / ".cog-complete")) return {root};
+
+  const fs::path staging = make_temp_dir(dir_, ".unpack-");
+  try {
+    for (const auto& layer : manifest.layers) {
+      oci::apply_layer(layout.blob_path(layer.digest), staging);
+    }
+    // A marker outside any layer's namespace: a root without it is an unfinished unpack.
+    std::ofstream(staging / ".cog-complete").put('\n');
+    std::error_code ec;
+    fs::rename(staging, root, ec);
+    if (ec) {
+      // Another process won the race: its root is as good as ours.
+      fs::remove_all(staging);
+      if (!fs::exists(root / ".cog-complete")) throw;
+    }
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    throw;
+  }
+  return {root};
+}
+
+Overlay::Overlay(const std::vector<fs::path>& lower_dirs, const fs::path& scratch) {
+  if (lower_dirs.empty()) {
+    throw Error(ErrorKind::Usage, "overlay", "no lower directories given", "");
+  }
+  scratch_ = make_temp_dir(scratch, "container-");
+  merged_ = scratch_ / "merged";
+  for (const char* sub : {"upper", "work", "merged"}) fs::create_directories(scratch_ / sub);
+  std::string lower;
+  for (const auto& dir : lower_dirs) lower += (lower.empty() ? "" : ":") + dir.string();
+  const std::string options = "lowerdir=" + lower + ",upperdir=" + (scratch_ / "upper").string() +
+                              ",workdir=" + (scratch_ / "work").string();
+  if (mount("overlay", merged_.c_str(), "overlay", 0, options.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::error_code ignored;
+    fs::remove_all(scratch_, ignored);
+    throw Error(ErrorKind::Runtime, merged_.string(), "could not mount the container's overlay: " + reason,
+                "cog needs root (or a user namespace) and a kernel with overlayfs");
+  }
+}
+
+Overlay::~Overlay() {
+  umount2(merged_.c_str(), MNT_DETACH);
+  std::error_code ignored;
+  fs::remove_all(scratch_, ignored);
+}
+
+void enter_private_mount_namespace() {
+  if (unshare(CLONE_NEWNS) != 0) {
+    throw Error(ErrorKind::Runtime, "mount namespace", std::strerror(errno),
+                "run cog as root, or where user namespaces are allowed");
+  }
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    throw Error(ErrorKind::Runtime, "mount namespace", std::strerror(errno), "");
+  }
+}
+
+}  // namespace cog::builder::container

@@ -1,0 +1,56 @@
+#pragma once
+// Unpacked images, cached by chain ID so that images with the same layers share one root, and a
+// container's writable overlay on top of it.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "builder/oci/digest.hpp"
+#include "builder/oci/image.hpp"
+#include "builder/oci/layout.hpp"
+
+namespace cog::builder::container {
+
+// The OCI chain ID of a layer stack (bottom first): ChainID(L0) = DiffID(L0),
+// ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).
+oci::Digest chain_id(const std::vector<oci::Digest>& diff_ids);
+
+// $COG_ROOTFS_CACHE, else $XDG_CACHE_HOME/cog/rootfs, else ~/.cache/cog/rootfs.
+std::filesystem::path default_rootfs_cache_path();
+
+class RootfsCache {
+ public:
+  explicit RootfsCache(std::filesystem::path dir);
+
+  // The read-only lower directories (top first) that make up the image's root, unpacking what is
+  // missing. An unpack goes into a temporary directory renamed into place at the end, so an
+  // interrupted unpack never leaves a half-written root behind.
+  std::vector<std::filesystem::path> ensure(const oci::Layout& layout, const oci::Manifest& manifest,
+                                            const oci::ImageConfig& config) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// A writable overlay (lower dirs + a fresh upper dir) mounted at `merged()`; unmounted and deleted
+// on destruction. Mount it inside a private mount namespace (enter_private_mount_namespace) so
+// even a SIGKILL leaves nothing mounted on the host.
+class Overlay {
+ public:
+  Overlay(const std::vector<std::filesystem::path>& lower_dirs, const std::filesystem::path& scratch);
+  ~Overlay();
+  Overlay(const Overlay&) = delete;
+  Overlay& operator=(const Overlay&) = delete;
+
+  const std::filesystem::path& merged() const { return merged_; }
+
+ private:
+  std::filesystem::path scratch_;
+  std::filesystem::path merged_;
+};
+
+// Moves this process into its own mount namespace with private propagation: mounts made after
+// this vanish with the process, whatever way it ends. Needs root (or a user namespace).
+void enter_private_mount_namespace();
+
+}  // namespace cog::builder::container
