@@ -1,0 +1,341 @@
+# The Python half of cog-worker, embedded into the binary at build time. The C++ host (the `host`
+# argument of main) owns the control socket, output capture and cancel signals; this module drives
+# the SDK's cog._worker.Runner. Frames are described in runtime/worker/PROTOCOL.md.
+import asyncio
+import contextvars
+import functools
+import inspect
+import json
+import os
+import sys
+import time
+import traceback
+
+_current_id = contextvars.ContextVar("cog_prediction_id", default=None)
+
+
+class _Binary:
+    def __init__(self, text):
+        self._text = text
+
+    def write(self, data):
+        self._text.write(bytes(data).decode("utf-8", "replace"))
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+class _LogWriter:
+    """sys.stdout / sys.stderr: inside an async prediction a write becomes a log frame of that
+    prediction; anywhere else it goes to the captured file descriptor (attributed by the host)."""
+
+    encoding = "utf-8"
+    errors = "replace"
+    closed = False
+
+    def __init__(self, host, source, fd):
+        self._host = host
+        self._source = source
+        self._fd = fd
+        self.buffer = _Binary(self)
+
+    def write(self, text):
+        if not text:
+            return 0
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        prediction_id = _current_id.get()
+        if prediction_id is not None:
+            self._host.send(_dumps({"type": "log", "id": prediction_id, "source": self._source,
+                                    "data": text}))
+        else:
+            data = text.encode("utf-8", "replace")
+            while data:
+                data = data[os.write(self._fd, data):]
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def fileno(self):
+        return self._fd
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+
+def _dumps(message):
+    return json.dumps(message, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def _error_text(exc):
+    text = str(exc)
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+class _Worker:
+    def __init__(self, host, runner, upload_url, sdk):
+        self.host = host
+        self.runner = runner
+        self.upload_url = upload_url or None
+        self.sdk = sdk
+        self.tasks = {}
+        self.early_cancels = set()
+
+    def send(self, message):
+        self.host.send(_dumps(message))
+
+    # -- one prediction, in phases shared by the sync and async paths --------------------------
+
+    def prepare(self, frame):
+        """Validated kwargs, or None after reporting why the input was refused."""
+        prediction_id = frame["id"]
+        try:
+            return self.runner.validate_and_prepare(frame.get("input") or {})
+        except self.sdk.InputError as exc:
+            errors = exc.args[0] if exc.args else []
+            self.send({"type": "invalid", "id": prediction_id, "detail": list(errors)})
+        except self.sdk.CancelationException:
+            self.send({"type": "done", "id": prediction_id, "status": "canceled", "predict_time": 0.0})
+        except Exception as exc:
+            traceback.print_exc()
+            self.send({"type": "rejected", "id": prediction_id, "error": _error_text(exc)})
+        return None
+
+    def callbacks(self, prediction_id, collected):
+        def on_output(item):
+            encoded = self.runner.encode_output(item, self.upload_url, prediction_id)
+            collected.append(encoded)
+            self.send({"type": "output", "id": prediction_id, "item": encoded})
+
+        def on_metric(name, value, mode="replace"):
+            self.send({"type": "metric", "id": prediction_id, "name": name, "value": value,
+                       "mode": mode})
+
+        return on_output, on_metric
+
+    def finish(self, prediction_id, result, collected):
+        if collected or _is_iterator_result(result):
+            return collected
+        return self.runner.encode_output(result, self.upload_url, prediction_id)
+
+    def cleanup(self):
+        try:
+            self.runner.cleanup()
+        except Exception:
+            traceback.print_exc()
+
+    # -- sync runners: one prediction at a time on the main thread ------------------------------
+
+    def predict_sync(self, frame):
+        prediction_id = frame["id"]
+        self.host.set_active(prediction_id)
+        done = {"type": "done", "id": prediction_id}
+        started = None
+        try:
+            if self.host.take_cancel(prediction_id):
+                raise self.sdk.CancelationException()
+            kwargs = self.prepare(frame)
+            if kwargs is None:
+                return
+            self.send({"type": "started", "id": prediction_id})
+            collected = []
+            on_output, on_metric = self.callbacks(prediction_id, collected)
+            started = time.perf_counter()
+            with self.sdk.prediction_scope(frame.get("context") or {}, on_metric):
+                result = self.runner.run(kwargs, on_output)
+                done["output"] = self.finish(prediction_id, result, collected)
+            done["status"] = "succeeded"
+        except self.sdk.CancelationException:
+            done["status"] = "canceled"
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt only fail this prediction
+            traceback.print_exc()
+            done["status"] = "failed"
+            done["error"] = _error_text(exc)
+        finally:
+            self.host.clear_active(prediction_id)
+            self._absorb_late_cancel()
+            self.cleanup()
+            if "status" in done or "output" in done:
+                done["predict_time"] = time.perf_counter() - started if started else 0.0
+                self.host.drain()
+                self._send_done(done)
+
+    def _absorb_late_cancel(self):
+        # A cancel that raced with the end of run() may still be pending in the interpreter.
+        try:
+            self.host.check_signals()
+        except self.sdk.CancelationException:
+            pass
+
+    def _send_done(self, done):
+        try:
+            self.send(done)
+        except (TypeError, ValueError) as exc:
+            self.send({"type": "done", "id": done["id"], "status": "failed",
+                       "error": f"output is not JSON-serialisable: {exc}",
+                       "predict_time": done.get("predict_time", 0.0)})
+
+    def serve_sync(self):
+        while True:
+            raw = self.host.next_frame()
+            if raw is None:
+                return
+            frame = json.loads(raw)
+            kind = frame.get("type")
+            if kind == "predict":
+                self.predict_sync(frame)
+            elif kind == "shutdown":
+                return
+
+    # -- async runners: concurrent tasks on one event loop ---------------------------------------
+
+    async def predict_async(self, frame):
+        prediction_id = frame["id"]
+        _current_id.set(prediction_id)
+        self.host.set_active(prediction_id)
+        done = {"type": "done", "id": prediction_id}
+        started = None
+        try:
+            kwargs = self.prepare(frame)
+            if kwargs is None:
+                return
+            self.send({"type": "started", "id": prediction_id})
+            collected = []
+            on_output, on_metric = self.callbacks(prediction_id, collected)
+            started = time.perf_counter()
+            with self.sdk.prediction_scope(frame.get("context") or {}, on_metric):
+                result = await self.runner.run_async(kwargs, on_output)
+                done["output"] = self.finish(prediction_id, result, collected)
+            done["status"] = "succeeded"
+        except (asyncio.CancelledError, self.sdk.CancelationException):
+            done["status"] = "canceled"
+        except BaseException as exc:
+            traceback.print_exc()
+            done["status"] = "failed"
+            done["error"] = _error_text(exc)
+        finally:
+            self.host.clear_active(prediction_id)
+            self.tasks.pop(prediction_id, None)
+            if "status" in done:
+                done["predict_time"] = time.perf_counter() - started if started else 0.0
+                await asyncio.get_running_loop().run_in_executor(None, self.host.drain)
+                self._send_done(done)
+
+    def task_finished(self, prediction_id, task):
+        # A task canceled before its first step never runs predict_async's `finally`.
+        if task.cancelled() and self.tasks.pop(prediction_id, None) is not None:
+            self.host.clear_active(prediction_id)
+            self.send({"type": "done", "id": prediction_id, "status": "canceled", "predict_time": 0.0})
+
+    async def serve_async(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            raw = await loop.run_in_executor(None, self.host.next_frame)
+            if raw is None:
+                break
+            frame = json.loads(raw)
+            kind = frame.get("type")
+            if kind == "predict":
+                if frame["id"] in self.early_cancels:
+                    self.early_cancels.discard(frame["id"])
+                    self.send({"type": "done", "id": frame["id"], "status": "canceled",
+                               "predict_time": 0.0})
+                    continue
+                task = loop.create_task(self.predict_async(frame), context=contextvars.Context())
+                self.tasks[frame["id"]] = task
+                task.add_done_callback(functools.partial(self.task_finished, frame["id"]))
+            elif kind == "cancel":
+                task = self.tasks.get(frame["id"])
+                if task is not None:
+                    task.cancel()
+                elif len(self.early_cancels) < 4096:
+                    self.early_cancels.add(frame["id"])
+            elif kind == "shutdown":
+                break
+        if self.tasks:
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def healthcheck(self, seq):
+        try:
+            healthy, message = self.runner.healthcheck()
+        except BaseException as exc:
+            healthy, message = False, f"Healthcheck failed: {exc}"
+        self.send({"type": "healthcheck_result", "seq": seq, "healthy": bool(healthy),
+                   "message": message or ""})
+
+
+def _is_iterator_result(result):
+    return inspect.isgenerator(result) or inspect.isasyncgen(result)
+
+
+class _Sdk:
+    """The parts of the cog package the driver needs, imported after output capture starts."""
+
+    def __init__(self):
+        from cog import _scope, _worker
+        from cog.exceptions import CancelationException
+
+        self.worker_module = _worker
+        self.Runner = _worker.Runner
+        self.InputError = _worker.InputError
+        self.CancelationException = CancelationException
+        self.prediction_scope = _scope.prediction_scope
+
+
+def main(host, ref, mode, project_dir, upload_url, version):
+    sys.stdout = _LogWriter(host, "stdout", 1)
+    sys.stderr = _LogWriter(host, "stderr", 2)
+    host.send(_dumps({"type": "log", "id": None, "source": "stderr",
+                      "data": "File descriptor redirection complete\n"}))
+    try:
+        if project_dir not in sys.path:
+            sys.path.insert(0, project_dir)
+        sdk = _Sdk()
+        runner = sdk.Runner(ref, mode, project_dir)
+        host.send(_dumps({"type": "schema", "schema": runner.openapi(version)}))
+        if runner.is_async:
+            asyncio.run(_run_async(host, runner, upload_url, sdk))
+        else:
+            sdk.worker_module.install_cancel_handler()
+            runner.setup()
+            worker = _Worker(host, runner, upload_url, sdk)
+            _announce_ready(host, runner, worker)
+            worker.serve_sync()
+    except BaseException as exc:
+        traceback.print_exc()
+        host.drain()
+        host.send(_dumps({"type": "setup_failed", "error": _error_text(exc)}))
+
+
+async def _run_async(host, runner, upload_url, sdk):
+    result = runner.setup()
+    if inspect.isawaitable(result):
+        await result
+    worker = _Worker(host, runner, upload_url, sdk)
+    _announce_ready(host, runner, worker)
+    await worker.serve_async()
+
+
+def _announce_ready(host, runner, worker):
+    host.set_async(bool(runner.is_async))
+    host.set_healthcheck(worker.healthcheck if runner.has_healthcheck else None)
+    host.drain()
+    host.send(_dumps({"type": "ready", "is_async": bool(runner.is_async),
+                      "streaming": bool(runner.streaming),
+                      "max_concurrency": int(runner.max_concurrency or 1),
+                      "healthcheck": bool(runner.has_healthcheck), "mode": runner.mode}))

@@ -1,0 +1,130 @@
+#include "runtime/worker/host.hpp"
+
+#include <csignal>
+
+#include <nlohmann/json.hpp>
+
+namespace cog::runtime::worker {
+
+using nlohmann::json;
+
+Host::Host(int control_fd, Capture& capture, pthread_t main_thread)
+    : fd_(control_fd), capture_(capture), main_thread_(main_thread) {}
+
+void Host::start_reader() {
+  reader_ = std::thread([this] { reader_loop(); });
+  reader_.detach();
+}
+
+void Host::send(std::string_view payload) {
+  std::lock_guard lock(send_mutex_);
+  // A vanished supervisor is noticed by the reader (end of stream); nothing to do here.
+  ipc::write_frame(fd_, payload);
+}
+
+std::optional<std::string> Host::next_frame() {
+  std::unique_lock lock(mutex_);
+  inbox_cv_.wait(lock, [&] { return !inbox_.empty() || closed_; });
+  if (inbox_.empty()) return std::nullopt;
+  std::string frame = std::move(inbox_.front());
+  inbox_.pop_front();
+  return frame;
+}
+
+void Host::set_async(bool is_async) {
+  std::lock_guard lock(mutex_);
+  async_ = is_async;
+}
+
+void Host::set_active(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  active_.insert(id);
+}
+
+void Host::clear_active(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  active_.erase(id);
+}
+
+bool Host::take_cancel(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  return early_cancels_.erase(id) > 0;
+}
+
+void Host::set_healthcheck(std::function<void(long long)> check) {
+  std::lock_guard lock(mutex_);
+  healthcheck_ = std::move(check);
+}
+
+void Host::emit_log(const char* source, std::string data) {
+  json frame = {{"type", "log"}, {"source", source}, {"data", std::move(data)}};
+  {
+    // Output that did not come through sys.stdout of an async task belongs to the prediction
+    // when exactly one is running; otherwise it is setup or worker output.
+    std::lock_guard lock(mutex_);
+    frame["id"] = active_.size() == 1 ? json(*active_.begin()) : json(nullptr);
+  }
+  send(frame.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void Host::reader_loop() {
+  ipc::FrameDecoder decoder;
+  while (true) {
+    std::optional<std::string> payload;
+    try {
+      payload = ipc::read_frame(fd_, decoder);
+    } catch (const std::exception&) {
+      payload.reset();
+    }
+    if (!payload) break;
+    handle(std::move(*payload));
+  }
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  inbox_cv_.notify_all();
+}
+
+void Host::handle(std::string payload) {
+  const json frame = json::parse(payload, nullptr, false);
+  if (!frame.is_object()) return;
+  const std::string type = frame.value("type", "");
+  if (type == "cancel") {
+    const std::string id = frame.value("id", "");
+    std::lock_guard lock(mutex_);
+    if (async_) {
+      inbox_.push_back(std::move(payload));
+      inbox_cv_.notify_one();
+    } else if (active_.count(id)) {
+      // The SDK's handler turns SIGUSR1 into CancelationException inside run().
+      pthread_kill(main_thread_, SIGUSR1);
+    } else if (early_cancels_.size() < 4096) {
+      early_cancels_.insert(id);
+    }
+    return;
+  }
+  if (type == "healthcheck") {
+    const long long seq = frame.value("seq", 0LL);
+    std::function<void(long long)> check;
+    {
+      std::lock_guard lock(mutex_);
+      check = healthcheck_;
+    }
+    if (!check) {
+      send(json{{"type", "healthcheck_result"}, {"seq", seq}, {"healthy", true}, {"message", ""}}
+               .dump());
+      return;
+    }
+    // One check at a time: a hung check keeps timing out on the supervisor's side.
+    if (healthcheck_running_.exchange(true)) return;
+    std::thread([this, check, seq] {
+      check(seq);
+      healthcheck_running_ = false;
+    }).detach();
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  inbox_.push_back(std::move(payload));
+  inbox_cv_.notify_one();
+}
+
+}  // namespace cog::runtime::worker
