@@ -26,8 +26,6 @@ struct LayerOptions {
   bool xattrs = false;          // record extended attributes as SCHILY.xattr PAX records
   bool compress = true;         // gzip (otherwise a plain tar)
   int gzip_level = 6;
-  // Extra directories to emit (with mode 0755) before the tree: the prefix's parents are always
-  // emitted; this adds nothing else by default.
 };
 
 // One entry to write. Built by the directory walker, adjusted by overlay capture.
@@ -39,7 +37,7 @@ struct TarEntry {
   std::uint32_t uid = 0, gid = 0;
   std::int64_t mtime = 0;
   std::int64_t size = 0;                 // File only
-  std::filesystem::path source;          // File only: where the bytes are; empty = no content
+  std::filesystem::path source;          // where it is on disk; for a File, the bytes (empty = none)
   std::string link_target;               // Symlink target or Hardlink path (inside the layer)
   std::uint32_t dev_major = 0, dev_minor = 0;
   std::map<std::string, std::string> xattrs;
