@@ -43,7 +43,8 @@ class ImageBuilder {
   // `created` for the config and new history entries (SOURCE_DATE_EPOCH); default 0.
   void set_created(std::int64_t seconds_since_epoch);
 
-  // Writes config and manifest into the target; tags it when `tag` is non-empty. Returns the
+  // Writes config and manifest into the target; tags it when `tag` is non-empty (as given: for the
+  // store, pass normalize_image_name(name) or use ImageStore::tag). Returns the
   // manifest descriptor. The same inputs give the same digest.
   Descriptor commit(std::string_view tag = {});
 
