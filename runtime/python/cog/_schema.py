@@ -223,10 +223,10 @@ def _make_field(name: str, order: int, annotation: typing.Any, raw_default: typi
         raise SchemaError(f"accept is only valid on Path or File inputs (parameter '{name}')")
     default = info.default
     if default is None and not spec.nullable:
-        if spec.kind == "secret":
-            spec.nullable = True
+        if spec.kind in ("string", "integer", "number", "boolean", "enum"):
+            default = MISSING  # `seed: int = Input(default=None)` still means "required"
         else:
-            default = MISSING  # `x: int = Input(default=None)` still means "required"
+            spec.nullable = True  # Secret, Path, File, list, dict: None makes the input optional
     choices = info.choices
     if spec.kind == "enum":
         choices = spec.values
