@@ -231,4 +231,7 @@ def prediction_scope(
     try:
         yield scope
     finally:
-        _current.reset(token)
+        try:
+            _current.reset(token)
+        except ValueError:  # closed from another context (a garbage-collected coroutine)
+            _current.set(None)
