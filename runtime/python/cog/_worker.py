@@ -119,7 +119,7 @@ class Runner:
         return self._loop_thread
 
     def _await(self, awaitable: typing.Awaitable) -> typing.Any:
-        if self._loop_thread is not None and self.loop.is_running():
+        if self.loop.is_running():  # driven by another thread: hand the coroutine over
             return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop).result()
         return self.loop.run_until_complete(awaitable)
 

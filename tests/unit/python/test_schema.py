@@ -307,3 +307,13 @@ def test_go_compatible_serialisation():
 def test_title_case():
     assert _schema.title("no_default") == "No Default"
     assert _schema.title("x") == "X"
+
+
+def test_openapi_schema_command(capsys):
+    from cog.command import openapi_schema
+
+    project = str(FIXTURES / "many_inputs")
+    assert openapi_schema.main(["--project-dir", project, "--predict", "predict.py:Predictor", "--version", VERSION]) == 0
+    assert capsys.readouterr().out == (GOLDEN / "many_inputs.openapi.json").read_text() + "\n"
+    assert openapi_schema.main(["--project-dir", project, "--predict", "predict.py:Nope"]) == 1
+    assert "cog: error: openapi_schema: predictor not found: Nope" in capsys.readouterr().err

@@ -1,6 +1,1 @@
-"""Commands the ``cog`` CLI runs under Python: ``python3 -m cog.command.<name>``.
-
-``openapi_schema`` prints a runner's OpenAPI document, either by importing the model (inside an
-image) or statically (``--static``, at build time on the host: no model code runs and none of
-the model's dependencies need to be installed).
-"""
+"""Command-line entry points of the SDK (``python -m cog.command.<name>``)."""
