@@ -1,38 +1,90 @@
-"""Print a project's OpenAPI document: ``python -m cog.command.openapi_schema``.
+"""Print a runner's OpenAPI document: ``python3 -m cog.command.openapi_schema``.
 
-Refs come from ``--predict``/``--train`` or, like the server, from ``COG_PREDICT_TYPE_STUB`` /
-``COG_TRAIN_TYPE_STUB``. Runner classes are inspected without being instantiated, so no model
-code beyond module import runs. Exit status 1 with ``cog: error: ...`` on stderr when the
-signature cannot be described.
+    python3 -m cog.command.openapi_schema [--static] --project-dir DIR --ref run.py:Runner
+        [--train-ref train.py:train] [--version V] [--metadata FILE]
+
+(``--predict``/``--train`` are aliases of ``--ref``/``--train-ref``; both default to
+``$COG_PREDICT_TYPE_STUB``/``$COG_TRAIN_TYPE_STUB``, as the server reads them.)
+
+stdout: the document (compact JSON, Cog's key order). ``--metadata FILE`` receives
+``{"is_async":…,"max_concurrency":…,"streaming":…}`` of the predict target (of the train target
+when there is no predict ref); without it that line goes to stderr. On a problem: one line
+``file:line: message`` on stderr (``--static``; ``cog: error: openapi_schema: message`` otherwise)
+and exit status 1.
+
+``--static`` is what ``cog build`` uses on the host: the model file is parsed, never imported,
+so its dependencies need not be installed and its module-level code does not run. Without it
+the file is imported for real (inside an image).
 """
 import argparse
+import json
 import os
 import sys
+import typing
 
-from .._loader import LoadError
-from .._schema import SchemaError
+from .. import _loader, _schema
 from .._version import __version__
-from .._worker import openapi_for_project
+from ._static import Analysis, StaticError
+from ._target import Target, runtime_target, static_target
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cog.command.openapi_schema")
-    parser.add_argument("--predict", default=os.environ.get("COG_PREDICT_TYPE_STUB"), help="file.py:Name")
-    parser.add_argument("--train", default=os.environ.get("COG_TRAIN_TYPE_STUB"), help="file.py:Name")
-    parser.add_argument("--project-dir", default=".", help="directory holding the runner files")
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python3 -m cog.command.openapi_schema", description=__doc__.splitlines()[0])
+    parser.add_argument("--static", action="store_true", help="parse the model files instead of importing them")
+    parser.add_argument("--project-dir", default=".", help="the folder with cog.yaml (default: .)")
+    parser.add_argument("--ref", "--predict", dest="ref", default=os.environ.get("COG_PREDICT_TYPE_STUB"),
+                        help="run/predict reference, e.g. run.py:Runner (default: $COG_PREDICT_TYPE_STUB)")
+    parser.add_argument("--train-ref", "--train", dest="train_ref", default=os.environ.get("COG_TRAIN_TYPE_STUB"),
+                        help="train reference, e.g. train.py:train (default: $COG_TRAIN_TYPE_STUB)")
     parser.add_argument("--version", default=__version__, help="info.version of the document")
-    args = parser.parse_args(argv)
-    if not args.predict and not args.train:
-        print("cog: error: openapi_schema: no runner reference — pass --predict or --train "
+    parser.add_argument("--metadata", help="write is_async/max_concurrency/streaming JSON to this file")
+    return parser
+
+
+def generate(
+    project_dir: str,
+    predict_ref: typing.Optional[str],
+    train_ref: typing.Optional[str],
+    version: str,
+    static: bool,
+) -> typing.Tuple[str, dict]:
+    """(document JSON, metadata of the first target); raises StaticError with Cog's message."""
+    refs = [(mode, ref) for mode, ref in (("predict", predict_ref), ("train", train_ref)) if ref]
+    targets: typing.Dict[str, Target] = {}
+    if static:
+        with Analysis(project_dir) as analysis:
+            for mode, ref in refs:
+                targets[mode] = static_target(analysis, ref, mode)
+    else:
+        for mode, ref in refs:
+            try:
+                targets[mode] = runtime_target(ref, mode, project_dir)
+            except (_loader.LoadError, _schema.SchemaError) as error:
+                raise StaticError(str(error), ref.partition(":")[0]) from None
+    document = _schema.openapi_document(version, **{mode: t.signature for mode, t in targets.items()})
+    return _schema.dumps(document), next(iter(targets.values())).metadata()
+
+
+def main(argv: typing.Optional[typing.List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.ref and not args.train_ref:
+        print("cog: error: openapi_schema: no runner reference — pass --ref (--predict) and/or --train-ref "
               "(or set COG_PREDICT_TYPE_STUB)", file=sys.stderr)
         return 1
+    project_dir = os.path.abspath(args.project_dir)
     try:
-        document = openapi_for_project(args.version, args.project_dir, args.predict, args.train)
-    except (LoadError, SchemaError) as error:
-        print(f"cog: error: openapi_schema: {error}", file=sys.stderr)
+        document, metadata = generate(project_dir, args.ref, args.train_ref, args.version, args.static)
+    except StaticError as error:
+        # Static errors carry file:line for the build to show as is; runtime ones are the SDK's.
+        print(str(error) if args.static else f"cog: error: openapi_schema: {error.message}", file=sys.stderr)
         return 1
-    sys.stdout.write(document)
-    sys.stdout.write("\n")
+    metadata_text = json.dumps(metadata, separators=(",", ":"))
+    if args.metadata:
+        with open(args.metadata, "w", encoding="utf-8") as handle:
+            handle.write(metadata_text + "\n")
+    else:
+        print(metadata_text, file=sys.stderr)
+    sys.stdout.write(document + "\n")
     return 0
 
 
