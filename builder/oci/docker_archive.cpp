@@ -145,6 +145,21 @@ Digest decompress(const fs::path& blob, const fs::path& out_file) {
   return hash.finish();
 }
 
+// Docker's long form, so "demo:v1" matches the "docker.io/library/demo:v1" skopeo writes.
+std::string docker_long_name(std::string name) {
+  auto slash = name.find('/');
+  std::string first = slash == std::string::npos ? "" : name.substr(0, slash);
+  bool has_host = first.find('.') != std::string::npos || first.find(':') != std::string::npos ||
+                  first == "localhost";
+  if (slash == std::string::npos) name = "docker.io/library/" + name;
+  else if (!has_host) name = "docker.io/" + name;
+  auto last_slash = name.rfind('/');
+  if (name.find('@') == std::string::npos && name.find(':', last_slash) == std::string::npos) {
+    name += ":latest";
+  }
+  return name;
+}
+
 }  // namespace
 
 Descriptor import_docker_archive(const fs::path& archive_path, std::string_view name, Layout& into) {
@@ -163,16 +178,14 @@ Descriptor import_docker_archive(const fs::path& archive_path, std::string_view 
   const nlohmann::json* chosen = &manifests[0];
   if (!name.empty()) {
     chosen = nullptr;
-    std::string wanted(name);
+    std::string wanted = docker_long_name(std::string(name));
     for (const auto& item : manifests) {
       for (const auto& tag : item.value("RepoTags", nlohmann::json::array())) {
-        if (tag.is_string() && (tag == wanted || tag.get<std::string>() == wanted + ":latest")) {
-          chosen = &item;
-        }
+        if (tag.is_string() && docker_long_name(tag.get<std::string>()) == wanted) chosen = &item;
       }
     }
     if (chosen == nullptr) {
-      throw Error(ErrorKind::NotFound, archive_path.string(), "no image tagged '" + wanted + "'",
+      throw Error(ErrorKind::NotFound, archive_path.string(), "no image tagged '" + std::string(name) + "'",
                   "list the RepoTags in its manifest.json");
     }
   }
