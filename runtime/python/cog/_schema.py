@@ -94,7 +94,13 @@ def _split_annotated(tp: typing.Any) -> typing.Tuple[typing.Any, bool]:
 
 
 def _is_subclass(tp: typing.Any, base: type) -> bool:
-    return isinstance(tp, type) and issubclass(tp, base)
+    # On 3.10, list[str] passes isinstance(..., type) but issubclass() rejects it.
+    if not isinstance(tp, type) or typing.get_origin(tp) is not None:
+        return False
+    try:
+        return issubclass(tp, base)
+    except TypeError:
+        return False
 
 
 def _is_path(tp: typing.Any) -> bool:
@@ -305,7 +311,7 @@ _PRIMITIVES_BY_KIND = {"string": "string", "integer": "integer", "number": "numb
 
 def _model_fields(tp: typing.Any) -> typing.Optional[typing.List[typing.Tuple[str, typing.Any, bool]]]:
     """(name, annotation, required) for BaseModel/dataclass/pydantic/TypedDict classes, else None."""
-    if not isinstance(tp, type):
+    if not isinstance(tp, type) or typing.get_origin(tp) is not None:
         return None
     if typing.is_typeddict(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
@@ -333,7 +339,8 @@ def _model_fields(tp: typing.Any) -> typing.Optional[typing.List[typing.Tuple[st
 
 def _strip_required(tp: typing.Any) -> typing.Any:
     origin = typing.get_origin(tp)
-    if origin is not None and origin in (NotRequired, Required):
+    # typing's markers on 3.11+, typing_extensions' on 3.10 (same names).
+    if origin is not None and (origin in (NotRequired, Required) or repr(origin).endswith(("NotRequired", ".Required"))):
         return typing.get_args(tp)[0]
     return tp
 

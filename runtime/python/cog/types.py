@@ -125,12 +125,12 @@ class URLFile(io.IOBase):
     """A read-only file-like object backed by a URL, opened on first read."""
 
     def __init__(self, url: str, filename: typing.Optional[str] = None):
+        self._response = None
         parsed = urllib.parse.urlparse(url)
         if parsed.scheme not in ("http", "https"):
             raise ValueError(f"URLFile requires an http(s) URL, got {url!r}")
         self.url = url
         self.name = filename or os.path.basename(urllib.parse.unquote(parsed.path)) or "file"
-        self._response = None
 
     def _open(self):
         if self._response is None:
@@ -156,7 +156,7 @@ class URLFile(io.IOBase):
         return (URLFile, (self.url, self.name))
 
     def __repr__(self) -> str:
-        return f"URLFile({self.url!r})"
+        return f"URLFile({getattr(self, 'url', '')!r})"
 
 
 class ConcatenateIterator(Iterator[_Item]):

@@ -1,6 +1,7 @@
 """OpenAPI documents generated from runner signatures (Cog §5.5, §5.6, §5.9)."""
 import json
 import re
+import sys
 
 import pytest
 from conftest import FIXTURES, GOLDEN, fixture_runner
@@ -206,8 +207,11 @@ OUTPUT_CASES = [
 
 @pytest.mark.parametrize("annotation,expected", OUTPUT_CASES)
 def test_output_types(make_runner, annotation, expected):
+    if annotation == "TD" and sys.version_info < (3, 11):
+        pytest.skip("typing.NotRequired needs Python 3.11")
     schemas = schema_of(make_runner, f'''
-        from typing import Annotated, Any, AsyncIterator, Iterator, NotRequired, Optional, TypedDict
+        import sys
+        from typing import Annotated, Any, AsyncIterator, Iterator, Optional, TypedDict
         from cog import AsyncConcatenateIterator, BaseModel, BaseRunner, ConcatenateIterator, Opaque, Path
 
         class Out(BaseModel):
@@ -215,9 +219,12 @@ def test_output_types(make_runner, annotation, expected):
             b: Optional[int] = None
             c: list[float] = None
 
-        class TD(TypedDict):
-            x: int
-            y: NotRequired[str]
+        if sys.version_info >= (3, 11):
+            from typing import NotRequired
+
+            class TD(TypedDict):
+                x: int
+                y: NotRequired[str]
 
         class Runner(BaseRunner):
             def run(self) -> {annotation}:

@@ -55,7 +55,7 @@ class _Package(types.ModuleType):
     def __getattr__(self, attr: str) -> typing.Any:
         if attr.startswith("__"):
             raise AttributeError(attr)
-        found = self._analysis.local(f"{self.__name__}.{attr}", self.__path__[0], attr)
+        found = self._analysis.local(attr, self.__path__[0])
         value = found if found is not None else External(f"{self.__name__}.{attr}", self.__name__)
         setattr(self, attr, value)
         return value
@@ -167,7 +167,7 @@ class Analysis:
                 base = os.path.dirname(base)
             if not dotted:
                 return _Package(self._module_name(base), base, self)
-            found = self.local(dotted, base, dotted)
+            found = self.local(dotted, base)
             return found if found is not None else External(dotted, "." * level + dotted)
         top = dotted.split(".")[0]
         if top == "pydantic":
@@ -180,12 +180,12 @@ class Analysis:
             except ImportError:
                 return External(dotted, dotted)
         for root in dict.fromkeys([self.project_dir, os.path.dirname(importer)]):
-            found = self.local(dotted, root, dotted)
+            found = self.local(dotted, root)
             if found is not None:
                 return found
         return External(dotted, dotted)
 
-    def local(self, dotted: str, root: str, name: str) -> typing.Any:
+    def local(self, dotted: str, root: str) -> typing.Any:
         """The stub of ``root/dotted.py`` or a package object for ``root/dotted/``, if either exists."""
         relative = os.path.join(root, *dotted.split("."))
         if os.path.isfile(relative + ".py"):
