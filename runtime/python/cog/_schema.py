@@ -21,6 +21,7 @@ import re
 import sys
 import types
 import typing
+import warnings
 
 from .input import MISSING, FieldInfo
 from .types import AsyncConcatenateIterator, ConcatenateIterator, File, Opaque, Path, Secret
@@ -155,6 +156,7 @@ def parse_input_type(tp: typing.Any, where: str) -> TypeSpec:
     if _is_path(tp):
         return TypeSpec("path")
     if _is_file(tp):
+        warnings.warn("cog.File inputs are deprecated, use cog.Path instead", DeprecationWarning, stacklevel=2)
         return TypeSpec("file")
     if tp is list or tp is typing.List or typing.get_origin(tp) is list:
         args = typing.get_args(tp)

@@ -286,22 +286,29 @@ def test_default_factory_is_a_type_error():
         Input(default_factory=list)
 
 
-def test_pydantic_output_if_available(make_runner):
+def test_pydantic_output_if_available(make_runner, tmp_path):
     pydantic = pytest.importorskip("pydantic")
-    schemas = schema_of(make_runner, '''
+    runner = make_runner(f'''
         from typing import Optional
         import pydantic
-        from cog import BaseRunner
+        from cog import BaseRunner, Path
 
         class Out(pydantic.BaseModel):
             name: str
+            file: Path
             size: Optional[int] = None
 
         class Runner(BaseRunner):
             def run(self) -> Out:
-                return Out(name="x")
+                path = Path({str(tmp_path / "o.txt")!r})
+                path.write_text("hi")
+                return Out(name="x", file=path)
     ''')
-    assert schemas["Output"]["required"] == ["name"]
+    schemas = json.loads(runner.openapi(VERSION))["components"]["schemas"]
+    assert schemas["Output"]["required"] == ["name", "file"]
+    assert schemas["Output"]["properties"]["size"] == {"nullable": True, "title": "Size", "type": "integer"}
+    output, _ = runner.predict({})
+    assert output == {"name": "x", "file": "data:text/plain;base64,aGk=", "size": None}
     assert pydantic
 
 
