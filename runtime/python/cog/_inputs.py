@@ -32,8 +32,11 @@ class InputError(Exception):
     """Inputs failed validation; ``errors`` is the ``detail`` list of the 422 response."""
 
     def __init__(self, errors: typing.List[dict]):
-        super().__init__("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors))
+        super().__init__(errors)  # args[0] is the list too, for callers that read exc.args
         self.errors = errors
+
+    def __str__(self) -> str:
+        return "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in self.errors)
 
 
 def _show(value: typing.Any) -> str:

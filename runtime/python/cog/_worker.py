@@ -15,18 +15,23 @@ Contract (one ``Runner`` per worker process; all calls from the worker's main th
     runner.max_concurrency: int       # @cog.concurrent(max=N), default 1
     runner.has_healthcheck: bool
     runner.openapi(version) -> str    # compact JSON, Cog's byte-exact key order
-    runner.setup() -> None            # setup(weights=$COG_WEIGHTS) when declared; async setup runs
-                                      # on runner.loop (see below)
+    runner.setup() -> None | awaitable
+        # setup(weights=$COG_WEIGHTS) when declared. Called inside a running event loop (the
+        # worker's), that loop becomes runner.loop and an async setup() is returned for the
+        # caller to await; called outside one, async setup runs to completion on runner.loop.
     runner.validate_and_prepare(raw_input, prediction_id="") -> dict
-        # raises InputError (.errors = 422 "detail" list) or FileInputError (bad file URL: fail
-        # the prediction with str(error)); temp files are tracked per prediction_id
+        # raises InputError (.errors == .args[0] == the 422 "detail" list) or FileInputError (bad
+        # file URL: fail the prediction with str(error)); temp files are tracked per prediction_id
     runner.run(kwargs, on_output, upload_url=None, prediction_id="") -> object
-        # sync targets. Iterator outputs: on_output(encoded_item) per item, returns the list of
-        # encoded items. Otherwise returns the raw return value: pass it to encode_output().
+        # sync targets. Iterator outputs: on_output(encoded_item) per item (encoded with
+        # upload_url), returns the list of encoded items. Otherwise returns the raw return value:
+        # pass it to encode_output() (idempotent, so encoding an already-encoded item is harmless).
     await runner.run_async(kwargs, on_output, upload_url=None, prediction_id="") -> object
         # the same for async targets (async def / async generators); sync targets work too.
     runner.encode_output(value, upload_url, prediction_id) -> object   # JSON data; idempotent
-    runner.healthcheck() -> (bool, str)   # (True, "") without a user healthcheck; caller times out
+    runner.healthcheck() -> (bool, str)   # (True, "") without a user healthcheck; caller times out.
+        # Async healthchecks run on runner.loop: call it from another thread than the loop's,
+        # or await runner.healthcheck_async() inside the loop.
     runner.cleanup(prediction_id="") -> None  # temp files of that prediction ("" = all of them)
 
     # Convenience, one call per prediction (scope + validate + run + encode + cleanup):
@@ -119,6 +124,8 @@ class Runner:
         return self._loop_thread
 
     def _await(self, awaitable: typing.Awaitable) -> typing.Any:
+        if _running_loop() is not None:
+            raise RuntimeError("cannot block inside a running event loop: await the *_async variant instead")
         if self.loop.is_running():  # driven by another thread: hand the coroutine over
             return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop).result()
         return self.loop.run_until_complete(awaitable)
@@ -137,11 +144,18 @@ class Runner:
             parameters = {}
         if "weights" in parameters:
             kwargs["weights"] = os.environ.get("COG_WEIGHTS")
+        running = _running_loop()
+        if running is not None:
+            self._loop = running  # the worker drives its own loop: async work goes there
         result = setup(**kwargs)
         if inspect.isawaitable(result):
+            if running is not None:
+                return result  # called inside the worker's loop: the caller awaits it
             self._await(result)
+        return None
 
     def healthcheck(self) -> typing.Tuple[bool, str]:
+        """Blocking; for an async healthcheck call it from a thread other than the loop's."""
         if not self.has_healthcheck:
             return True, ""
         try:
@@ -150,9 +164,19 @@ class Runner:
                 result = self._await(result)
         except Exception as error:  # noqa: BLE001 - any failure is reported, not raised
             return False, f"Healthcheck failed: {error}"
-        if result is False:
-            return False, "Healthcheck failed: user-defined healthcheck returned False"
-        return True, ""
+        return _health(result)
+
+    async def healthcheck_async(self) -> typing.Tuple[bool, str]:
+        """The same, from inside the worker's event loop."""
+        if not self.has_healthcheck:
+            return True, ""
+        try:
+            result = self._healthcheck()
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as error:  # noqa: BLE001 - any failure is reported, not raised
+            return False, f"Healthcheck failed: {error}"
+        return _health(result)
 
     # -- predictions --------------------------------------------------------------------------
 
@@ -237,6 +261,19 @@ class Runner:
                 raise
             finally:
                 self.cleanup(prediction_id)
+
+
+def _health(result: typing.Any) -> typing.Tuple[bool, str]:
+    if result is False:
+        return False, "Healthcheck failed: user-defined healthcheck returned False"
+    return True, ""  # any other value, bool or not, counts as healthy
+
+
+def _running_loop() -> typing.Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _ignore(_value: typing.Any) -> None:

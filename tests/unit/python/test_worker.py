@@ -228,3 +228,42 @@ def test_every_fixture_loads_and_describes_itself():
     for project in sorted(FIXTURES.iterdir()):
         runner = fixture_runner(project.name)
         assert runner.openapi("1.0").startswith('{"components":{"schemas":{'), project.name
+
+
+def test_driver_style_async_setup_and_healthcheck_inside_asyncio_run(make_runner):
+    # The C++ worker's driver runs asyncio.run() in the main thread, awaits setup() there and
+    # calls healthcheck() from another thread.
+    runner = make_runner('''
+        import asyncio
+        class Runner:
+            async def setup(self):
+                self.loop = asyncio.get_running_loop()
+            async def healthcheck(self):
+                return asyncio.get_running_loop() is self.loop and False
+            async def run(self) -> str:
+                return "ok"
+    ''')
+
+    async def driver():
+        pending = runner.setup()
+        assert pending is not None
+        await pending
+        from_thread = await asyncio.get_running_loop().run_in_executor(None, runner.healthcheck)
+        in_loop = await runner.healthcheck_async()
+        with pytest.raises(RuntimeError, match="running event loop"):
+            runner._await(asyncio.sleep(0))
+        return from_thread, in_loop, await runner.run_async({}, noop)
+
+    unhealthy = (False, "Healthcheck failed: user-defined healthcheck returned False")
+    assert asyncio.run(driver()) == (unhealthy, unhealthy, "ok")
+
+
+def test_input_error_args_carry_the_detail_list():
+    from cog._worker import InputError
+
+    runner = fixture_runner("hello")
+    with pytest.raises(InputError) as caught:
+        runner.validate_and_prepare({"name": 5})
+    assert caught.value.args[0] == caught.value.errors
+    assert caught.value.errors[0]["loc"] == ["body", "input", "name"]
+    assert str(caught.value) == 'name: 5 is not of type "string"'
