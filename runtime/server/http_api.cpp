@@ -1,0 +1,233 @@
+#include "runtime/server/http_api.hpp"
+
+#include "runtime/server/event_stream.hpp"
+
+namespace cog::runtime::server {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxBodyBytes = 100u * 1024u * 1024u;
+constexpr auto kKeepAliveInterval = std::chrono::seconds(15);
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+json detail(json loc, const std::string& msg, const std::string& type) {
+  return json{{"detail", json::array({{{"loc", std::move(loc)}, {"msg", msg}, {"type", type}}})}};
+}
+
+bool header_contains(const httplib::Request& req, const char* name, const char* needle) {
+  return req.has_header(name) && req.get_header_value(name).find(needle) != std::string::npos;
+}
+
+// Builds a CreateRequest from the body and headers; false (with `res` filled) when malformed.
+bool parse_request(const httplib::Request& req, httplib::Response& res, bool training,
+                   const std::string& path_id, CreateRequest& out) {
+  json body = json::object();
+  if (!req.body.empty()) {
+    body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) {
+      send_json(res, 422, detail({"body"}, "Invalid JSON in request body", "value_error.jsondecode"));
+      return false;
+    }
+  }
+  if (body.is_null()) body = json::object();
+  if (!body.is_object()) {
+    send_json(res, 422, detail({"body"}, "Input should be a valid dictionary", "value_error"));
+    return false;
+  }
+  out.training = training;
+  out.from_put = !path_id.empty();
+  out.id = path_id;
+  if (body.contains("id") && !body["id"].is_null()) {
+    const std::string body_id = body["id"].is_string() ? body["id"].get<std::string>() : body["id"].dump();
+    if (!path_id.empty() && body_id != path_id) {
+      send_json(res, 422, detail({"body", "id"},
+                                 std::string(training ? "training" : "prediction") +
+                                     " ID must match the ID supplied in the URL",
+                                 "value_error"));
+      return false;
+    }
+    out.id = body_id;
+  }
+  if (body.contains("input") && !body["input"].is_null()) out.input = body["input"];
+  if (body.contains("context") && body["context"].is_object()) out.context = body["context"];
+  if (body.contains("webhook") && body["webhook"].is_string() && !body["webhook"].get<std::string>().empty()) {
+    WebhookTarget target;
+    target.url = body["webhook"];
+    if (target.url.rfind("http://", 0) != 0 && target.url.rfind("https://", 0) != 0) {
+      send_json(res, 422, detail({"body", "webhook"}, "URL scheme should be 'http' or 'https'", "value_error"));
+      return false;
+    }
+    if (body.contains("webhook_events_filter") && body["webhook_events_filter"].is_array()) {
+      target.events.clear();
+      for (const auto& event : body["webhook_events_filter"]) {
+        const std::string name = event.is_string() ? event.get<std::string>() : "";
+        if (name != "start" && name != "output" && name != "logs" && name != "completed") {
+          send_json(res, 422, detail({"body", "webhook_events_filter"},
+                                     "Input should be 'start', 'output', 'logs' or 'completed'", "value_error"));
+          return false;
+        }
+        target.events.insert(name);
+      }
+    }
+    target.traceparent = req.get_header_value("traceparent");
+    target.tracestate = req.get_header_value("tracestate");
+    out.webhook = std::move(target);
+  }
+  out.want_stream = header_contains(req, "Accept", "text/event-stream");
+  return true;
+}
+
+void stream_events(httplib::Response& res, Supervisor& supervisor, std::shared_ptr<Prediction> prediction) {
+  auto stream = prediction->stream;
+  auto cursor = std::make_shared<EventStream::Cursor>();
+  if (!stream || !stream->subscribe(*cursor)) {
+    send_json(res, 429, {{"error", "Too many stream subscribers"}});
+    return;
+  }
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [stream, cursor](size_t, httplib::DataSink& sink) {
+        std::string text;
+        switch (stream->poll(*cursor, text, kKeepAliveInterval)) {
+          case EventStream::Poll::Data:
+            return sink.write(text.data(), text.size());
+          case EventStream::Poll::Timeout: {
+            const std::string comment = ": keep-alive\n\n";
+            return sink.write(comment.data(), comment.size());
+          }
+          case EventStream::Poll::End:
+            sink.done();
+            return true;
+        }
+        return false;
+      },
+      [stream, prediction, &supervisor](bool) {
+        // A prediction nobody listens to any more is canceled.
+        if (stream->unsubscribe() == 0 && !supervisor.with(prediction, [](const Prediction& p) {
+              return p.terminal();
+            })) {
+          supervisor.cancel(prediction->id);
+        }
+      });
+}
+
+void handle_create(const httplib::Request& req, httplib::Response& res, Supervisor& supervisor,
+                   bool training, const std::string& path_id) {
+  CreateRequest request;
+  if (!parse_request(req, res, training, path_id, request)) return;
+  if (training && request.want_stream) {
+    send_json(res, 406, {{"error", "Training endpoints do not support streaming responses."}});
+    return;
+  }
+  const bool want_stream = request.want_stream;
+  const bool respond_async = header_contains(req, "Prefer", "respond-async");
+  CreateResult result = supervisor.create(std::move(request));
+  if (result.error_status != 0) {
+    send_json(res, result.error_status, result.error_body);
+    return;
+  }
+  auto prediction = result.prediction;
+  if (want_stream) return stream_events(res, supervisor, prediction);
+  if (result.existing) {
+    send_json(res, 202, supervisor.body(prediction));
+    return;
+  }
+  if (respond_async) {
+    send_json(res, 202, {{"id", prediction->id}, {"status", "starting"}});
+    return;
+  }
+  supervisor.wait(prediction);
+  const auto [invalid, rejected, body] = supervisor.with(prediction, [](const Prediction& p) {
+    return std::make_tuple(p.invalid_detail, p.rejected, prediction_body(p));
+  });
+  if (invalid) return send_json(res, 422, *invalid);
+  if (rejected) {
+    return send_json(res, 422, {{"id", body["id"]}, {"error", body.value("error", "")}, {"logs", ""},
+                                {"status", "failed"}, {"metrics", body["metrics"]}});
+  }
+  send_json(res, 200, body);
+}
+
+json discovery_document(bool training) {
+  json doc = {{"cog_version", COG_COMPAT_VERSION},
+              {"docs_url", "/docs"},
+              {"openapi_url", "/openapi.json"},
+              {"shutdown_url", "/shutdown"},
+              {"healthcheck_url", "/health-check"},
+              {"predictions_url", "/predictions"},
+              {"predictions_idempotent_url", "/predictions/{prediction_id}"},
+              {"predictions_cancel_url", "/predictions/{prediction_id}/cancel"}};
+  if (training) {
+    doc["trainings_url"] = "/trainings";
+    doc["trainings_idempotent_url"] = "/trainings/{training_id}";
+    doc["trainings_cancel_url"] = "/trainings/{training_id}/cancel";
+  }
+  return doc;
+}
+
+}  // namespace
+
+void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSignal& shutdown,
+                    const ServerOptions& options) {
+  server.set_tcp_nodelay(true);  // without it every keep-alive request waits on a delayed ACK
+  server.set_keep_alive_max_count(1000000);
+  server.set_keep_alive_timeout(60);
+  server.set_payload_max_length(kMaxBodyBytes);
+  server.set_read_timeout(60);
+  server.set_write_timeout(60);
+  // Sync predictions and SSE streams each hold a thread for their whole life.
+  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+
+  const bool training = options.mode == "train";
+  server.Get("/", [training](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, discovery_document(training));
+  });
+  server.Get("/health-check", [&supervisor](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, supervisor.health());
+  });
+  server.Get("/openapi.json", [&supervisor](const httplib::Request&, httplib::Response& res) {
+    if (auto schema = supervisor.openapi()) {
+      res.status = 200;
+      res.set_content(*schema, "application/json");
+    } else {
+      send_json(res, 503, {{"error", "OpenAPI schema not available"}});
+    }
+  });
+  server.Post("/shutdown", [&shutdown](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, json::object());
+    shutdown.request("POST /shutdown");
+  });
+
+  for (const bool is_training : {false, true}) {
+    const std::string base = is_training ? "/trainings" : "/predictions";
+    server.Post(base, [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
+      handle_create(req, res, supervisor, is_training, "");
+    });
+    server.Put(base + R"(/([^/]+))", [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
+      handle_create(req, res, supervisor, is_training, req.matches[1]);
+    });
+    server.Post(base + R"(/([^/]+)/cancel)", [&supervisor](const httplib::Request& req, httplib::Response& res) {
+      send_json(res, supervisor.cancel(req.matches[1]) ? 200 : 404, json::object());
+    });
+  }
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string message = "internal server error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& error) {
+      message = error.what();
+    } catch (...) {
+    }
+    send_json(res, 500, {{"error", message}});
+  });
+}
+
+}  // namespace cog::runtime::server

@@ -1,0 +1,95 @@
+// cog-server: Cog's in-container HTTP API. Parses flags and environment, starts the worker and
+// the HTTP server, and shuts both down on POST /shutdown, SIGTERM or SIGINT.
+#include <curl/curl.h>
+#include <httplib.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "builder/support/error.hpp"
+#include "runtime/server/http_api.hpp"
+#include "runtime/server/options.hpp"
+#include "runtime/server/shutdown_signal.hpp"
+#include "runtime/server/supervisor.hpp"
+#include "runtime/server/webhook.hpp"
+
+using namespace cog::runtime::server;
+
+namespace {
+
+std::string self_dir() {
+  std::error_code error;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::string(".") : exe.parent_path().string();
+}
+
+// Turns SIGTERM / SIGINT into shutdown requests on a thread of their own.
+void watch_signals(const sigset_t& signals, ShutdownSignal& shutdown, Logger& logger, bool ignore_term) {
+  while (true) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) continue;
+    if (signal_number == SIGTERM && ignore_term) {
+      logger.info("ignoring SIGTERM (--await-explicit-shutdown); POST /shutdown to stop");
+      continue;
+    }
+    if (shutdown.requested() && signal_number == SIGINT) std::_Exit(130);  // second Ctrl-C
+    shutdown.request(signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ServerOptions options;
+  try {
+    options = parse_server_options(std::vector<std::string>(argv + 1, argv + argc), process_env(), self_dir());
+  } catch (const cog::Error& error) {
+    std::cerr << "cog-server: error: " << error.describe() << "\n";
+    return 1;
+  }
+  if (options.show_version) {
+    std::cout << server_version_line() << "\n";
+    return 0;
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread started below inherits this
+  std::signal(SIGPIPE, SIG_IGN);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  Logger logger(options.console_log, options.log_level);
+  WebhookSettings webhook_settings;
+  webhook_settings.auth_token = options.webhook_auth_token;
+  webhook_settings.throttle_interval_s = options.throttle_interval_s;
+  webhook_settings.user_agent = std::string("cog-server/") + COG_VERSION;
+  WebhookSender webhooks(webhook_settings, logger);
+  Supervisor supervisor(options, logger, webhooks);
+  ShutdownSignal shutdown;
+
+  httplib::Server http;
+  install_routes(http, supervisor, shutdown, options);
+  if (!http.bind_to_port(options.host.c_str(), options.port)) {
+    std::cerr << "cog-server: error: " << options.host << ":" << options.port
+              << ": cannot listen — is another server using the port? Set PORT to choose another\n";
+    return 1;
+  }
+  logger.info("listening on " + options.host + ":" + std::to_string(options.port));
+  std::thread signal_thread(watch_signals, signals, std::ref(shutdown), std::ref(logger),
+                            options.await_explicit_shutdown);
+  signal_thread.detach();
+  supervisor.start();
+  std::thread http_thread([&http] { http.listen_after_bind(); });
+
+  logger.info("shutting down (" + shutdown.wait() + ")");
+  supervisor.shutdown();
+  http.stop();
+  http_thread.join();
+  webhooks.wait_idle(std::chrono::seconds(30));
+  curl_global_cleanup();
+  return 0;
+}

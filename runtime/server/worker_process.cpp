@@ -1,0 +1,147 @@
+#include "runtime/server/worker_process.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <vector>
+
+#include "builder/support/error.hpp"
+#include "runtime/ipc/frame.hpp"
+
+extern char** environ;
+
+namespace cog::runtime::server {
+
+using nlohmann::json;
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+  }
+  return "stopped (status " + std::to_string(status) + ")";
+}
+
+WorkerProcess::WorkerProcess(WorkerLaunch launch, OnFrame on_frame, OnExit on_exit)
+    : launch_(std::move(launch)), on_frame_(std::move(on_frame)), on_exit_(std::move(on_exit)) {}
+
+WorkerProcess::~WorkerProcess() {
+  if (pid_ > 0) kill_now();
+  if (reader_.joinable()) reader_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void WorkerProcess::start() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    throw Error(ErrorKind::Runtime, "cog-server", "cannot create the worker socket");
+  }
+  // Everything the child needs is built before fork: only async-signal-safe calls follow it.
+  std::vector<std::string> args = {launch_.binary, "--control-fd", "3", "--ref", launch_.ref,
+                                   "--mode", launch_.mode, "--project-dir", launch_.project_dir};
+  if (!launch_.upload_url.empty()) {
+    args.push_back("--upload-url");
+    args.push_back(launch_.upload_url);
+  }
+  std::vector<std::string> env;
+  std::string python_path;
+  for (char** entry = environ; *entry; ++entry) {
+    std::string item = *entry;
+    if (item.rfind("PYTHONPATH=", 0) == 0) {
+      python_path = item.substr(11);
+      continue;
+    }
+    if (item.rfind("PYTHONUNBUFFERED=", 0) == 0) continue;
+    env.push_back(std::move(item));
+  }
+  if (!launch_.sdk_dir.empty()) {
+    python_path = python_path.empty() ? launch_.sdk_dir : launch_.sdk_dir + ":" + python_path;
+  }
+  if (!python_path.empty()) env.push_back("PYTHONPATH=" + python_path);
+  env.push_back("PYTHONUNBUFFERED=1");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& item : env) envp.push_back(item.data());
+  envp.push_back(nullptr);
+  const char* dir = launch_.project_dir.c_str();
+  const pid_t parent = ::getpid();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw Error(ErrorKind::Runtime, "cog-server", "cannot fork the worker process");
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::setpgid(0, 0);  // Ctrl-C on a terminal reaches the server, which stops the worker itself
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::dup2(fds[1], 3);  // dup2 clears close-on-exec on the copy
+    if (::chdir(dir) != 0) ::_exit(126);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  fd_ = fds[0];
+  pid_ = pid;
+  reader_ = std::thread([this] { read_loop(); });
+}
+
+bool WorkerProcess::send(const json& frame) {
+  const std::string payload = frame.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::lock_guard lock(send_mutex_);
+  return fd_ >= 0 && ipc::write_frame(fd_, payload);
+}
+
+void WorkerProcess::read_loop() {
+  ipc::FrameDecoder decoder;
+  while (true) {
+    std::optional<std::string> payload;
+    try {
+      payload = ipc::read_frame(fd_, decoder);
+    } catch (const std::exception&) {
+      ::kill(pid_, SIGKILL);  // a protocol error: the worker cannot be trusted any more
+    }
+    if (!payload) break;
+    json frame = json::parse(*payload, nullptr, false);
+    if (frame.is_object()) on_frame_(frame);
+  }
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  {
+    std::lock_guard lock(exit_mutex_);
+    exited_ = true;
+    exited_cv_.notify_all();
+  }
+  on_exit_(describe_wait_status(status));
+}
+
+void WorkerProcess::stop(std::chrono::milliseconds grace) {
+  send(json{{"type", "shutdown"}});
+  std::unique_lock lock(exit_mutex_);
+  if (!exited_cv_.wait_for(lock, grace, [&] { return exited_; })) {
+    ::kill(pid_, SIGKILL);
+    exited_cv_.wait(lock, [&] { return exited_; });
+  }
+}
+
+void WorkerProcess::kill_now() {
+  std::lock_guard lock(exit_mutex_);
+  if (!exited_) ::kill(pid_, SIGKILL);
+}
+
+}  // namespace cog::runtime::server
