@@ -161,6 +161,8 @@ void Supervisor::on_frame(const json& frame) {
       p.output = frame["output"];
       p.has_output = true;
     }
+    // The SDK's merged metrics are the record; the live merge above only fed events.
+    if (frame.contains("metrics") && frame["metrics"].is_object()) p.metrics = frame["metrics"];
     if (frame.contains("predict_time")) p.metrics["predict_time"] = frame["predict_time"];
     finish(p, frame.value("status", "failed"), frame.value("error", ""));
   } else if (type == "invalid") {

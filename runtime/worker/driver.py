@@ -7,6 +7,7 @@ import functools
 import inspect
 import json
 import os
+import platform
 import sys
 import time
 import traceback
@@ -103,37 +104,34 @@ class _Worker:
         """Validated kwargs, or None after reporting why the input was refused."""
         prediction_id = frame["id"]
         try:
-            return self.runner.validate_and_prepare(frame.get("input") or {})
+            return self.runner.validate_and_prepare(frame.get("input") or {}, prediction_id)
         except self.sdk.InputError as exc:
             errors = exc.args[0] if exc.args else []
             self.send({"type": "invalid", "id": prediction_id, "detail": list(errors)})
         except self.sdk.CancelationException:
             self.send({"type": "done", "id": prediction_id, "status": "canceled", "predict_time": 0.0})
-        except Exception as exc:
-            traceback.print_exc()
-            self.send({"type": "rejected", "id": prediction_id, "error": _error_text(exc)})
+        except Exception as exc:  # FileInputError and anything else: the input cannot be used
+            print(f"Failed to prepare input: {exc}", file=sys.stderr)
+            self.host.drain()
+            self.send({"type": "rejected", "id": prediction_id, "error": str(exc)})
         return None
 
-    def callbacks(self, prediction_id, collected):
-        def on_output(item):
-            encoded = self.runner.encode_output(item, self.upload_url, prediction_id)
-            collected.append(encoded)
-            self.send({"type": "output", "id": prediction_id, "item": encoded})
+    def on_output(self, prediction_id):
+        def send_item(item):  # items arrive encoded (files uploaded or turned into data URLs)
+            self.send({"type": "output", "id": prediction_id, "item": item})
 
-        def on_metric(name, value, mode="replace"):
+        return send_item
+
+    def on_metric(self, prediction_id):
+        def send_metric(name, value, mode="replace"):
             self.send({"type": "metric", "id": prediction_id, "name": name, "value": value,
                        "mode": mode})
 
-        return on_output, on_metric
+        return send_metric
 
-    def finish(self, prediction_id, result, collected):
-        if collected or _is_iterator_result(result):
-            return collected
-        return self.runner.encode_output(result, self.upload_url, prediction_id)
-
-    def cleanup(self):
+    def cleanup(self, prediction_id):
         try:
-            self.runner.cleanup()
+            self.runner.cleanup(prediction_id)
         except Exception:
             traceback.print_exc()
 
@@ -142,36 +140,43 @@ class _Worker:
     def predict_sync(self, frame):
         prediction_id = frame["id"]
         self.host.set_active(prediction_id)
-        done = {"type": "done", "id": prediction_id}
+        done = None
         started = None
+        scope = None
         try:
             if self.host.take_cancel(prediction_id):
                 raise self.sdk.CancelationException()
-            kwargs = self.prepare(frame)
-            if kwargs is None:
-                return
-            self.send({"type": "started", "id": prediction_id})
-            collected = []
-            on_output, on_metric = self.callbacks(prediction_id, collected)
-            started = time.perf_counter()
-            with self.sdk.prediction_scope(frame.get("context") or {}, on_metric):
-                result = self.runner.run(kwargs, on_output)
-                done["output"] = self.finish(prediction_id, result, collected)
-            done["status"] = "succeeded"
+            with self.sdk.prediction_scope(frame.get("context") or {}, self.on_metric(prediction_id)) as scope:
+                kwargs = self.prepare(frame)
+                if kwargs is None:
+                    return
+                self.send({"type": "started", "id": prediction_id})
+                started = time.perf_counter()
+                result = self.runner.run(kwargs, self.on_output(prediction_id), self.upload_url,
+                                         prediction_id)
+                output = self.runner.encode_output(result, self.upload_url, prediction_id)
+                done = {"status": "succeeded", "output": output}
         except self.sdk.CancelationException:
-            done["status"] = "canceled"
+            done = {"status": "canceled"}
         except BaseException as exc:  # SystemExit and KeyboardInterrupt only fail this prediction
             traceback.print_exc()
-            done["status"] = "failed"
-            done["error"] = _error_text(exc)
+            done = {"status": "failed", "error": _error_text(exc)}
         finally:
             self.host.clear_active(prediction_id)
             self._absorb_late_cancel()
-            self.cleanup()
-            if "status" in done or "output" in done:
-                done["predict_time"] = time.perf_counter() - started if started else 0.0
-                self.host.drain()
-                self._send_done(done)
+            self.cleanup(prediction_id)
+            if done is not None:
+                self._finish(prediction_id, done, started, scope)
+
+    def _finish(self, prediction_id, done, started, scope):
+        done["type"] = "done"
+        done["id"] = prediction_id
+        done["predict_time"] = time.perf_counter() - started if started else 0.0
+        metrics = _snapshot(scope)
+        if metrics is not None:
+            done["metrics"] = metrics
+        self.host.drain()
+        self._send_done(done)
 
     def _absorb_late_cancel(self):
         # A cancel that raced with the end of run() may still be pending in the interpreter.
@@ -206,31 +211,35 @@ class _Worker:
         prediction_id = frame["id"]
         _current_id.set(prediction_id)
         self.host.set_active(prediction_id)
-        done = {"type": "done", "id": prediction_id}
+        done = None
         started = None
+        scope = None
         try:
-            kwargs = self.prepare(frame)
-            if kwargs is None:
-                return
-            self.send({"type": "started", "id": prediction_id})
-            collected = []
-            on_output, on_metric = self.callbacks(prediction_id, collected)
-            started = time.perf_counter()
-            with self.sdk.prediction_scope(frame.get("context") or {}, on_metric):
-                result = await self.runner.run_async(kwargs, on_output)
-                done["output"] = self.finish(prediction_id, result, collected)
-            done["status"] = "succeeded"
+            with self.sdk.prediction_scope(frame.get("context") or {}, self.on_metric(prediction_id)) as scope:
+                kwargs = self.prepare(frame)
+                if kwargs is None:
+                    return
+                self.send({"type": "started", "id": prediction_id})
+                started = time.perf_counter()
+                result = await self.runner.run_async(kwargs, self.on_output(prediction_id),
+                                                     self.upload_url, prediction_id)
+                output = self.runner.encode_output(result, self.upload_url, prediction_id)
+                done = {"status": "succeeded", "output": output}
         except (asyncio.CancelledError, self.sdk.CancelationException):
-            done["status"] = "canceled"
+            done = {"status": "canceled"}
         except BaseException as exc:
             traceback.print_exc()
-            done["status"] = "failed"
-            done["error"] = _error_text(exc)
+            done = {"status": "failed", "error": _error_text(exc)}
         finally:
             self.host.clear_active(prediction_id)
             self.tasks.pop(prediction_id, None)
-            if "status" in done:
-                done["predict_time"] = time.perf_counter() - started if started else 0.0
+            self.cleanup(prediction_id)
+            if done is not None:
+                done.update({"type": "done", "id": prediction_id,
+                             "predict_time": time.perf_counter() - started if started else 0.0})
+                metrics = _snapshot(scope)
+                if metrics is not None:
+                    done["metrics"] = metrics
                 await asyncio.get_running_loop().run_in_executor(None, self.host.drain)
                 self._send_done(done)
 
@@ -279,8 +288,11 @@ class _Worker:
                    "message": message or ""})
 
 
-def _is_iterator_result(result):
-    return inspect.isgenerator(result) or inspect.isasyncgen(result)
+def _snapshot(scope):
+    try:
+        return scope.metrics_snapshot() if scope is not None else None
+    except Exception:
+        return None
 
 
 class _Sdk:
@@ -338,4 +350,14 @@ def _announce_ready(host, runner, worker):
     host.send(_dumps({"type": "ready", "is_async": bool(runner.is_async),
                       "streaming": bool(runner.streaming),
                       "max_concurrency": int(runner.max_concurrency or 1),
-                      "healthcheck": bool(runner.has_healthcheck), "mode": runner.mode}))
+                      "healthcheck": bool(runner.has_healthcheck), "mode": runner.mode,
+                      "python": platform.python_version(), "sdk": _sdk_version()}))
+
+
+def _sdk_version():
+    try:
+        import cog
+
+        return str(getattr(cog, "__version__", ""))
+    except Exception:
+        return ""

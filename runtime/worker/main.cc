@@ -75,7 +75,9 @@ int main(int argc, char** argv) {
     py::scoped_interpreter interpreter(true, 1, py_argv, false);
     try {
       py::module_ driver = py::module_::import("types").attr("ModuleType")("cog_worker_driver");
-      py::exec(kDriverSource, driver.attr("__dict__"));
+      py::module_ builtins = py::module_::import("builtins");
+      builtins.attr("exec")(builtins.attr("compile")(kDriverSource, "<cog-worker driver>", "exec"),
+                            driver.attr("__dict__"));
       py::module_::import("_cogworker");
       driver.attr("main")(py::cast(&host, py::return_value_policy::reference), options.ref,
                           options.mode, options.project_dir, options.upload_url, COG_VERSION);
