@@ -229,16 +229,23 @@ class JsonSchemaValidation {
   std::vector<SchemaError> take() { return std::move(errors_); }
 
  private:
-  void report(std::string keyword, std::string message, std::vector<std::string> properties = {}) {
-    errors_.push_back({path_, std::move(keyword), std::move(message), std::move(properties)});
+  SchemaError& report(std::string keyword, std::string message,
+                      std::vector<std::string> properties = {}, json keyword_value = nullptr) {
+    errors_.push_back({path_, std::move(keyword), std::move(message), std::move(properties),
+                       std::move(keyword_value), {}});
+    return errors_.back();
   }
 
-  // Runs check() on a subschema into a scratch error list; true when it passed.
-  bool passes(const json& schema, const json& instance, int depth) {
+  // Runs check() on a subschema into a scratch error list; empty when it passed.
+  std::vector<SchemaError> errors_under(const json& schema, const json& instance, int depth) {
     JsonSchemaValidation scratch(schema_);
     scratch.path_ = path_;
     scratch.check(schema, instance, depth + 1);
-    return scratch.errors_.empty();
+    return scratch.take();
+  }
+
+  bool passes(const json& schema, const json& instance, int depth) {
+    return errors_under(schema, instance, depth).empty();
   }
 
   void check_type(const json& schema, const json& instance) {
@@ -246,7 +253,7 @@ class JsonSchemaValidation {
     if (it == schema.end()) return;
     if (it->is_string()) {
       if (!has_type(instance, *it)) {
-        report("type", render_json(instance) + " is not of type " + render_json(*it));
+        report("type", render_json(instance) + " is not of type " + render_json(*it), {}, *it);
       }
       return;
     }
@@ -257,17 +264,17 @@ class JsonSchemaValidation {
       if (!names.empty()) names += ", ";
       names += render_json(type);
     }
-    report("type", render_json(instance) + " is not of types " + names);
+    report("type", render_json(instance) + " is not of types " + names, {}, *it);
   }
 
   void check_enum_const(const json& schema, const json& instance) {
     if (auto it = schema.find("enum"); it != schema.end() && it->is_array()) {
       bool found = false;
       for (const auto& option : *it) found = found || option == instance;
-      if (!found) report("enum", render_json(instance) + " is not one of " + render_json(*it));
+      if (!found) report("enum", render_json(instance) + " is not one of " + render_json(*it), {}, *it);
     }
     if (auto it = schema.find("const"); it != schema.end() && *it != instance) {
-      report("const", render_json(*it) + " was expected");
+      report("const", render_json(*it) + " was expected", {}, *it);
     }
   }
 
@@ -288,7 +295,7 @@ class JsonSchemaValidation {
     if (auto it = schema.find("pattern"); it != schema.end() && it->is_string()) {
       auto compiled = schema_.patterns_.find(*it);
       if (compiled != schema_.patterns_.end() && !std::regex_search(text, compiled->second)) {
-        report("pattern", render_json(text) + " does not match " + render_json(*it));
+        report("pattern", render_json(text) + " does not match " + render_json(*it), {}, *it);
       }
     }
   }
@@ -330,7 +337,7 @@ class JsonSchemaValidation {
     if (auto it = schema.find("required"); it != schema.end() && it->is_array()) {
       for (const auto& name : *it) {
         if (name.is_string() && !instance.contains(name.get<std::string>())) {
-          report("required", render_json(name) + " is a required property", {name});
+          report("required", render_json(name) + " is a required property", {name}, *it);
         }
       }
     }
@@ -449,19 +456,30 @@ class JsonSchemaValidation {
       for (const auto& subschema : *it) check(subschema, instance, depth + 1);
     }
     if (auto it = schema.find("anyOf"); it != schema.end() && it->is_array()) {
+      std::vector<std::vector<SchemaError>> branches;
       bool any = false;
-      for (const auto& subschema : *it) any = any || passes(subschema, instance, depth);
+      for (const auto& subschema : *it) {
+        branches.push_back(errors_under(subschema, instance, depth));
+        any = any || branches.back().empty();
+        if (any) break;
+      }
       if (!any) {
         report("anyOf", render_json(instance) +
-                            " is not valid under any of the schemas listed in the 'anyOf' keyword");
+                            " is not valid under any of the schemas listed in the 'anyOf' keyword")
+            .branches = std::move(branches);
       }
     }
     if (auto it = schema.find("oneOf"); it != schema.end() && it->is_array()) {
+      std::vector<std::vector<SchemaError>> branches;
       int valid = 0;
-      for (const auto& subschema : *it) valid += passes(subschema, instance, depth) ? 1 : 0;
+      for (const auto& subschema : *it) {
+        branches.push_back(errors_under(subschema, instance, depth));
+        valid += branches.back().empty() ? 1 : 0;
+      }
       if (valid == 0) {
         report("oneOf", render_json(instance) +
-                            " is not valid under any of the schemas listed in the 'oneOf' keyword");
+                            " is not valid under any of the schemas listed in the 'oneOf' keyword")
+            .branches = std::move(branches);
       } else if (valid > 1) {
         report("oneOf", render_json(instance) +
                             " is valid under more than one of the schemas listed in the 'oneOf' keyword");

@@ -40,6 +40,11 @@ struct SchemaError {
   // Keyword-specific detail the caller may want to render differently:
   // the missing property for "required", the unexpected ones for "additionalProperties".
   std::vector<std::string> properties;
+  // The failing keyword's value in the schema: the type name(s), the enum options, the limit.
+  nlohmann::json keyword_value;
+  // For anyOf/oneOf: the errors of each branch, in schema order, so a caller can explain the
+  // branch the instance was closest to rather than only the summary.
+  std::vector<std::vector<SchemaError>> branches;
 };
 
 // A compiled schema. The document is the whole JSON file the schema lives in (so `$ref`s resolve
