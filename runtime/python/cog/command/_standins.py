@@ -35,6 +35,10 @@ class Marker:
     def __getitem__(self, item):
         return self._derive(f"{self.text}[...]")
 
+    def __iter__(self):
+        # One item, itself: `list(marker)` (as Input(choices=...) does) must end, and keep the marker.
+        return iter((self,))
+
     def __or__(self, other):
         return typing.Union[self, other]
 
