@@ -12,5 +12,8 @@ struct GlobalOptions {
 
 // Each cli/<command>.cpp defines one of these; main.cpp calls them all.
 void add_init_command(CLI::App& app, GlobalOptions& global);
+void add_login_command(CLI::App& app, GlobalOptions& global);
+void add_push_command(CLI::App& app, GlobalOptions& global);
+void add_pull_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace cog::cli

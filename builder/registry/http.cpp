@@ -28,6 +28,7 @@ struct Transfer {
   const HttpRequest& request;
   HttpResponse& response;
   size_t body_offset = 0;
+  bool download_started = false;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -54,8 +55,13 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   size_t bytes = size * count;
   long status = transfer->response.status;
   if (status >= 300 && status < 400 && transfer->request.follow_redirects) return bytes;
-  if (status >= 200 && status < 300 && transfer->request.download)
+  if (status >= 200 && status < 300 && transfer->request.download) {
+    if (!transfer->download_started) {
+      transfer->download_started = true;
+      if (transfer->request.on_download_start) transfer->request.on_download_start(transfer->response);
+    }
     return transfer->request.download(data, bytes) ? bytes : 0;
+  }
   if (transfer->response.body.size() < kMaxErrorBody || (status >= 200 && status < 300))
     transfer->response.body.append(data, bytes);
   return bytes;

@@ -26,6 +26,8 @@ struct HttpRequest {
   int64_t upload_size = -1;  // Content-Length of `upload`; -1 = unknown
   // Streaming response body for 2xx answers; return false to abort the transfer.
   std::function<bool(const char* data, size_t size)> download;
+  // Called once with the final 2xx response's status and headers, before `download` sees a byte.
+  std::function<void(const struct HttpResponse& head)> on_download_start;
   bool follow_redirects = true;
 };
 
