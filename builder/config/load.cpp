@@ -1,6 +1,8 @@
 #include "builder/config/load.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <tuple>
 #include <sstream>
 
 #include "builder/config/load_context.hpp"
@@ -13,6 +15,19 @@ namespace {
 constexpr int kMaxParentLevels = 100;
 
 }  // namespace
+
+std::vector<Error> LoadContext::errors_in_file_order() const {
+  std::vector<std::size_t> order(errors.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto key = [&](std::size_t i) {
+    const Location& where = error_locations[i];
+    return std::make_tuple(where.file != tree.file_label(), where.line, where.column);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  std::vector<Error> sorted;
+  for (std::size_t i : order) sorted.push_back(errors[i]);
+  return sorted;
+}
 
 std::filesystem::path find_config(const std::filesystem::path& start_dir, const std::string& file_name) {
   std::error_code error;
@@ -75,7 +90,7 @@ LoadedConfig load_config_text(std::string_view yaml_text, const std::filesystem:
     read_requirements(context, config);
     warn_deprecations(context, config);
   }
-  if (!context.errors.empty()) throw Errors(std::move(context.errors));
+  if (!context.errors.empty()) throw Errors(context.errors_in_file_order());
   loaded.warnings = std::move(context.warnings);
   return loaded;
 }

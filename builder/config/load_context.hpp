@@ -18,11 +18,18 @@ struct LoadContext {
   const nlohmann::json& document;       // the file as JSON (an object once the schema passed)
   std::filesystem::path project_dir;    // where run/predict files and requirements live
   std::vector<Error> errors;
+  std::vector<Location> error_locations;  // parallel to errors: to report them in file order
   std::vector<Warning> warnings;
 
   void fail(ErrorKind kind, const Location& where, std::string what, std::string fix) {
-    errors.emplace_back(kind, where, std::move(what), std::move(fix));
+    add(Error(kind, where, std::move(what), std::move(fix)), where);
   }
+  void add(Error error, const Location& where) {
+    errors.push_back(std::move(error));
+    error_locations.push_back(where);
+  }
+  // The errors ordered as the user reads them: cog.yaml top to bottom, then other files.
+  std::vector<Error> errors_in_file_order() const;
   void warn(const Location& where, std::string what, std::string fix = {}) {
     warnings.push_back({where.str(), std::move(what), std::move(fix)});
   }

@@ -19,12 +19,14 @@ void read_requirements(LoadContext& context, Config& config) {
                    "create it next to cog.yaml, or fix the path");
       return;
     }
+    // Errors in the requirements file are located in that file; they sort after cog.yaml's.
+    Location elsewhere{build.python_requirements, 0, 0};
     try {
       config.requirements = parse_requirements_file(file, context.project_dir);
     } catch (const Errors& errors) {
-      for (const auto& e : errors.all()) context.errors.push_back(e);
+      for (const auto& e : errors.all()) context.add(e, elsewhere);
     } catch (const Error& e) {
-      context.errors.push_back(e);
+      context.add(e, elsewhere);
     }
     return;
   }
@@ -41,7 +43,16 @@ void read_requirements(LoadContext& context, Config& config) {
     if (start == std::string::npos) continue;
     lines.push_back({text.substr(start, end - start + 1), where});
   }
-  config.requirements = classify_requirement_lines(lines, context.project_dir, context.errors);
+  std::vector<Error> errors;
+  config.requirements = classify_requirement_lines(lines, context.project_dir, errors);
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    // Each python_packages error is located at its item in cog.yaml.
+    Location where = lines.empty() ? Location{} : lines.front().where;
+    for (const auto& line : lines) {
+      if (errors[i].where() == line.where.str()) where = line.where;
+    }
+    context.add(errors[i], where);
+  }
 }
 
 }  // namespace cog::builder::config

@@ -83,10 +83,48 @@ std::string join(const std::vector<std::string>& names) {
   return text;
 }
 
+// anyOf/oneOf: when exactly one branch has the value's shape (a mapping for a mapping, a list for
+// a list), that branch's errors explain the problem better than "not valid under any of ...".
+void flatten(const SchemaError& error, std::vector<SchemaError>& out) {
+  if (error.keyword != "anyOf" && error.keyword != "oneOf") {
+    out.push_back(error);
+    return;
+  }
+  const std::vector<SchemaError>* closest = nullptr;
+  int matching = 0;
+  for (const auto& branch : error.branches) {
+    bool shape_differs = std::any_of(branch.begin(), branch.end(), [&](const SchemaError& e) {
+      return e.keyword == "type" && e.instance_path == error.instance_path;
+    });
+    if (!shape_differs) {
+      closest = &branch;
+      ++matching;
+    }
+  }
+  if (matching != 1) {
+    out.push_back(error);
+    return;
+  }
+  for (const auto& inner : *closest) flatten(inner, out);
+}
+
 class SchemaReporter {
  public:
   SchemaReporter(LoadContext& context, const json& schema_document)
       : context_(context), schema_(schema_document) {}
+
+  // A misspelt field also makes the right one "missing": once we suggest "uri" for "url", a
+  // second error saying "uri is required" would only repeat it.
+  void remember_suggestions(const std::vector<SchemaError>& errors) {
+    for (const auto& error : errors) {
+      if (error.keyword != "additionalProperties") continue;
+      for (const auto& name : error.properties) {
+        if (auto suggestion = support::closest_match(name, allowed_fields(schema_, error.instance_path))) {
+          suggested_.emplace_back(error.instance_path, *suggestion);
+        }
+      }
+    }
+  }
 
   void report(const SchemaError& error) {
     const InstancePath& path = error.instance_path;
@@ -101,13 +139,14 @@ class SchemaReporter {
                     "schema error in \"" + field + "\": " + must_be(types),
                     type_fix(types, path, context_));
     } else if (error.keyword == "not" && path.empty()) {
+      if (!context_.document.is_object()) return;  // `required` passes on non-objects
       context_.fail(ErrorKind::Schema, context_.at_key(path, "predict"),
                     "only one of run or predict can be set",
                     "remove predict: (the deprecated name) and keep run:");
     } else if (error.keyword == "pattern") {
       pattern_mismatch(path, error);
     } else if (error.keyword == "anyOf" || error.keyword == "oneOf") {
-      alternatives(path, error);
+      alternatives(path);
     } else if (error.keyword == "enum") {
       std::vector<std::string> options;
       for (const auto& option : error.keyword_value) options.push_back(support::render_json(option));
@@ -146,6 +185,9 @@ class SchemaReporter {
   void missing_field(const InstancePath& path, const std::string& name) {
     // build.python_version has its own message (Cog's), produced by read_build.
     if (name == "python_version" && path == InstancePath{std::string("build")}) return;
+    for (const auto& [suggested_path, suggested_name] : suggested_) {
+      if (suggested_path == path && suggested_name == name) return;
+    }
     std::string field = field_name(path);
     context_.fail(ErrorKind::Schema, context_.at(path),
                   "schema error in \"" + field + "\": " + name + " is required",
@@ -169,24 +211,8 @@ class SchemaReporter {
                   "schema error in \"" + field + "\": " + error.message, "see https://cog.run/yaml");
   }
 
-  // anyOf/oneOf: explain the branch whose shape matches (a mapping for a mapping, a list for a
-  // list); when none does, say what shapes are accepted.
-  void alternatives(const InstancePath& path, const SchemaError& error) {
-    const std::vector<SchemaError>* closest = nullptr;
-    int matching = 0;
-    for (const auto& branch : error.branches) {
-      bool shape_differs = std::any_of(branch.begin(), branch.end(), [&](const SchemaError& e) {
-        return e.keyword == "type" && e.instance_path == path;
-      });
-      if (!shape_differs) {
-        closest = &branch;
-        ++matching;
-      }
-    }
-    if (matching == 1) {
-      for (const auto& inner : *closest) report(inner);
-      return;
-    }
+  // anyOf/oneOf when no single branch matched the value's shape: say what shapes are accepted.
+  void alternatives(const InstancePath& path) {
     std::string field = field_name(path);
     std::string shapes = "does not have an accepted shape";
     if (last_key(path) == "source") shapes = "must be a mapping with a uri, or a non-empty list of them";
@@ -199,6 +225,7 @@ class SchemaReporter {
 
   LoadContext& context_;
   const json& schema_;
+  std::vector<std::pair<InstancePath, std::string>> suggested_;
 };
 
 }  // namespace
@@ -206,8 +233,11 @@ class SchemaReporter {
 void check_schema(LoadContext& context) {
   json schema_document = json::parse(cog_yaml_schema_text());
   support::JsonSchema schema(schema_document);
+  std::vector<SchemaError> errors;
+  for (const auto& error : schema.validate(context.document)) flatten(error, errors);
   SchemaReporter reporter(context, schema_document);
-  for (const auto& error : schema.validate(context.document)) reporter.report(error);
+  reporter.remember_suggestions(errors);
+  for (const auto& error : errors) reporter.report(error);
 }
 
 }  // namespace cog::builder::config

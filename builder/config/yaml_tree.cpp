@@ -228,12 +228,16 @@ std::string scalar_text(const YAML::Node& node) {
 }
 
 YAML::Node YamlTree::node_at(const support::InstancePath& path) const {
-  YAML::Node node = root_;
+  // yaml-cpp's Node::operator= writes into the referenced node (it would edit the tree); reset()
+  // is the one that rebinds the handle.
+  YAML::Node node;
+  node.reset(root_);
   for (const auto& segment : path) {
     if (const auto* key = std::get_if<std::string>(&segment)) {
-      node = child(node, *key);
+      node.reset(child(node, *key));
     } else if (node.IsDefined() && node.IsSequence() && std::get<std::size_t>(segment) < node.size()) {
-      node = node[std::get<std::size_t>(segment)];
+      const YAML::Node& sequence = node;
+      node.reset(sequence[std::get<std::size_t>(segment)]);
     } else {
       return YAML::Node(YAML::NodeType::Undefined);
     }
