@@ -183,6 +183,11 @@ ERROR_CASES = [
         " be statically analyzed. Use a builtin, typing or cog type, or a BaseModel defined in the project",
     ),
     (
+        "external_output_base.py:Runner",
+        "external_output_base.py:11: cannot resolve type 'ModelOutput' (imported from 'transformers.utils') - external"
+        " types cannot be statically analyzed. Use a builtin, typing or cog type, or a BaseModel defined in the project",
+    ),
+    (
         "undefined_type.py:Runner",
         "undefined_type.py:13: unsupported type: Prompt ('Prompt' is not defined by a statement the build can analyse)",
     ),
@@ -266,6 +271,11 @@ def test_command_line_needs_a_reference():
     result = _run([sys.executable, "-m", "cog.command.openapi_schema", "--static"], env={"COG_PREDICT_TYPE_STUB": ""})
     assert result.returncode == 1
     assert "no runner reference" in result.stderr
+
+
+def test_reference_without_a_name_prefers_runner_then_predictor():
+    document, _ = openapi_schema.generate(str(STATIC / "heavy_imports"), "predict.py", None, VERSION, static=True)
+    assert document == static_document(STATIC / "heavy_imports")
 
 
 def test_predict_and_train_documents_merge():

@@ -18,17 +18,18 @@ import ast
 import dataclasses
 import typing
 
-# Calls a static expression may contain: cog/pydantic/typing constructors and pure builtins.
+# Calls a static expression may contain: cog/pydantic/typing constructors and pure builtins
+# (none that takes a callable, such as sorted(key=...)).
 SAFE_CALLS = frozenset(
     """
     Input Field field TypeVar NewType ParamSpec Path
-    list tuple dict set frozenset range sorted str int float bool min max len abs round
+    list tuple dict set frozenset range str int float bool len abs round
     """.split()
 )
 # Decorators kept on functions and classes; all others are dropped (their code would run).
 FUNCTION_DECORATORS = frozenset("streaming concurrent staticmethod classmethod property abstractmethod final override".split())
 CLASS_DECORATORS = frozenset("dataclass final unique total_ordering".split())
-CLASS_KEYWORDS = frozenset("total auto_dataclass metaclass".split())
+CLASS_KEYWORDS = frozenset("total auto_dataclass".split())  # not metaclass: it would run
 
 UNRESOLVED = "__cog_unresolved__"
 HELPERS = frozenset({UNRESOLVED, "__cog_module__", "__cog_from__", "__cog_star__"})
@@ -119,6 +120,8 @@ class _Builder:
             self.loaded.add(node.id)
             return node
         if isinstance(node, ast.Attribute):
+            if node.attr.startswith("__"):
+                return self.unresolved(node)  # no reaching into interpreter internals
             node.value = self.expr(node.value)
             return node
         if isinstance(node, ast.Subscript):
