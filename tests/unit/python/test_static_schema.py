@@ -87,6 +87,12 @@ def test_static_document_equals_runtime_document(project):
     assert static == expected
 
 
+@pytest.mark.parametrize("golden", sorted((pathlib.Path(__file__).parent / "golden").glob("*.openapi.json")), ids=lambda p: p.name)
+def test_static_document_matches_the_sdk_golden_files(golden):
+    project = PREDICTORS / golden.name.split(".")[0]
+    assert static_document(project) == golden.read_text()
+
+
 def test_static_analysis_leaves_no_modules_behind():
     before = set(sys.modules)
     static_document(STATIC / "local_imports")

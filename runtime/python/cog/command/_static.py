@@ -114,7 +114,7 @@ class Analysis:
         module.__file__ = path
         namespace = module.__dict__
         namespace["__builtins__"] = _standins.safe_builtins(_future_only)
-        namespace.update(self._helpers(path, name, namespace))
+        namespace.update(self._helpers(path, namespace))
         for unbound in stub.unbound:
             if unbound not in namespace["__builtins__"]:
                 namespace[unbound] = Unresolved(unbound, 0, f"'{unbound}' is not defined by a statement the build can analyse")
@@ -133,22 +133,22 @@ class Analysis:
             self._replaced[name] = sys.modules.get(name)
         sys.modules[name] = module
 
-    def _helpers(self, path: str, name: str, namespace: dict) -> dict:
+    def _helpers(self, path: str, namespace: dict) -> dict:
         def unresolved(text: str, line: int, reason: str) -> Unresolved:
             return Unresolved(text, line, reason)
 
         def module(dotted: str, level: int, line: int, top: bool) -> typing.Any:
-            resolved = self.resolve(dotted, level, path, line)
+            resolved = self.resolve(dotted, level, path)
             if not top or "." not in dotted:
                 return resolved
             head = dotted.split(".")[0]  # `import a.b.c` binds `a`
-            return External(head, head) if isinstance(resolved, External) else self.resolve(head, 0, path, line)
+            return External(head, head) if isinstance(resolved, External) else self.resolve(head, 0, path)
 
         def from_(dotted: str, attr: str, level: int, line: int) -> typing.Any:
-            return self.attribute(self.resolve(dotted, level, path, line), attr, dotted or ".", level, path)
+            return self.attribute(self.resolve(dotted, level, path), attr, dotted or ".")
 
         def star(dotted: str, level: int, line: int) -> None:
-            source = self.resolve(dotted, level, path, line)
+            source = self.resolve(dotted, level, path)
             if isinstance(source, External) or isinstance(source, _Package):
                 return
             public = getattr(source, "__all__", None) or [n for n in vars(source) if not n.startswith("_")]
@@ -159,7 +159,7 @@ class Analysis:
 
     # -- import resolution -----------------------------------------------------------------
 
-    def resolve(self, dotted: str, level: int, importer: str, line: int) -> typing.Any:
+    def resolve(self, dotted: str, level: int, importer: str) -> typing.Any:
         """What ``import dotted`` (``level`` dots) gives inside the stub of ``importer``."""
         if level:
             base = os.path.dirname(importer)
@@ -202,7 +202,7 @@ class Analysis:
             relative = os.path.basename(path)
         return relative.replace(os.sep, ".") if relative != "." else os.path.basename(self.project_dir)
 
-    def attribute(self, source: typing.Any, attr: str, dotted: str, level: int, importer: str) -> typing.Any:
+    def attribute(self, source: typing.Any, attr: str, dotted: str) -> typing.Any:
         """``from dotted import attr``."""
         if isinstance(source, External):
             return External(f"{source.text}.{attr}", source.module)

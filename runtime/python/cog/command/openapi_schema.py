@@ -54,7 +54,14 @@ def generate(
     if static:
         with Analysis(project_dir) as analysis:
             for mode, ref in refs:
-                targets[mode] = static_target(analysis, ref, mode)
+                try:
+                    targets[mode] = static_target(analysis, ref, mode)
+                except StaticError:
+                    raise
+                except Exception as error:  # a case the analysis does not foresee: say so, briefly
+                    raise StaticError(
+                        f"static schema generation failed: {type(error).__name__}: {error}", ref.partition(":")[0]
+                    ) from error
     else:
         for mode, ref in refs:
             try:
