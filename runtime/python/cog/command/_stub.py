@@ -96,6 +96,12 @@ class _Builder:
         self.functions: typing.Dict[str, Function] = {}
         self.loaded: typing.Set[str] = set()
         self.bound: typing.Set[str] = set()
+        self.aliases: typing.Dict[str, str] = {}  # `from cog import Input as I`: I → Input
+
+    def reference_name(self, node: ast.expr) -> typing.Optional[str]:
+        """Like :func:`_reference_name`, seeing through ``from x import name as alias``."""
+        name = _reference_name(node)
+        return self.aliases.get(name, name) if isinstance(node, ast.Name) else name
 
     # -- expressions -----------------------------------------------------------------------
 
@@ -151,7 +157,7 @@ class _Builder:
                     part.value = self.expr(part.value)
             return node
         if isinstance(node, ast.Call):
-            name = _reference_name(node.func)
+            name = self.reference_name(node.func)
             if name not in SAFE_CALLS or any(isinstance(a, ast.Starred) for a in node.args) or any(
                 k.arg is None for k in node.keywords
             ):
@@ -185,7 +191,7 @@ class _Builder:
         kept = []
         for node in nodes:
             target = node.func if isinstance(node, ast.Call) else node
-            name = _reference_name(target)
+            name = self.reference_name(target)
             if name not in allowed:
                 continue
             if isinstance(node, ast.Call):
@@ -277,6 +283,7 @@ class _Builder:
                     statements.append(ast.Expr(call("__cog_star__", module, node.level, node.lineno)))
                     continue
                 target = alias.asname or alias.name
+                self.aliases[target] = alias.name
                 value = call("__cog_from__", module, alias.name, node.level, node.lineno)
                 statements.append(ast.Assign([ast.Name(target, ast.Store())], value))
                 self.bound.add(target)
