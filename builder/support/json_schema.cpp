@@ -86,10 +86,10 @@ std::optional<std::string> local_pointer(const std::string& ref) {
   return percent_decode(ref.substr(1));
 }
 
-std::regex compile_pattern(const std::string& pattern) {
+Pattern compile_pattern(const std::string& pattern) {
   try {
-    return std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
+    return Pattern(pattern);
+  } catch (const std::invalid_argument& e) {
     throw Error(ErrorKind::Schema, "json schema",
                 "pattern " + render_json(pattern) + " is not a valid regular expression (" +
                     e.what() + ")",
@@ -101,7 +101,7 @@ std::regex compile_pattern(const std::string& pattern) {
 // and check that references resolve, so that validation itself can never fail on the schema.
 class SchemaWalker {
  public:
-  SchemaWalker(const json& document, std::map<std::string, std::regex>& patterns)
+  SchemaWalker(const json& document, std::map<std::string, Pattern>& patterns)
       : document_(document), patterns_(patterns) {}
 
   void walk(const json& schema) {
@@ -151,7 +151,7 @@ class SchemaWalker {
   }
 
   const json& document_;
-  std::map<std::string, std::regex>& patterns_;
+  std::map<std::string, Pattern>& patterns_;
   std::set<std::string> visited_;
 };
 
@@ -294,7 +294,7 @@ class JsonSchemaValidation {
     }
     if (auto it = schema.find("pattern"); it != schema.end() && it->is_string()) {
       auto compiled = schema_.patterns_.find(*it);
-      if (compiled != schema_.patterns_.end() && !std::regex_search(text, compiled->second)) {
+      if (compiled != schema_.patterns_.end() && !compiled->second.search(text)) {
         report("pattern", render_json(text) + " does not match " + render_json(*it), {}, *it);
       }
     }
@@ -372,7 +372,7 @@ class JsonSchemaValidation {
       if (pattern_properties) {
         for (const auto& [pattern, subschema] : pattern_properties->items()) {
           auto compiled = schema_.patterns_.find(pattern);
-          if (compiled != schema_.patterns_.end() && std::regex_search(key, compiled->second)) {
+          if (compiled != schema_.patterns_.end() && compiled->second.search(key)) {
             matched = true;
             check(subschema, value, depth + 1);
           }

@@ -9,18 +9,19 @@
 // Supported keywords: type (string or array, "integer" accepts 1.0), properties, patternProperties,
 // additionalProperties (bool or schema), required, minProperties/maxProperties, items (schema or
 // tuple) + additionalItems, minItems/maxItems, uniqueItems, enum, const, pattern (ECMAScript,
-// unanchored), minLength/maxLength (in code points), minimum/maximum, exclusiveMinimum/Maximum
+// unanchored, linear-time: see pattern.hpp), minLength/maxLength (in code points), minimum/maximum, exclusiveMinimum/Maximum
 // (draft-07 numbers), multipleOf, anyOf/oneOf/allOf/not, if/then/else, boolean schemas, and $ref to
 // local `#/...` JSON pointers (`#/definitions/X`, `#/components/schemas/X`). `format` and
 // annotations (title, description, default, ...) are ignored.
 #include <cstddef>
 #include <map>
-#include <regex>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "builder/support/pattern.hpp"
 
 namespace cog::builder::support {
 
@@ -69,7 +70,7 @@ class JsonSchema {
   friend class JsonSchemaValidation;
   nlohmann::json document_;
   std::string root_pointer_;
-  std::map<std::string, std::regex> patterns_;  // pattern text -> compiled regex
+  std::map<std::string, Pattern> patterns_;  // pattern text -> compiled pattern
 };
 
 // Renders a JSON value the way the error messages quote it: compact JSON (`"abc"`, `[1,2]`).

@@ -289,3 +289,10 @@ TEST_CASE("too deep or alias-bombed documents are refused, not expanded") {
   }
   CHECK(project.error(bomb).find("too many values") != std::string::npos);
 }
+
+TEST_CASE("a very long environment value is checked without overflowing the stack") {
+  TempProject project;
+  auto config = project.load(kBuild + "environment:\n  - A=" + std::string(1000000, 'x') + "\n").config;
+  REQUIRE(config.environment.size() == 1);
+  CHECK(config.environment[0].second.size() == 1000000);
+}
