@@ -1,6 +1,9 @@
 // The compatibility matrix, CUDA completion, base-image choice and requirements rewriting.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "builder/config/compat.hpp"
 
 namespace cfg = cog::builder::config;
@@ -325,4 +328,45 @@ TEST_CASE("requirements: included packages are appended when missing") {
   CHECK(generated.text ==
         "--extra-index-url https://download.pytorch.org/whl/cpu/\ntorch==2.3.1\ntorchvision==0.18.1\n");
   CHECK(cfg::generate_requirements(cpu_config(), matrix()).text.empty());
+}
+
+TEST_CASE("the embedded matrix is the one in schemas/compat") {
+  auto read = [](const char* name) {
+    std::ifstream file(std::string(COG_SOURCE_DIR) + "/schemas/compat/" + name, std::ios::binary);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  };
+  auto from_files = cfg::CompatMatrix::from_json(read("torch.json"), read("cuda.json"),
+                                                 read("tensorflow.json"));
+  CHECK(from_files.torch.size() == matrix().torch.size());
+  CHECK(from_files.cuda.size() == matrix().cuda.size());
+  CHECK(from_files.tensorflow.size() == matrix().tensorflow.size());
+  CHECK_THROWS_AS(cfg::CompatMatrix::from_json("{}", "[]", "[]"), cog::Error);
+  CHECK_THROWS_AS(cfg::CompatMatrix::from_json("[", "[]", "[]"), cog::Error);
+}
+
+TEST_CASE("every row is internally consistent") {
+  for (const auto& row : matrix().torch) {
+    CAPTURE(row.torch);
+    CHECK_FALSE(row.torchvision.empty());
+    CHECK_FALSE(row.torchaudio.empty());
+    CHECK_FALSE(row.pythons.empty());
+    // The local version, the CUDA and the index all name the same build.
+    std::string variant = row.cuda ? "cu" + row.cuda->substr(0, row.cuda->find('.')) +
+                                         row.cuda->substr(row.cuda->find('.') + 1)
+                                   : "cpu";
+    CHECK(row.extra_index_url == "https://download.pytorch.org/whl/" + variant + "/");
+    if (row.cuda) CHECK(row.torch.ends_with("+" + variant));
+  }
+  for (const auto& row : matrix().cuda) {
+    CAPTURE(row.tag);
+    CHECK(row.tag.starts_with(row.cuda + "-cudnn"));
+    CHECK(row.tag.ends_with("-devel-ubuntu" + row.ubuntu));
+  }
+  for (const auto& row : matrix().tensorflow) {
+    CAPTURE(row.tensorflow);
+    CHECK(row.gpu_package == "tensorflow==" + row.tensorflow);
+    CHECK_FALSE(cfg::cudnns_for_cuda(matrix(), row.cuda).empty());
+  }
 }
