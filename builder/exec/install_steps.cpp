@@ -61,6 +61,21 @@ std::vector<std::string> default_step_env(std::int64_t source_date_epoch) {
           "SOURCE_DATE_EPOCH=" + std::to_string(source_date_epoch)};
 }
 
+void trust_host_certificates(StepSpec& step, const fs::path& bundle) {
+  if (bundle.empty()) return;
+  const std::string target = "/run/cog/ca-certificates.crt";
+  step.binds.push_back({bundle, target, true});
+  for (const char* name : {"SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
+    step.env.push_back(std::string(name) + "=" + target);
+}
+
+fs::path host_ca_bundle() {
+  if (const char* file = std::getenv("SSL_CERT_FILE"); file && *file && fs::is_regular_file(file))
+    return file;
+  const fs::path debian = "/etc/ssl/certs/ca-certificates.crt";
+  return fs::is_regular_file(debian) ? debian : fs::path();
+}
+
 StepSpec apt_install_step(const std::vector<std::string>& packages, const StepCaches& caches,
                           const std::string& suite, const std::string& arch,
                           std::int64_t source_date_epoch) {

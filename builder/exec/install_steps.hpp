@@ -27,6 +27,16 @@ StepCaches default_step_caches();
 // DEBIAN_FRONTEND=noninteractive, PYTHONUNBUFFERED=1, SOURCE_DATE_EPOCH).
 std::vector<std::string> default_step_env(std::int64_t source_date_epoch);
 
+// Lets a step verify TLS with the host's trust store (the host may reach PyPI only through a
+// proxy with its own certificate authority): `bundle` is bound read-only at
+// /run/cog/ca-certificates.crt, which SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE and
+// CURL_CA_BUNDLE then name. The image's own trust store is not touched.
+void trust_host_certificates(StepSpec& step, const std::filesystem::path& bundle);
+
+// The host's CA bundle: $SSL_CERT_FILE when it names a file, else Debian's
+// /etc/ssl/certs/ca-certificates.crt; empty when neither exists.
+std::filesystem::path host_ca_bundle();
+
 // `apt-get update && apt-get install -qqy <packages>`, as Cog's Dockerfile does, with
 // /var/cache/apt and /var/lib/apt/lists bound from `caches` (created when missing) and dpkg's
 // logs and caches emptied. Throws cog::Error(Validation) for a name apt would not accept.
