@@ -46,10 +46,11 @@ fs::path normalise_target(const fs::path& target, const std::string& workdir, co
     if (part == "..")
       throw Error(ErrorKind::Validation, target.string(),
                   std::string(kind) + " target leaves the root", "use an absolute path inside it");
-  if (absolute == "/" || under(absolute, "/proc") || under(absolute, "/dev"))
+  if (absolute == "/" || under(absolute, "/proc") || under(absolute, "/sys") ||
+      under(absolute, "/dev"))
     throw Error(ErrorKind::Validation, target.string(),
                 std::string(kind) + " target is reserved by the sandbox",
-                "choose a path outside /, /proc and /dev");
+                "choose a path outside /, /proc, /sys and /dev");
   return absolute;
 }
 
@@ -157,6 +158,9 @@ std::vector<ChildOp> mount_ops(const Rootfs& rootfs, const StepSpec& step, const
   ops.push_back(ChildOp::mount("/", "", "", MS_REC | MS_PRIVATE));
   ops.push_back(ChildOp::mount(merged, "overlay", "overlay", 0, overlay_options(rootfs, dirs)));
   ops.push_back(ChildOp::mount(merged + "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  // Read-only, as in a Docker build: some tools read CPU and memory facts from /sys.
+  ops.push_back(ChildOp::mount(merged + "/sys", "sysfs", "sysfs",
+                               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
 
   const std::string dev = merged + "/dev";
   ops.push_back(ChildOp::mount(dev, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k"));
@@ -205,7 +209,7 @@ std::vector<ChildOp> mount_ops(const Rootfs& rootfs, const StepSpec& step, const
 }
 
 std::vector<MountPoint> mount_points(const std::vector<Bind>& binds) {
-  std::vector<MountPoint> points = {{"/proc", true}, {"/dev", true}, {"/tmp", true}};
+  std::vector<MountPoint> points = {{"/proc", true}, {"/sys", true}, {"/dev", true}, {"/tmp", true}};
   for (const auto& bind : binds)
     if (!under(bind.target, "/tmp")) points.push_back({bind.target, bind.directory});
   return points;
