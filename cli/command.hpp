@@ -15,6 +15,7 @@ void add_init_command(CLI::App& app, GlobalOptions& global);
 void add_login_command(CLI::App& app, GlobalOptions& global);
 void add_push_command(CLI::App& app, GlobalOptions& global);
 void add_pull_command(CLI::App& app, GlobalOptions& global);
+void add_images_command(CLI::App& app, GlobalOptions& global);
 void add_debug_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace cog::cli

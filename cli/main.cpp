@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   cog::cli::add_login_command(app, global);
   cog::cli::add_push_command(app, global);
   cog::cli::add_pull_command(app, global);
+  cog::cli::add_images_command(app, global);
   cog::cli::add_debug_command(app, global);
 
   try {

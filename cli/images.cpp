@@ -1,0 +1,64 @@
+// cog images / cog rmi: list and remove images in the local store (no daemon: an OCI layout).
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "builder/oci/store.hpp"
+#include "builder/support/error.hpp"
+#include "cli/command.hpp"
+
+namespace cog::cli {
+namespace {
+
+std::string human_size(std::int64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1000 && unit < 4) {
+    value /= 1000;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f%s" : "%.3g%s", value, units[unit]);
+  return text;
+}
+
+}  // namespace
+
+void add_images_command(CLI::App& app, GlobalOptions& /*global*/) {
+  auto* images = app.add_subcommand("images", "List images in the local image store");
+  auto quiet = std::make_shared<bool>(false);
+  images->add_flag("-q,--quiet", *quiet, "Only print image names");
+  images->callback([quiet] {
+    builder::oci::ImageStore store(builder::oci::default_store_path());
+    auto list = store.list();
+    if (*quiet) {
+      for (const auto& image : list) std::cout << image.name << "\n";
+      return;
+    }
+    std::printf("%-40s %-14s %-22s %s\n", "IMAGE", "DIGEST", "CREATED", "SIZE");
+    for (const auto& image : list) {
+      std::printf("%-40s %-14s %-22s %s\n", image.name.c_str(),
+                  image.manifest_digest.hex.substr(0, 12).c_str(), image.created.c_str(),
+                  human_size(image.size).c_str());
+    }
+  });
+
+  auto* rmi = app.add_subcommand("rmi", "Remove images from the local image store");
+  auto names = std::make_shared<std::vector<std::string>>();
+  rmi->add_option("image", *names, "Image names (name[:tag]) or digests")->required();
+  rmi->callback([names] {
+    builder::oci::ImageStore store(builder::oci::default_store_path());
+    for (const auto& name : *names) {
+      if (!store.remove(name)) {
+        throw Error(ErrorKind::NotFound, name, "no such image in the local store",
+                    "`cog images` lists the images there");
+      }
+      std::cout << "Untagged: " << builder::oci::normalize_image_name(name) << "\n";
+    }
+  });
+}
+
+}  // namespace cog::cli
