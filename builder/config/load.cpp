@@ -73,7 +73,7 @@ LoadedConfig load_config_text(std::string_view yaml_text, const std::filesystem:
 
   std::filesystem::path project_dir = config_path.parent_path();
   if (project_dir.empty()) project_dir = ".";
-  LoadContext context{tree, document, project_dir, {}, {}};
+  LoadContext context{tree, document, project_dir, {}, {}, {}};
   LoadedConfig loaded;
   Config& config = loaded.config;
   config.project_dir = project_dir;
