@@ -375,4 +375,16 @@ UnpackStats apply_layer(const fs::path& layer_file, const fs::path& rootfs,
   return stats;
 }
 
+UnpackStats unpack_image(const Layout& layout, const Descriptor& manifest, const fs::path& rootfs,
+                         const UnpackOptions& options) {
+  UnpackStats total;
+  for (const auto& layer : layout.read_manifest(manifest.digest).layers) {
+    UnpackStats stats = apply_layer(layout.blob_path(layer.digest), rootfs, options);
+    total.entries += stats.entries;
+    total.whiteouts += stats.whiteouts;
+    total.skipped += stats.skipped;
+  }
+  return total;
+}
+
 }  // namespace cog::builder::oci

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "builder/oci/descriptor.hpp"
+#include "builder/oci/layout.hpp"
 
 namespace cog::builder::oci {
 
@@ -25,5 +26,9 @@ struct UnpackStats {
 // entries applied before it).
 UnpackStats apply_layer(const std::filesystem::path& layer_file, const std::filesystem::path& rootfs,
                         const UnpackOptions& options = {});
+
+// Every layer of the image `manifest` (from `layout`), bottom first, onto `rootfs`.
+UnpackStats unpack_image(const Layout& layout, const Descriptor& manifest,
+                         const std::filesystem::path& rootfs, const UnpackOptions& options = {});
 
 }  // namespace cog::builder::oci

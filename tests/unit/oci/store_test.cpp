@@ -106,9 +106,8 @@ TEST_CASE("builder: layers, config and commit give a reproducible image in the s
   store.tag("demo:child", child);
   Manifest manifest = store.layout().read_manifest(child.digest);
   REQUIRE(manifest.layers.size() == 2);
-  for (const auto& blob : manifest.layers) {
-    apply_layer(store.layout().blob_path(blob.digest), dir / "rootfs");
-  }
+  UnpackStats stats = unpack_image(store.layout(), child, dir / "rootfs");
+  CHECK(stats.entries == 5);  // src/, src/cog.yaml, src/predict.py; src/, src/weights.bin
   CHECK(cog::test::read_file(dir / "rootfs/src/predict.py") == "class Predictor: pass\n");
   CHECK(fs::exists(dir / "rootfs/src/weights.bin"));
 
