@@ -2,6 +2,8 @@
 // An overlayfs upper directory as a layer: whiteout char devices (0/0) become `.wh.<name>`
 // files, opaque directories (trusted.overlay.opaque=y or user.overlay.opaque=y) get a
 // `.wh..wh..opq` entry; everything else is written as by write_layer_from_directory.
+// Mount the overlay with redirect_dir=off,metacopy=off,index=off: a renamed directory or a
+// metadata-only copy-up leaves content in the lower dir that an upper-dir layer cannot carry.
 #include <filesystem>
 
 #include "builder/oci/tar_writer.hpp"
