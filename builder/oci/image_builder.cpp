@@ -7,7 +7,9 @@
 namespace cog::builder::oci {
 namespace fs = std::filesystem;
 
-ImageBuilder::ImageBuilder(Layout& target) : target_(target) { from_scratch(); }
+ImageBuilder::ImageBuilder(Layout& target) : target_(target), lease_(target.root()) {
+  from_scratch();
+}
 
 void ImageBuilder::from_scratch(const Platform& platform) {
   config_ = ImageConfig{};
@@ -17,8 +19,11 @@ void ImageBuilder::from_scratch(const Platform& platform) {
 }
 
 void ImageBuilder::from_image(const Layout& source, const Descriptor& manifest_descriptor) {
+  lease_.add(manifest_descriptor.digest);
   copy_image_blobs(source, manifest_descriptor, target_);
   Manifest manifest = target_.read_manifest(manifest_descriptor.digest);
+  lease_.add(manifest.config.digest);
+  for (const auto& layer : manifest.layers) lease_.add(layer.digest);
   config_ = target_.read_config(manifest);
   config_.created = rfc3339(created_);
   if (config_.diff_ids.size() != manifest.layers.size()) {
@@ -49,6 +54,7 @@ fs::path ImageBuilder::scratch_file() const {
 }
 
 StoredLayer ImageBuilder::ingest(const LayerBlob& blob, std::string_view created_by) {
+  lease_.add(blob.digest);
   Descriptor descriptor = target_.write_blob_file(blob.file, blob.media_type, blob.digest, true);
   StoredLayer layer{descriptor, blob.diff_id};
   add_layer(layer, created_by);
@@ -67,6 +73,7 @@ StoredLayer ImageBuilder::add_layer_from_overlay(const fs::path& upper_dir,
 }
 
 void ImageBuilder::add_layer(const StoredLayer& layer, std::string_view created_by) {
+  lease_.add(layer.descriptor.digest);
   if (!target_.has_blob(layer.descriptor.digest)) {
     throw Error(ErrorKind::NotFound, layer.descriptor.digest.str(), "layer blob is not in the store",
                 "rebuild without the cache (--no-cache)");
@@ -86,8 +93,10 @@ Descriptor ImageBuilder::commit(std::string_view tag) {
   config_.diff_ids.clear();
   for (const auto& layer : layers_) config_.diff_ids.push_back(layer.diff_id);
   Manifest manifest;
+  lease_.add(sha256_of(canonical_json(config_)));
   manifest.config = target_.write_config(config_);
   for (const auto& layer : layers_) manifest.layers.push_back(layer.descriptor);
+  lease_.add(sha256_of(canonical_json(manifest)));
   Descriptor descriptor = target_.write_manifest(manifest);
   if (!tag.empty()) target_.tag(tag, descriptor);
   return descriptor;

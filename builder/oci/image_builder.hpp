@@ -53,6 +53,7 @@ class ImageBuilder {
   std::filesystem::path scratch_file() const;
 
   Layout& target_;
+  BlobLease lease_;  // keeps new and reused blobs alive until a tag holds them
   ImageConfig config_;
   std::vector<StoredLayer> layers_;
   std::int64_t created_ = 0;

@@ -1,6 +1,10 @@
 #include "builder/oci/layout.hpp"
 
+#include <signal.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 
 #include "builder/oci/files.hpp"
@@ -12,6 +16,27 @@ namespace {
 
 constexpr const char* layout_marker = R"({"imageLayoutVersion":"1.0.0"})";
 constexpr const char* lock_name = ".cog-index.lock";
+constexpr const char* leases_dir = ".cog-leases";
+
+// Digests named by leases whose process still runs; stale leases are deleted.
+std::set<Digest> leased_digests(const fs::path& root) {
+  std::set<Digest> digests;
+  std::error_code error;
+  if (!fs::is_directory(root / leases_dir, error)) return digests;
+  for (const auto& lease : fs::directory_iterator(root / leases_dir, error)) {
+    std::string name = lease.path().filename().string();
+    pid_t pid = static_cast<pid_t>(std::strtol(name.c_str(), nullptr, 10));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      fs::remove(lease.path(), error);
+      continue;
+    }
+    std::ifstream in(lease.path());
+    for (std::string line; std::getline(in, line);) {
+      if (auto digest = Digest::try_parse(line)) digests.insert(*digest);
+    }
+  }
+  return digests;
+}
 
 std::optional<std::string> ref_name(const Descriptor& descriptor) {
   auto it = descriptor.annotations.find(ref_name_annotation);
@@ -20,6 +45,24 @@ std::optional<std::string> ref_name(const Descriptor& descriptor) {
 }
 
 }  // namespace
+
+BlobLease::BlobLease(const fs::path& layout_root) {
+  fs::create_directories(layout_root / leases_dir);
+  file_ = layout_root / leases_dir / files::unique_name("");
+  std::ofstream(file_, std::ios::app).flush();
+}
+
+BlobLease::~BlobLease() {
+  std::error_code error;
+  fs::remove(file_, error);
+}
+
+void BlobLease::add(const Digest& digest) {
+  std::ofstream out(file_, std::ios::app);
+  out << digest.str() << "\n";
+  out.flush();
+  if (!out) throw Error(ErrorKind::Io, file_.string(), "cannot record a blob lease", "check free disk space");
+}
 
 Layout Layout::create(const fs::path& root) {
   std::error_code error;
@@ -177,6 +220,7 @@ bool Layout::untag(std::string_view name) {
 GcResult Layout::collect_garbage(const std::set<Digest>& extra_roots) {
   files::Lock lock(root_ / lock_name);
   std::set<Digest> live = extra_roots;
+  live.merge(leased_digests(root_));
   std::function<void(const Descriptor&)> mark = [&](const Descriptor& descriptor) {
     if (!live.insert(descriptor.digest).second || !has_blob(descriptor.digest)) return;
     if (media_type::is_index(descriptor.media_type)) {

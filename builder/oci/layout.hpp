@@ -20,6 +20,22 @@ struct TaggedManifest {
   Descriptor manifest;
 };
 
+// Keeps blobs alive through collect_garbage while an image is being assembled and not yet
+// tagged. A lease is a file under <layout>/.cog-leases named after the owning process; it goes
+// when the object dies, and a lease whose process is gone is ignored and cleaned up.
+class BlobLease {
+ public:
+  explicit BlobLease(const std::filesystem::path& layout_root);
+  ~BlobLease();
+  BlobLease(const BlobLease&) = delete;
+  BlobLease& operator=(const BlobLease&) = delete;
+
+  void add(const Digest& digest);  // call before the blob is written
+
+ private:
+  std::filesystem::path file_;
+};
+
 struct GcResult {
   std::size_t blobs_removed = 0;
   std::int64_t bytes_removed = 0;
@@ -59,7 +75,7 @@ class Layout {
   void tag(std::string_view name, const Descriptor& manifest);
   // Removes the entry named `name`; returns false when there was none.
   bool untag(std::string_view name);
-  // Deletes blobs not reachable from index.json (nor listed in `extra_roots`).
+  // Deletes blobs not reachable from index.json, nor listed in `extra_roots` or a live lease.
   GcResult collect_garbage(const std::set<Digest>& extra_roots = {});
 
  private:

@@ -96,3 +96,19 @@ TEST_CASE("layout: garbage collection keeps what tags reach and deletes the rest
   CHECK_FALSE(layout.has_blob(stray.digest));
   CHECK(layout.collect_garbage({rooted.digest}).blobs_removed == 0);
 }
+
+TEST_CASE("layout: a live lease protects untagged blobs; a dead one does not") {
+  TempDir dir;
+  Layout layout = Layout::create(dir / "l");
+  Descriptor leased = layout.write_blob("in progress", "x");
+  {
+    BlobLease lease(layout.root());
+    lease.add(leased.digest);
+    CHECK(layout.collect_garbage().blobs_removed == 0);
+    CHECK(layout.has_blob(leased.digest));
+  }
+  // A lease left behind by a process that no longer exists (pid far above pid_max) is ignored.
+  cog::test::write_file(dir / "l/.cog-leases/999999999-dead", leased.digest.str() + "\n");
+  CHECK(layout.collect_garbage().blobs_removed == 1);
+  CHECK_FALSE(fs::exists(dir / "l/.cog-leases/999999999-dead"));
+}

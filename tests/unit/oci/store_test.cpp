@@ -96,14 +96,17 @@ TEST_CASE("builder: layers, config and commit give a reproducible image in the s
   CHECK(config.config.labels.at("run.cog.version") == "test");
 
   // A derived image reuses the base's layers; unpacking both layers gives the whole tree.
-  ImageBuilder derived(store.layout());
-  derived.from_reference(parse_image_reference("demo"));
-  write_file(dir / "extra/weights.bin", "w");
-  LayerOptions under_src;
-  under_src.prefix = "src";
-  derived.add_layer_from_directory(dir / "extra", under_src, "COPY weights");
-  Descriptor child = derived.commit();
-  store.tag("demo:child", child);
+  Descriptor child;
+  {
+    ImageBuilder derived(store.layout());
+    derived.from_reference(parse_image_reference("demo"));
+    write_file(dir / "extra/weights.bin", "w");
+    LayerOptions under_src;
+    under_src.prefix = "src";
+    derived.add_layer_from_directory(dir / "extra", under_src, "COPY weights");
+    child = derived.commit();
+    store.tag("demo:child", child);
+  }  // the builder's lease ends here: only tags keep blobs now
   Manifest manifest = store.layout().read_manifest(child.digest);
   REQUIRE(manifest.layers.size() == 2);
   UnpackStats stats = unpack_image(store.layout(), child, dir / "rootfs");
@@ -125,22 +128,27 @@ TEST_CASE("layer cache: hits return the stored layer; a collected blob is a miss
   std::string key = sha256_of("step inputs").str();
   CHECK_FALSE(cache.lookup(key).has_value());
 
-  ImageBuilder builder(store.layout());
-  write_file(dir / "files/a", "a");
-  StoredLayer layer = builder.add_layer_from_directory(dir / "files", {}, "RUN something");
-  cache.store(key, layer);
-  auto hit = cache.lookup(key);
-  REQUIRE(hit.has_value());
-  CHECK(*hit == layer);
+  StoredLayer layer;
+  {
+    ImageBuilder builder(store.layout());
+    write_file(dir / "files/a", "a");
+    layer = builder.add_layer_from_directory(dir / "files", {}, "RUN something");
+    cache.store(key, layer);
+    auto hit = cache.lookup(key);
+    REQUIRE(hit.has_value());
+    CHECK(*hit == layer);
 
-  ImageBuilder warm(store.layout());
-  warm.add_layer(*hit, "RUN something");
-  CHECK(warm.commit().digest == builder.commit().digest);
-
-  store.layout().collect_garbage();  // nothing tags it: the blob goes
+    ImageBuilder warm(store.layout());
+    warm.add_layer(*hit, "RUN something");
+    CHECK(warm.commit().digest == builder.commit().digest);
+    store.layout().collect_garbage();  // the builders' leases keep the untagged layer
+    CHECK(cache.lookup(key).has_value());
+  }
+  store.layout().collect_garbage();  // nothing tags it now: the blob goes
   CHECK_FALSE(cache.lookup(key).has_value());
   CHECK_THROWS_AS(cache.lookup("../escape"), cog::Error);
-  CHECK_THROWS_AS(warm.add_layer(layer, "gone"), cog::Error);
+  ImageBuilder cold(store.layout());
+  CHECK_THROWS_AS(cold.add_layer(layer, "gone"), cog::Error);
 }
 
 TEST_CASE("transport: oci: and docker-archive: round trips keep the image") {
