@@ -162,9 +162,10 @@ class _Worker:
             traceback.print_exc()
             done = {"status": "failed", "error": _error_text(exc)}
         finally:
+            self.cleanup(prediction_id)
+            self.host.drain()  # output still in the pipes belongs to this prediction
             self.host.clear_active(prediction_id)
             self._absorb_late_cancel()
-            self.cleanup(prediction_id)
             if done is not None:
                 self._finish(prediction_id, done, started, scope)
 
@@ -175,7 +176,6 @@ class _Worker:
         metrics = _snapshot(scope)
         if metrics is not None:
             done["metrics"] = metrics
-        self.host.drain()
         self._send_done(done)
 
     def _absorb_late_cancel(self):
@@ -231,16 +231,18 @@ class _Worker:
             traceback.print_exc()
             done = {"status": "failed", "error": _error_text(exc)}
         finally:
+            # A second cancel landing in this await ends the task early: task_finished then
+            # reports it, which is why the task stays registered until the very end.
+            self.cleanup(prediction_id)
+            await asyncio.get_running_loop().run_in_executor(None, self.host.drain)
             self.host.clear_active(prediction_id)
             self.tasks.pop(prediction_id, None)
-            self.cleanup(prediction_id)
             if done is not None:
                 done.update({"type": "done", "id": prediction_id,
                              "predict_time": time.perf_counter() - started if started else 0.0})
                 metrics = _snapshot(scope)
                 if metrics is not None:
                     done["metrics"] = metrics
-                await asyncio.get_running_loop().run_in_executor(None, self.host.drain)
                 self._send_done(done)
 
     def task_finished(self, prediction_id, task):
