@@ -24,6 +24,23 @@ Error compatibility_error(const Config& config, std::string what, std::string fi
   return Error(ErrorKind::Compatibility, config_label(config), std::move(what), std::move(fix));
 }
 
+// Where a package is required (`requirements.txt:3`), so pin problems point at the pin.
+std::string requirement_location(const Config& config, std::string_view package) {
+  for (const auto& requirement : config.requirements) {
+    if (requirement.kind == Requirement::Kind::Package && requirement.name == package &&
+        !requirement.where.file.empty()) {
+      return requirement.where.str();
+    }
+  }
+  return config_label(config);
+}
+
+Error pin_error(const Config& config, std::string_view package, std::string what,
+                std::string fix) {
+  return Error(ErrorKind::Compatibility, requirement_location(config, package), std::move(what),
+               std::move(fix));
+}
+
 // The newest cuDNN with an image for this CUDA, or an error naming the CUDA.
 std::string latest_cudnn(const Config& config, const CompatMatrix& matrix, const std::string& cuda) {
   auto cudnns = cudnns_for_cuda(matrix, cuda);
@@ -53,7 +70,7 @@ void complete_from_tensorflow(Config& config, const TensorflowRow& row, const st
   if (build.cuda.empty()) {
     build.cuda = row.cuda;
   } else if (major_minor(build.cuda) != row.cuda) {
-    warnings.push_back({config_label(config),
+    warnings.push_back({requirement_location(config, "tensorflow"),
                         "Cog doesn't know if CUDA " + build.cuda + " is compatible with Tensorflow " +
                             version + ". This might cause CUDA problems.",
                         "If you have trouble, try setting CUDA " + row.cuda +
@@ -62,7 +79,7 @@ void complete_from_tensorflow(Config& config, const TensorflowRow& row, const st
   if (build.cudnn.empty()) {
     build.cudnn = row.cudnn;
   } else if (build.cudnn != row.cudnn) {
-    throw compatibility_error(config,
+    throw pin_error(config, "tensorflow",
                               "The specified cuDNN version " + build.cudnn +
                                   " is not compatible with tensorflow==" + version,
                               "Compatible cuDNN version is: " + row.cudnn);
@@ -75,7 +92,7 @@ void complete_from_torch(Config& config, const CompatMatrix& matrix, const std::
   auto cudas = cudas_for_torch(matrix, version);
   if (!build.cuda.empty()) {
     if (std::find(cudas.begin(), cudas.end(), major_minor(build.cuda)) == cudas.end()) {
-      warnings.push_back({config_label(config),
+      warnings.push_back({requirement_location(config, "torch"),
                           "Cog doesn't know if CUDA " + build.cuda + " is compatible with PyTorch " +
                               version + ". This might cause CUDA problems.",
                           cudas.empty() ? std::string() : "Try " + cudas.front() + " instead?"});
@@ -83,16 +100,16 @@ void complete_from_torch(Config& config, const CompatMatrix& matrix, const std::
     return;
   }
   if (!torch_version_known(matrix, version)) {
-    throw compatibility_error(
-        config,
+    throw pin_error(
+        config, "torch",
         "cog doesn't know what CUDA version is compatible with torch==" + version +
             ". You might need to upgrade Cog: https://github.com/replicate/cog#upgrade",
         "If this version is correct, you can set the 'cuda' option in cog.yaml to set what "
         "version to use. You might be able to find this out from https://pytorch.org/");
   }
   if (cudas.empty()) {
-    throw compatibility_error(
-        config, "Cog couldn't automatically determine a CUDA version for torch==" + version,
+    throw pin_error(
+        config, "torch", "Cog couldn't automatically determine a CUDA version for torch==" + version,
         "You need to set the 'cuda' option in cog.yaml to set what version to use. You might be "
         "able to find this out from https://pytorch.org/");
   }
@@ -116,13 +133,13 @@ std::vector<Warning> complete_cuda(Config& config, const CompatMatrix& matrix) {
     complete_from_tensorflow(config, *tensorflow_row, *tensorflow, warnings);
   } else if (tensorflow && build.cuda.empty()) {
     // Cog would carry on with an empty CUDA and fail later; say so where the cause is.
-    throw compatibility_error(
-        config, "cog doesn't know what CUDA version is compatible with tensorflow==" + *tensorflow,
+    throw pin_error(
+        config, "tensorflow", "cog doesn't know what CUDA version is compatible with tensorflow==" + *tensorflow,
         "set the 'cuda' and 'cudnn' options in cog.yaml, or pin a TensorFlow release Cog knows");
   } else if (torch) {
     complete_from_torch(config, matrix, *torch, warnings);
   } else if (has_package(config, "torch") && build.cuda.empty()) {
-    throw compatibility_error(config, "torch version must be specified when using CUDA",
+    throw pin_error(config, "torch", "torch version must be specified when using CUDA",
                               "pin it in your requirements (e.g. torch==2.3.1), or set build.cuda");
   }
 

@@ -140,6 +140,7 @@ TEST_CASE("completion: an explicit CUDA the torch build does not know is a warni
         "Cog doesn't know if CUDA 12.1 is compatible with PyTorch 2.0.1. This might cause CUDA "
         "problems.");
   CHECK(warnings[0].fix == "Try 11.8 instead?");
+  CHECK(warnings[0].where == "requirements.txt:1");  // the pin, not cog.yaml
   CHECK(config.build.cuda == "12.1");
   CHECK(config.build.cudnn == "8");
 }
@@ -175,7 +176,8 @@ TEST_CASE("completion: impossible combinations are errors") {
   auto tf_cudnn = gpu_config({package("tensorflow", "==2.15.0")});
   tf_cudnn.build.cudnn = "9";
   CHECK(completion_error(tf_cudnn) ==
-        "cog.yaml: The specified cuDNN version 9 is not compatible with tensorflow==2.15.0 — "
+        "requirements.txt:1: The specified cuDNN version 9 is not compatible with "
+        "tensorflow==2.15.0 — "
         "Compatible cuDNN version is: 8");
 
   auto unknown_torch = gpu_config({package("torch", "==0.4.1")});
