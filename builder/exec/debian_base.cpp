@@ -24,7 +24,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Bump when the way a base is made changes, so old cache entries are not reused.
-constexpr int base_format = 1;
+constexpr int base_format = 2;
 
 const std::vector<std::string> fixed_packages = {"ca-certificates", "python3", "python3-pip",
                                                  "python3-venv", "tini"};
@@ -80,7 +80,6 @@ nlohmann::json describe(const DebianBase& base, const BaseRequest& request) {
           {"mirror", request.mirrors.archive},
           {"python_version", base.python_version},
           {"requested_packages", base_packages(request)},
-          {"source_date_epoch", request.source_date_epoch},
           {"packages", packages}};
 }
 
@@ -94,7 +93,8 @@ void bootstrap(const BaseRequest& request, const DebianSuite& suite, const fs::p
                   rootfs.string(), request.mirrors.archive};
   command.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                  "LC_ALL=C.UTF-8", "DEBIAN_FRONTEND=noninteractive",
-                 "SOURCE_DATE_EPOCH=" + std::to_string(request.source_date_epoch)};
+                 // Python compiles its .pyc files hash-checked (reproducible) when this is set.
+                 "SOURCE_DATE_EPOCH=0"};
   command.limits = request.limits;
   auto status = run_host_command(command, progress);
   if (status.cancelled) throw Error(ErrorKind::Runtime, "debootstrap", "cancelled");
@@ -128,8 +128,7 @@ std::string base_key(const BaseRequest& request, const DebianSuite& suite) {
                            {"arch", request.arch},
                            {"mirror", request.mirrors.archive},
                            {"security_mirror", request.mirrors.security},
-                           {"packages", base_packages(request)},
-                           {"source_date_epoch", request.source_date_epoch}};
+                           {"packages", base_packages(request)}};
   return oci::sha256_of(inputs.dump()).hex;
 }
 
@@ -155,7 +154,7 @@ DebianBase ensure_debian_base(const BaseRequest& request, const LineSink& progre
       progress(Stream::Stderr, "debootstrap " + suite.name + " (" + request.arch + ") from " +
                                    request.mirrors.archive);
     bootstrap(request, suite, partial / "rootfs", deb_cache, progress);
-    make_rootfs_reproducible(partial / "rootfs", suite, request.mirrors, request.source_date_epoch);
+    make_rootfs_reproducible(partial / "rootfs", suite, request.mirrors);
     base.packages = installed_packages(partial / "rootfs");
     base.python_version = python_of(base.packages, suite);
     std::ofstream(partial / "base.json") << describe(base, request).dump(2) << "\n";

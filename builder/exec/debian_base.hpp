@@ -1,7 +1,9 @@
 #pragma once
 // Base root file systems assembled from Debian packages (debootstrap --variant=minbase), cached
 // by everything that decides their content, and scrubbed so the same package set gives the same
-// layer: no apt lists, logs, caches, machine id or host names; dates from SOURCE_DATE_EPOCH.
+// layer: no apt lists, logs, caches, machine id or host names, no build dates in /etc/shadow.
+// A base does not depend on SOURCE_DATE_EPOCH (the layer writer clamps mtimes), so builds with
+// different timestamps share it.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -17,10 +19,9 @@ namespace cog::builder::exec {
 struct BaseRequest {
   std::string python_version;  // from cog.yaml: "3.11", "3.13" or with a patch level
   std::string arch = "amd64";
-  DebianMirrors mirrors = mirrors_from_apt_sources();
+  DebianMirrors mirrors = mirrors_from_apt_sources();  // reads the host's apt sources
   std::vector<std::string> extra_packages;  // beside python3, venv, pip, ca-certificates, tini
   std::filesystem::path cache_root;         // empty: default_base_cache()
-  std::int64_t source_date_epoch = 0;
   RunLimits limits;
 };
 
@@ -46,7 +47,7 @@ std::filesystem::path default_base_cache();
 // The packages asked of debootstrap: the fixed set plus the extras, sorted, without duplicates.
 std::vector<std::string> base_packages(const BaseRequest& request);
 
-// Hex sha256 of what decides a base's content: suite, arch, mirror, packages, epoch, format.
+// Hex sha256 of what decides a base's content: suite, arch, mirrors, packages, format.
 std::string base_key(const BaseRequest& request, const DebianSuite& suite);
 
 // Returns the cached base for the request, building it first when missing (a few minutes; one
@@ -57,7 +58,7 @@ DebianBase ensure_debian_base(const BaseRequest& request, const LineSink& progre
 
 // The scrub, exposed for tests: applied to a freshly bootstrapped `rootfs`.
 void make_rootfs_reproducible(const std::filesystem::path& rootfs, const DebianSuite& suite,
-                              const DebianMirrors& mirrors, std::int64_t source_date_epoch);
+                              const DebianMirrors& mirrors);
 
 // Parses var/lib/dpkg/status.
 std::vector<InstalledPackage> installed_packages(const std::filesystem::path& rootfs);

@@ -37,18 +37,18 @@ void truncate_files(const fs::path& dir) {
     if (it->is_regular_file() && !it->is_symlink()) fs::resize_file(it->path(), 0);
 }
 
-// Field 3 of shadow is the day of the last password change: the build day, unless pinned.
-void pin_shadow_dates(const fs::path& file, std::int64_t source_date_epoch) {
+// Field 3 of shadow is the day of the last password change, i.e. the build day. Emptied: the
+// accounts of a base have no passwords, and an empty field turns password ageing off.
+void clear_shadow_dates(const fs::path& file) {
   if (!fs::exists(file)) return;
   std::ifstream in(file);
   std::string result;
-  const std::string day = source_date_epoch > 0 ? std::to_string(source_date_epoch / 86400) : "";
   for (std::string line; std::getline(in, line);) {
     std::vector<std::string> fields;
     std::stringstream stream(line);
     for (std::string field; std::getline(stream, field, ':');) fields.push_back(field);
     if (!line.empty() && line.back() == ':') fields.push_back("");
-    if (fields.size() > 2) fields[2] = day;
+    if (fields.size() > 2) fields[2].clear();
     std::string joined;
     for (std::size_t i = 0; i < fields.size(); ++i) joined += (i ? ":" : "") + fields[i];
     result += joined + "\n";
@@ -62,7 +62,7 @@ void pin_shadow_dates(const fs::path& file, std::int64_t source_date_epoch) {
 }  // namespace
 
 void make_rootfs_reproducible(const fs::path& rootfs, const DebianSuite& suite,
-                              const DebianMirrors& mirrors, std::int64_t source_date_epoch) {
+                              const DebianMirrors& mirrors) {
   // Downloaded packages and indexes: steps bind their own caches, apt-get update refetches.
   remove_children(rootfs / "var/cache/apt", true);
   remove_children(rootfs / "var/lib/apt/lists", true);
@@ -78,7 +78,7 @@ void make_rootfs_reproducible(const fs::path& rootfs, const DebianSuite& suite,
          it.increment(error))
       if (it->path().filename().string().ends_with("-old")) fs::remove(it->path());
   for (const char* file : {"etc/shadow", "etc/shadow-"})
-    pin_shadow_dates(rootfs / file, source_date_epoch);
+    clear_shadow_dates(rootfs / file);
 
   write_text(rootfs / "etc/hosts",
              "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");

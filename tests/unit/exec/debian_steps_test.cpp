@@ -24,7 +24,6 @@ constexpr std::int64_t epoch = 1700000000;
 BaseRequest bookworm_request() {
   BaseRequest request;
   request.python_version = "3.11";
-  request.source_date_epoch = epoch;
   return request;
 }
 
@@ -37,6 +36,10 @@ bool mirror_reachable(const std::string& archive) {
 
 // The shared base, or nothing (after saying why) when the mirror is out of reach.
 std::optional<DebianBase> bookworm_base() {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: build steps need root (namespaces, overlayfs, debootstrap)");
+    return std::nullopt;
+  }
   const auto request = bookworm_request();
   if (!mirror_reachable(request.mirrors.archive)) {
     MESSAGE("skipped: the Debian mirror " << request.mirrors.archive << " is unreachable");

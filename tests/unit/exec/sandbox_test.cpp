@@ -33,6 +33,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: output is streamed line by line and the exit code returned") {
+  EXEC_TEST_NEEDS_ROOT();
   auto status = run(root.shell("echo one; echo two >&2; printf 'no newline'; exit 3"));
   CHECK(status.exit_code == 3);
   CHECK_FALSE(status.ok());
@@ -42,11 +43,13 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: output is streamed line by line and the exi
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: a command killed by a signal reports 128 + signal") {
+  EXEC_TEST_NEEDS_ROOT();
   auto status = run(root.shell("kill -TERM $$"));
   CHECK(status.exit_code == 128 + 15);
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: the step is pid 2 under its own init, host name and root") {
+  EXEC_TEST_NEEDS_ROOT();
   auto status = run(root.shell("echo $$; hostname; ls /; touch /sys/x 2>/dev/null || echo ro-sys"));
   REQUIRE(status.ok());
   REQUIRE(lines.out.size() >= 2);
@@ -60,6 +63,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: the step is pid 2 under its own init, host 
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: only the step's changes land in the upper directory") {
+  EXEC_TEST_NEEDS_ROOT();
   auto status = run(root.shell(
       "echo new > /etc/new.txt && rm /etc/gone.txt && echo more >> /etc/keep.txt && "
       "rm -rf /etc/app/data && mkdir /etc/app/data && echo fresh > /etc/app/data/fresh.txt && "
@@ -83,6 +87,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: only the step's changes land in the upper d
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: a copied-up directory keeps the image's metadata") {
+  EXEC_TEST_NEEDS_ROOT();
   fs::permissions(root.lower / "etc", fs::perms(0750));
   struct timespec times[2] = {{1000, 0}, {1000, 0}};
   utimensat(AT_FDCWD, (root.lower / "etc").c_str(), times, 0);
@@ -95,6 +100,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: a copied-up directory keeps the image's met
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: secrets are readable during the step, read-only, never captured") {
+  EXEC_TEST_NEEDS_ROOT();
   write_file(dir.path() / "secret", "hunter2\n");
   StepSpec step = root.shell(
       "cat /run/secrets/token; cat relative.txt; echo x > /run/secrets/token || echo read-only");
@@ -108,6 +114,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: secrets are readable during the step, read-
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: cache binds persist on the host but not in the layer") {
+  EXEC_TEST_NEEDS_ROOT();
   fs::create_directories(dir.path() / "pip-cache");
   write_file(dir.path() / "requirements.txt", "six\n");
   StepSpec step = root.shell(
@@ -123,6 +130,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: cache binds persist on the host but not in 
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: resolv.conf and hosts come from the host, read-only, uncaptured") {
+  EXEC_TEST_NEEDS_ROOT();
   auto status = run(root.shell("cat /etc/resolv.conf; echo bad > /etc/hosts || echo refused"));
   REQUIRE(status.ok());
   CHECK(lines.all_out() == read_file("/etc/resolv.conf") + "refused\n");
@@ -130,6 +138,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: resolv.conf and hosts come from the host, r
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: network None leaves only the loopback interface") {
+  EXEC_TEST_NEEDS_ROOT();
   auto interfaces = [&](Network network, const char* upper) {
     StepSpec step = root.shell("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '");
     step.network = network;
@@ -142,6 +151,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: network None leaves only the loopback inter
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: dangerous capabilities are dropped") {
+  EXEC_TEST_NEEDS_ROOT();
   REQUIRE(run(root.shell("grep CapBnd /proc/self/status; mount -t tmpfs x /tmp 2>/dev/null || echo denied"))
               .ok());
   CAPTURE(lines.all_out());
@@ -151,6 +161,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: dangerous capabilities are dropped") {
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: a timeout kills the step and everything it started") {
+  EXEC_TEST_NEEDS_ROOT();
   StepSpec step = root.shell("(sleep 60 &) ; sleep 60");
   step.limits.timeout = std::chrono::milliseconds(300);
   auto status = run(step);
@@ -160,6 +171,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: a timeout kills the step and everything it 
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: a stop request cancels the step") {
+  EXEC_TEST_NEEDS_ROOT();
   std::stop_source stop;
   StepSpec step = root.shell("echo started; sleep 60");
   step.limits.stop = stop.get_token();
@@ -175,6 +187,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: a stop request cancels the step") {
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: setup failures are errors that name the problem") {
+  EXEC_TEST_NEEDS_ROOT();
   CHECK_THROWS_WITH_AS(run(root.step({"no-such-program"})),
                        doctest::Contains("run no-such-program: No such file"), cog::Error);
   StepSpec in_missing_dir = root.shell("true");
@@ -189,6 +202,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: setup failures are errors that name the pro
 }
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: later layers win and their whiteouts hide earlier files") {
+  EXEC_TEST_NEEDS_ROOT();
   fs::path second = dir.path() / "second";
   write_file(second / "etc/keep.txt", "newer\n");
   fs::create_directories(second / "etc");
