@@ -32,6 +32,7 @@ PYBIND11_EMBEDDED_MODULE(_cogworker, m) {
   py::class_<Host>(m, "Host")
       .def("send", [](Host& host, const std::string& payload) { host.send(payload); }, release())
       .def("next_frame", &Host::next_frame, release())
+      .def("log", &Host::log, release())
       .def("set_async", &Host::set_async)
       .def("set_active", &Host::set_active)
       .def("clear_active", &Host::clear_active)

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "builder/support/error.hpp"
@@ -63,6 +64,14 @@ void Capture::start(Emit emit) {
   thread_ = std::thread([this] { loop(); });
 }
 
+bool Capture::pending() const {
+  int stdout_bytes = 0;
+  int stderr_bytes = 0;
+  ::ioctl(stdout_read_, FIONREAD, &stdout_bytes);
+  ::ioctl(stderr_read_, FIONREAD, &stderr_bytes);
+  return handing_over_ || stdout_bytes > 0 || stderr_bytes > 0;
+}
+
 void Capture::drain() {
   std::unique_lock lock(mutex_);
   const std::uint64_t target = ++drain_requested_;
@@ -110,8 +119,10 @@ void Capture::loop() {
       if (errno == EINTR) continue;
       return;
     }
+    handing_over_ = true;
     if (fds[0].revents) stdout_open = read_available(stdout_read_, "stdout", pending_stdout);
     if (fds[1].revents) stderr_open = read_available(stderr_read_, "stderr", pending_stderr);
+    handing_over_ = false;
     if (fds[2].revents) {
       char buf[64];
       while (::read(wake_read_, buf, sizeof buf) > 0) {

@@ -1,6 +1,7 @@
 #pragma once
 // Everything the worker process writes to file descriptors 1 and 2 (Python, C extensions,
 // subprocesses) goes into two pipes; one thread reads them and hands the bytes to a callback.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,8 @@ class Capture {
   void start(Emit emit);
   // Returns once every byte written to fds 1/2 before the call has been handed to Emit.
   void drain();
+  // True when bytes wait in either pipe (a cheap check before paying for drain()).
+  bool pending() const;
   // The stderr the worker was started with, for messages that must not be captured.
   int original_stderr() const { return original_stderr_; }
 
@@ -39,6 +42,7 @@ class Capture {
   std::condition_variable drained_cv_;
   std::uint64_t drain_requested_ = 0;
   std::uint64_t drain_done_ = 0;
+  std::atomic<bool> handing_over_{false};  // the thread holds bytes it has not emitted yet
 };
 
 // The length of the longest prefix of `data` that does not end inside a UTF-8 sequence.

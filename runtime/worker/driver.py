@@ -28,8 +28,9 @@ class _Binary:
 
 
 class _LogWriter:
-    """sys.stdout / sys.stderr: inside an async prediction a write becomes a log frame of that
-    prediction; anywhere else it goes to the captured file descriptor (attributed by the host)."""
+    """sys.stdout / sys.stderr. Whole lines become log frames of the running prediction (the
+    async task's own, or the sync one), or setup/worker output outside predictions. The host
+    first hands over any bytes subprocesses left in the captured fds, so order is kept."""
 
     encoding = "utf-8"
     errors = "replace"
@@ -39,21 +40,21 @@ class _LogWriter:
         self._host = host
         self._source = source
         self._fd = fd
+        self._partial = {}  # prediction id (None outside async tasks) -> unterminated text
         self.buffer = _Binary(self)
 
     def write(self, text):
-        if not text:
-            return 0
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        prediction_id = _current_id.get()
-        if prediction_id is not None:
-            self._host.send(_dumps({"type": "log", "id": prediction_id, "source": self._source,
-                                    "data": text}))
-        else:
-            data = text.encode("utf-8", "replace")
-            while data:
-                data = data[os.write(self._fd, data):]
+        if not text:
+            return 0
+        key = _current_id.get()
+        pending = self._partial.pop(key, "") + text
+        head, newline, tail = pending.rpartition("\n")
+        if newline:
+            self._host.log(self._source, head + newline, key)
+        if tail:
+            self._partial[key] = tail
         return len(text)
 
     def writelines(self, lines):
@@ -61,7 +62,10 @@ class _LogWriter:
             self.write(line)
 
     def flush(self):
-        pass
+        key = _current_id.get()
+        pending = self._partial.pop(key, "")
+        if pending:
+            self._host.log(self._source, pending, key)
 
     def fileno(self):
         return self._fd
@@ -74,6 +78,14 @@ class _LogWriter:
 
     def readable(self):
         return False
+
+
+def _flush_output():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
 
 
 def _dumps(message):
@@ -112,6 +124,7 @@ class _Worker:
             self.send({"type": "done", "id": prediction_id, "status": "canceled", "predict_time": 0.0})
         except Exception as exc:  # FileInputError and anything else: the input cannot be used
             print(f"Failed to prepare input: {exc}", file=sys.stderr)
+            _flush_output()
             self.host.drain()
             self.send({"type": "rejected", "id": prediction_id, "error": str(exc)})
         return None
@@ -163,6 +176,7 @@ class _Worker:
             done = {"status": "failed", "error": _error_text(exc)}
         finally:
             self.cleanup(prediction_id)
+            _flush_output()
             self.host.drain()  # output still in the pipes belongs to this prediction
             self.host.clear_active(prediction_id)
             self._absorb_late_cancel()
@@ -234,6 +248,7 @@ class _Worker:
             # A second cancel landing in this await ends the task early: task_finished then
             # reports it, which is why the task stays registered until the very end.
             self.cleanup(prediction_id)
+            _flush_output()
             await asyncio.get_running_loop().run_in_executor(None, self.host.drain)
             self.host.clear_active(prediction_id)
             self.tasks.pop(prediction_id, None)
@@ -332,6 +347,7 @@ def main(host, ref, mode, project_dir, upload_url, version):
             worker.serve_sync()
     except BaseException as exc:
         traceback.print_exc()
+        _flush_output()
         host.drain()
         host.send(_dumps({"type": "setup_failed", "error": _error_text(exc)}))
 
@@ -346,6 +362,7 @@ async def _run_async(host, runner, upload_url, sdk):
 
 
 def _announce_ready(host, runner, worker):
+    _flush_output()
     host.set_async(bool(runner.is_async))
     host.set_healthcheck(worker.healthcheck if runner.has_healthcheck else None)
     host.drain()

@@ -67,6 +67,18 @@ void Host::emit_log(const char* source, std::string data) {
   send(frame.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+void Host::log(const std::string& source, std::string data, const std::optional<std::string>& id) {
+  if (capture_.pending()) capture_.drain();
+  json frame = {{"type", "log"}, {"source", source}, {"data", std::move(data)}};
+  if (id) {
+    frame["id"] = *id;
+  } else {
+    std::lock_guard lock(mutex_);
+    frame["id"] = active_.size() == 1 ? json(*active_.begin()) : json(nullptr);
+  }
+  send(frame.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
 void Host::reader_loop() {
   ipc::FrameDecoder decoder;
   while (true) {

@@ -43,6 +43,9 @@ class Host {
 
   // Called by the capture thread with bytes written to fd 1/2.
   void emit_log(const char* source, std::string data);
+  // A line written through sys.stdout/sys.stderr; `id` is the async task's prediction, nullopt
+  // for the sync one (or none). Captured fd output still pending is handed over first.
+  void log(const std::string& source, std::string data, const std::optional<std::string>& id);
 
  private:
   void reader_loop();
