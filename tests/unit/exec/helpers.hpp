@@ -64,6 +64,7 @@ struct HostRoot {
       fs::create_directories(lower / sub);
     write_file(lower / "etc/keep.txt", "keep\n");
     write_file(lower / "etc/gone.txt", "gone\n");
+    write_file(lower / "etc/gone-too.txt", "gone\n");
     write_file(lower / "etc/app/data/old.txt", "old\n");
   }
 

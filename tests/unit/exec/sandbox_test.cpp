@@ -65,17 +65,18 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: the step is pid 2 under its own init, host 
 TEST_CASE_FIXTURE(Fixture, "sandbox: only the step's changes land in the upper directory") {
   EXEC_TEST_NEEDS_ROOT();
   auto status = run(root.shell(
-      "echo new > /etc/new.txt && rm /etc/gone.txt && echo more >> /etc/keep.txt && "
+      "echo new > /etc/new.txt && rm /etc/gone.txt /etc/gone-too.txt && echo more >> /etc/keep.txt && "
       "rm -rf /etc/app/data && mkdir /etc/app/data && echo fresh > /etc/app/data/fresh.txt && "
       "echo scratch > /tmp/scratch && echo x > /dev/null && ls /proc/self >/dev/null"));
   REQUIRE(status.ok());
   CHECK(entries(upper()) == std::vector<std::string>{"etc", "etc/app", "etc/app/data",
-                                                     "etc/app/data/fresh.txt", "etc/gone.txt",
+                                                     "etc/app/data/fresh.txt", "etc/gone-too.txt", "etc/gone.txt",
                                                      "etc/keep.txt", "etc/new.txt"});
   CHECK(is_whiteout(upper() / "etc/gone.txt"));
   struct stat info;
   REQUIRE(lstat((upper() / "etc/gone.txt").c_str(), &info) == 0);
-  CHECK(info.st_nlink == 1);
+  CHECK(info.st_nlink == 1);  // overlayfs links all whiteouts to one inode; split for the capture
+  CHECK(is_whiteout(upper() / "etc/gone-too.txt"));
   CHECK(has_xattr(upper() / "etc/app/data", "trusted.overlay.opaque"));
   CHECK_FALSE(has_xattr(upper() / "etc", "trusted.overlay.origin"));
   CHECK_FALSE(has_xattr(upper() / "etc", "trusted.overlay.impure"));
@@ -162,11 +163,17 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: dangerous capabilities are dropped") {
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: a timeout kills the step and everything it started") {
   EXEC_TEST_NEEDS_ROOT();
-  StepSpec step = root.shell("(sleep 60 &) ; sleep 60");
+  StepSpec step = root.shell("(sleep 61.25 &) ; sleep 60");
   step.limits.timeout = std::chrono::milliseconds(300);
   auto status = run(step);
   CHECK(status.timed_out);
+  CHECK(status.exit_code == 128 + 9);
   CHECK(status.elapsed < std::chrono::seconds(10));
+  bool orphan_alive = false;  // the background sleep, started in a subshell that exited at once
+  for (const auto& process : fs::directory_iterator("/proc"))
+    if (read_file(process.path() / "cmdline").find("61.25") != std::string::npos)
+      orphan_alive = true;
+  CHECK_FALSE(orphan_alive);
   CHECK(mountinfo() == mounts_before);
 }
 
