@@ -122,7 +122,10 @@ TEST_CASE_FIXTURE(Steps, "debian base: apt-get install leaves only the package, 
   auto step = apt_install_step({"jq"}, caches, base->suite, "amd64", epoch);
   REQUIRE(run(*base, step, "apt").ok());
   auto names = entries(upper("apt"));
-  if (std::getenv("COG_EXEC_TEST_DUMP")) for (const auto& name : names) MESSAGE(name);
+  if (std::getenv("COG_EXEC_TEST_DUMP")) {  // for looking at a layer by hand
+    for (const auto& name : names) MESSAGE(name);
+    for (const auto& line : lines.err) MESSAGE("stderr: " << line);
+  }
   CHECK(std::find(names.begin(), names.end(), "usr/bin/jq") != names.end());
   for (const auto& name : names) {
     CAPTURE(name);
