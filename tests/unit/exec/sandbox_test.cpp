@@ -220,3 +220,21 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: later layers win and their whiteouts hide e
               .ok());
   CHECK(lines.out == std::vector<std::string>{"newer", "hidden"});
 }
+
+TEST_CASE_FIXTURE(Fixture, "sandbox: concurrent steps do not hold each other's output open") {
+  EXEC_TEST_NEEDS_ROOT();
+  Lines slow_lines;
+  std::thread slow([&] {
+    run_step(rootfs("slow"), root.shell("sleep 3; echo slow"), slow_lines.sink());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::vector<ExitStatus> quick;
+  for (int i = 0; i < 5; ++i)
+    quick.push_back(run(root.shell("echo quick"), ("quick" + std::to_string(i)).c_str()));
+  slow.join();
+  for (const auto& status : quick) {
+    CHECK(status.ok());
+    CHECK(status.elapsed < std::chrono::milliseconds(2500));
+  }
+  CHECK(slow_lines.out == std::vector<std::string>{"slow"});
+}
