@@ -1,7 +1,5 @@
 #include "builder/oci/tar_output.hpp"
 
-#include <zlib.h>
-
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -50,28 +48,17 @@ char type_flag(TarEntry::Kind kind) {
 
 }  // namespace
 
-struct TarOutput::Compressor {
-  z_stream stream{};
-  gz_header header{};
-  explicit Compressor(int level) {
-    // windowBits 15 + 16 = gzip wrapper; the explicit header has no name and mtime 0, and OS 255
-    // (unknown) so the bytes do not depend on where we run.
-    if (deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-      throw Error(ErrorKind::Runtime, "gzip", "zlib could not start");
-    }
-    header.os = 255;
-    deflateSetHeader(&stream, &header);
-  }
-  ~Compressor() { deflateEnd(&stream); }
-};
-
-TarOutput::TarOutput(const std::filesystem::path& out_file, bool gzip, int gzip_level)
+TarOutput::TarOutput(const std::filesystem::path& out_file, bool gzip, int gzip_level,
+                     unsigned threads)
     : out_file_(out_file) {
   file_ = std::fopen(out_file.c_str(), "wbe");
   if (file_ == nullptr) {
     throw Error(ErrorKind::Io, out_file.string(), std::strerror(errno), "check the directory exists");
   }
-  if (gzip) compressor_ = std::make_unique<Compressor>(gzip_level);
+  if (gzip) {
+    compressor_ = std::make_unique<ParallelGzip>(
+        gzip_level, threads, [this](const void* data, std::size_t size) { write_out(data, size); });
+  }
 }
 
 TarOutput::~TarOutput() {
@@ -91,16 +78,7 @@ void TarOutput::write_out(const void* data, std::size_t size) {
 void TarOutput::write_raw(const void* data, std::size_t size) {
   raw_hash_.update(data, size);
   if (!compressor_) return write_out(data, size);
-  auto& stream = compressor_->stream;
-  stream.next_in = static_cast<Bytef*>(const_cast<void*>(data));
-  stream.avail_in = static_cast<uInt>(size);
-  std::array<unsigned char, 1 << 16> buffer{};
-  while (stream.avail_in > 0) {
-    stream.next_out = buffer.data();
-    stream.avail_out = buffer.size();
-    deflate(&stream, Z_NO_FLUSH);
-    write_out(buffer.data(), buffer.size() - stream.avail_out);
-  }
+  compressor_->write(data, size);
 }
 
 void TarOutput::pad_to_block(std::int64_t written) {
@@ -223,18 +201,7 @@ void TarOutput::add_bytes(const std::string& path, std::string_view data, std::u
 LayerBlob TarOutput::finish() {
   static const std::array<char, 2 * block> end_blocks{};
   write_raw(end_blocks.data(), end_blocks.size());
-  if (compressor_) {
-    auto& stream = compressor_->stream;
-    std::array<unsigned char, 1 << 16> buffer{};
-    int status = Z_OK;
-    stream.avail_in = 0;
-    while (status != Z_STREAM_END) {
-      stream.next_out = buffer.data();
-      stream.avail_out = buffer.size();
-      status = deflate(&stream, Z_FINISH);
-      write_out(buffer.data(), buffer.size() - stream.avail_out);
-    }
-  }
+  if (compressor_) compressor_->finish();
   if (std::fclose(file_) != 0) {
     file_ = nullptr;
     throw Error(ErrorKind::Io, out_file_.string(), std::strerror(errno));

@@ -9,13 +9,14 @@
 #include <string_view>
 
 #include "builder/oci/digest.hpp"
+#include "builder/oci/parallel_gzip.hpp"
 #include "builder/oci/tar_writer.hpp"
 
 namespace cog::builder::oci {
 
 class TarOutput {
  public:
-  TarOutput(const std::filesystem::path& out_file, bool gzip, int gzip_level);
+  TarOutput(const std::filesystem::path& out_file, bool gzip, int gzip_level, unsigned threads = 0);
   ~TarOutput();
   TarOutput(const TarOutput&) = delete;
   TarOutput& operator=(const TarOutput&) = delete;
@@ -34,10 +35,9 @@ class TarOutput {
   void write_out(const void* data, std::size_t size);  // bytes for the file
   void pad_to_block(std::int64_t written);
 
-  struct Compressor;
   std::filesystem::path out_file_;
   std::FILE* file_ = nullptr;
-  std::unique_ptr<Compressor> compressor_;
+  std::unique_ptr<ParallelGzip> compressor_;
   Sha256 raw_hash_;
   Sha256 out_hash_;
   std::int64_t out_size_ = 0;

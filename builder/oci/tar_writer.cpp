@@ -176,7 +176,7 @@ LayerBlob write_layer(std::vector<TarEntry> entries, const fs::path& out_file,
   if (duplicate != entries.end()) {
     throw Error(ErrorKind::Runtime, duplicate->path, "two layer entries with the same path");
   }
-  TarOutput output(out_file, options.compress, options.gzip_level);
+  TarOutput output(out_file, options.compress, options.gzip_level, options.compression_threads);
   for (const auto& entry : entries) output.add(entry);
   return output.finish();
 }

@@ -2,7 +2,7 @@
 // Deterministic layer tars: the same tree gives the same bytes whatever the order the file system
 // lists it in, whatever the on-disk mtimes (clamped), whoever owns the files (unless asked).
 // Entries are PAX/ustar, sorted by path, parents before children, compressed with a fixed gzip
-// header (no name, mtime 0).
+// header (no name, mtime 0) in fixed-size blocks so that compression runs on every core.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -26,6 +26,8 @@ struct LayerOptions {
   bool xattrs = false;          // record extended attributes as SCHILY.xattr PAX records
   bool compress = true;         // gzip (otherwise a plain tar)
   int gzip_level = 6;
+  // Threads compressing in parallel (0 = one per core). The output bytes never depend on it.
+  unsigned compression_threads = 0;
 };
 
 // One entry to write. Built by the directory walker, adjusted by overlay capture.

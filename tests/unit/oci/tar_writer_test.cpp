@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <algorithm>
 
 #include "builder/oci/tar_writer.hpp"
@@ -161,4 +163,39 @@ TEST_CASE("tar: the diff_id of a fixed tree is a golden value") {
   options.compress = false;
   LayerBlob blob = write_layer_from_directory(dir / "tree", dir / "l.tar", options);
   CHECK(blob.diff_id.str() == GOLDEN_TREE_DIFF_ID);
+}
+
+TEST_CASE("tar: parallel gzip gives the same bytes for any thread count, and is valid gzip") {
+  TempDir dir;
+  std::string noisy(3 * 1024 * 1024 + 77, '\0');
+  std::uint32_t state = 12345;
+  for (auto& c : noisy) {
+    state = state * 1103515245 + 12345;
+    c = static_cast<char>((state >> 16) % 7 == 0 ? state >> 24 : 'a' + (state >> 20) % 4);
+  }
+  write_file(dir / "tree/noisy.bin", noisy);
+  write_file(dir / "tree/zeros.bin", std::string(1024 * 1024, '\0'));
+  LayerOptions one_thread, many_threads, plain;
+  one_thread.compression_threads = 1;
+  many_threads.compression_threads = 5;
+  plain.compress = false;
+  LayerBlob a = write_layer_from_directory(dir / "tree", dir / "a.tar.gz", one_thread);
+  LayerBlob b = write_layer_from_directory(dir / "tree", dir / "b.tar.gz", many_threads);
+  LayerBlob tar = write_layer_from_directory(dir / "tree", dir / "l.tar", plain);
+  CHECK(a.digest == b.digest);
+  CHECK(a.diff_id == tar.diff_id);
+  CHECK(a.size < static_cast<std::int64_t>(noisy.size()));
+
+  // zlib's own gzip reader (CRC and length checked) gives back exactly the plain tar.
+  gzFile in = gzopen((dir / "b.tar.gz").c_str(), "rb");
+  REQUIRE(in != nullptr);
+  std::string inflated;
+  char buffer[65536];
+  int n = 0;
+  while ((n = gzread(in, buffer, sizeof buffer)) > 0) inflated.append(buffer, static_cast<std::size_t>(n));
+  int errnum = 0;
+  gzerror(in, &errnum);
+  CHECK(errnum == Z_OK);
+  gzclose(in);
+  CHECK(inflated == cog::test::read_file(dir / "l.tar"));
 }
