@@ -24,7 +24,7 @@ struct BindMount {
 // Cog's `--mount=type=secret,id=…,target=…`: a host file readable only during the step.
 struct SecretMount {
   std::filesystem::path source;  // on the host
-  std::filesystem::path target;  // inside the root; relative targets are relative to workdir
+  std::filesystem::path target;  // inside the root; relative to workdir unless absolute; required
 };
 
 enum class Network { Host, None };

@@ -203,6 +203,9 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: setup failures are errors that name the pro
   StepSpec over_proc = root.shell("true");
   over_proc.binds.push_back({dir.path(), "/proc/x", false});
   CHECK_THROWS_AS(run(over_proc, "u3"), cog::Error);
+  StepSpec no_target = root.shell("true");
+  no_target.secrets.push_back({root.lower / "etc/keep.txt", ""});
+  CHECK_THROWS_WITH_AS(run(no_target, "u5"), doctest::Contains("has no target"), cog::Error);
   write_file(upper("u4") / "leftover", "x");
   CHECK_THROWS_WITH_AS(run(root.shell("true"), "u4"), doctest::Contains("not empty"), cog::Error);
   CHECK(mountinfo() == mounts_before);
