@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color", global.no_color, "Disable colored output");
 
   cog::cli::add_init_command(app, global);
+  cog::cli::add_run_command(app, global);
+  cog::cli::add_serve_command(app, global);
   cog::cli::add_login_command(app, global);
   cog::cli::add_push_command(app, global);
   cog::cli::add_pull_command(app, global);

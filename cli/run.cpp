@@ -1,0 +1,100 @@
+// cog run (and its deprecated alias cog predict): run one prediction. With --local the runtime
+// runs on the host against the project directory; containers come with the image builder.
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "builder/support/error.hpp"
+#include "cli/command.hpp"
+#include "runtime/local/run_local.hpp"
+
+namespace cog::cli {
+namespace {
+
+struct RunFlags {
+  std::vector<std::string> inputs;
+  std::string json;
+  std::string output;
+  std::vector<std::string> env;
+  unsigned setup_timeout = 300;
+  bool use_replicate_token = false;
+  bool local = false;
+  std::string python;
+  std::string config_file = "cog.yaml";
+  std::string image;
+  std::string ignored;
+};
+
+std::vector<std::pair<std::string, std::string>> parse_env(const std::vector<std::string>& values) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& value : values) {
+    const auto eq = value.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(ErrorKind::Usage, "-e", "expected NAME=value, got '" + value + "'");
+    }
+    env.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+  }
+  return env;
+}
+
+void register_run(CLI::App& app, GlobalOptions& global, const std::string& name, bool deprecated) {
+  auto flags = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand(name, deprecated ? "Run a prediction (deprecated: use `cog run`)"
+                                                  : "Run a prediction");
+  cmd->add_option("image", flags->image, "Image to run (needs the container runtime; see --local)");
+  cmd->add_option("-i,--input", flags->inputs, "Inputs, in the form name=value. If value is prefixed with @, "
+                                               "then it is read from a file on disk. E.g. -i path=@image.jpg");
+  auto* json = cmd->add_option("--json", flags->json, "Inputs as JSON: inline, @file, @- or - for stdin");
+  cmd->add_option("-o,--output", flags->output, "Output path");
+  cmd->add_option("-e,--env", flags->env, "Environment variables, in the form name=value");
+  cmd->add_option("--setup-timeout", flags->setup_timeout, "The timeout for a container to setup (in seconds).")
+      ->default_val(300);
+  cmd->add_flag("--use-replicate-token", flags->use_replicate_token,
+                "Pass REPLICATE_API_TOKEN to the model in the request context");
+  cmd->add_flag("--local", flags->local, "Run the runtime on the host against the project directory (no image)");
+  cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
+  cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
+  for (const char* accepted : {"--gpus", "--progress", "--use-cuda-base-image", "--use-cog-base-image"}) {
+    cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
+  }
+  cmd->callback([flags, json, &global, name, deprecated] {
+    if (deprecated) std::cerr << "cog: warning: \"cog predict\" is deprecated, use \"cog run\"\n";
+    if (flags->image.find('=') != std::string::npos) {
+      throw Error(ErrorKind::Usage, "cog " + name, "Invalid image name '" + flags->image + "'. Did you forget `-i`?");
+    }
+    if (!flags->local) {
+      throw Error(ErrorKind::Usage, "cog " + name, "running an image needs the container runtime, which is not available yet",
+                  "pass --local to run the project in the current directory on the host");
+    }
+    if (!flags->image.empty()) {
+      throw Error(ErrorKind::Usage, "cog " + name, "--local runs the project directory, not an image",
+                  "drop the image argument, or drop --local");
+    }
+    runtime::local::RunLocalOptions options;
+    options.host.config_file = flags->config_file;
+    options.host.python = flags->python;
+    options.host.env = parse_env(flags->env);
+    options.host.debug = global.debug;
+    options.inputs = flags->inputs;
+    if (json->count() > 0) options.json = flags->json;
+    options.output = flags->output;
+    options.setup_timeout_s = flags->setup_timeout;
+    options.use_replicate_token = flags->use_replicate_token;
+    const int code = runtime::local::run_local(options, std::filesystem::read_symlink("/proc/self/exe"),
+                                               std::cout, std::cerr);
+    if (code != 0) {
+      std::cout.flush();
+      std::exit(code);
+    }
+  });
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, GlobalOptions& global) {
+  register_run(app, global, "run", false);
+  register_run(app, global, "predict", true);
+}
+
+}  // namespace cog::cli

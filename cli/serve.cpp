@@ -1,0 +1,55 @@
+// cog serve: Cog's HTTP API on a local port. With --local the runtime runs on the host against
+// the project directory; containers come with the image builder.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "builder/support/error.hpp"
+#include "cli/command.hpp"
+#include "runtime/local/run_local.hpp"
+
+namespace cog::cli {
+
+void add_serve_command(CLI::App& app, GlobalOptions& global) {
+  struct Flags {
+    int port = 8393;
+    std::string host = "127.0.0.1";
+    std::string upload_url;
+    bool local = false;
+    std::string python;
+    std::string config_file = "cog.yaml";
+    std::string ignored;
+    bool ignored_flag = false;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("serve", "Run a prediction HTTP server");
+  cmd->add_option("-p,--port", flags->port, "Port on which to listen")->default_val(8393);
+  cmd->add_option("--host", flags->host, "Host interface to listen on")->default_val("127.0.0.1");
+  cmd->add_option("--upload-url", flags->upload_url, "Upload URL for file outputs (e.g. https://example.com/upload/)");
+  cmd->add_flag("--local", flags->local, "Run the runtime on the host against the project directory (no image)");
+  cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
+  cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
+  for (const char* accepted : {"--gpus", "--progress", "--use-cuda-base-image", "--use-cog-base-image", "--playground-port"}) {
+    cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
+  }
+  cmd->add_flag("--playground", flags->ignored_flag, "Accepted for compatibility; ignored with --local");
+  cmd->callback([flags, &global] {
+    if (!flags->local) {
+      throw Error(ErrorKind::Usage, "cog serve", "serving an image needs the container runtime, which is not available yet",
+                  "pass --local to serve the project in the current directory from the host");
+    }
+    runtime::local::ServeLocalOptions options;
+    options.host.config_file = flags->config_file;
+    options.host.python = flags->python;
+    options.host.debug = global.debug;
+    options.port = flags->port;
+    options.bind_host = flags->host;
+    options.upload_url = flags->upload_url;
+    const int code = runtime::local::serve_local(options, std::filesystem::read_symlink("/proc/self/exe"), std::cerr);
+    if (code != 0) {
+      throw Error(ErrorKind::Runtime, "cog serve", "cog-server exited with status " + std::to_string(code));
+    }
+  });
+}
+
+}  // namespace cog::cli

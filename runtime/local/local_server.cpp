@@ -1,0 +1,172 @@
+#include "runtime/local/local_server.hpp"
+
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "builder/support/error.hpp"
+
+extern char** environ;
+
+namespace cog::runtime::local {
+
+using nlohmann::json;
+
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  if (port == 0) throw Error(ErrorKind::Io, "127.0.0.1", "cannot find a free port");
+  return port;
+}
+
+LocalServer::LocalServer(LocalProject project, RuntimeBinaries binaries, LocalServerOptions options)
+    : project_(std::move(project)), binaries_(std::move(binaries)), options_(std::move(options)) {}
+
+LocalServer::~LocalServer() {
+  if (pid_ > 0) stop();
+}
+
+void LocalServer::start() {
+  if (options_.port == 0) options_.port = free_local_port();
+  const bool train = options_.mode == "train";
+  const std::string& ref = train ? project_.train_ref : project_.run_ref;
+  if (ref.empty()) {
+    throw Error(ErrorKind::Validation, (project_.dir / "cog.yaml").string(),
+                train ? "no `train` runner is configured" : "no `run` (or `predict`) runner is configured",
+                train ? "add `train: \"train.py:train\"`" : "add `run: \"run.py:Runner\"`");
+  }
+  std::vector<std::pair<std::string, std::string>> overrides = project_.environment;
+  overrides.insert(overrides.end(), {
+      {"PORT", std::to_string(options_.port)},
+      {train ? "COG_TRAIN_TYPE_STUB" : "COG_PREDICT_TYPE_STUB", ref},
+      {"LOG_FORMAT", "console"},
+      {"COG_LOG_LEVEL", options_.debug ? "debug" : "warning"},
+      {"COG_WORKER_BIN", binaries_.worker},
+  });
+  if (project_.max_concurrency > 0) overrides.emplace_back("COG_MAX_CONCURRENCY", std::to_string(project_.max_concurrency));
+  std::string python_path;
+  for (const auto& path : options_.python_paths) python_path += (python_path.empty() ? "" : ":") + path;
+  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) {
+    python_path += (python_path.empty() ? "" : ":") + std::string(existing);
+  }
+  if (!python_path.empty()) overrides.emplace_back("PYTHONPATH", python_path);
+  for (const auto& item : options_.env) overrides.push_back(item);
+
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string item = *entry;
+    const std::string name = item.substr(0, item.find('='));
+    bool replaced = false;
+    for (const auto& [key, value] : overrides) replaced = replaced || key == name;
+    if (!replaced) env.push_back(item);
+  }
+  for (const auto& [key, value] : overrides) env.push_back(key + "=" + value);
+
+  std::vector<std::string> args = {binaries_.server, "--host", options_.host};
+  if (train) args.insert(args.end(), {"--x-mode", "train"});
+  if (!options_.upload_url.empty()) args.insert(args.end(), {"--upload-url", options_.upload_url});
+  if (options_.await_explicit_shutdown) args.insert(args.end(), {"--await-explicit-shutdown", "true"});
+
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& item : env) envp.push_back(item.data());
+  envp.push_back(nullptr);
+  const std::string dir = project_.dir.string();
+
+  pid_ = ::fork();
+  if (pid_ < 0) throw Error(ErrorKind::Runtime, "cog", "cannot start cog-server");
+  if (pid_ == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::dup2(2, 1);  // stdout carries only prediction output; the server's logs go to stderr
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+}
+
+bool LocalServer::exited() {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    return true;
+  }
+  return false;
+}
+
+json LocalServer::get_json(const std::string& path) const {
+  httplib::Client client("127.0.0.1", options_.port);
+  client.set_connection_timeout(0, 250000);
+  client.set_read_timeout(10, 0);
+  auto response = client.Get(path);
+  if (!response) return json();
+  return json::parse(response->body, nullptr, false);
+}
+
+void LocalServer::wait_ready(double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  httplib::Client client("127.0.0.1", options_.port);
+  client.set_connection_timeout(0, 250000);
+  client.set_read_timeout(6, 0);
+  while (true) {
+    if (exited()) throw Error(ErrorKind::Runtime, "cog-server", "exited unexpectedly", "see the messages above");
+    if (auto response = client.Get("/health-check")) {
+      const json health = json::parse(response->body, nullptr, false);
+      const std::string status = health.is_object() ? health.value("status", "") : "";
+      if (status == "READY" || status == "BUSY" || status == "UNHEALTHY") return;
+      if (status == "SETUP_FAILED") {
+        const std::string logs = health.value("/setup/logs"_json_pointer, std::string());
+        throw Error(ErrorKind::Runtime, "setup", "Model setup failed" + (logs.empty() ? "" : ":\n" + logs));
+      }
+      if (status != "STARTING" && status != "UNKNOWN" && !status.empty()) {
+        throw Error(ErrorKind::Runtime, "cog-server", "healthcheck returned unexpected status: " + status);
+      }
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw Error(ErrorKind::Runtime, "setup", "Timed out", "raise --setup-timeout");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+int LocalServer::wait() {
+  int status = 0;
+  while (pid_ > 0 && ::waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) return 1;
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void LocalServer::stop() {
+  if (exited()) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 100 && !exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!exited()) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+}
+
+}  // namespace cog::runtime::local
