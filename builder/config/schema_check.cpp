@@ -174,6 +174,9 @@ class SchemaReporter {
       fix = "\"" + name + "\" belongs in the build section: indent it under build:";
     } else if (auto suggestion = support::closest_match(name, allowed)) {
       fix = "did you mean \"" + *suggestion + "\"?";
+    } else if (auto build_suggestion = path.empty() ? support::closest_match(name, build_fields)
+                                                    : std::nullopt) {
+      fix = "did you mean \"" + *build_suggestion + "\"? It belongs in the build section";
     } else {
       fix = "remove it; the fields allowed " + (path.empty() ? std::string("there") : "under " + field_name(path)) +
             " are: " + join(allowed);

@@ -68,6 +68,9 @@ TEST_CASE("unknown fields suggest the closest name") {
   CHECK(project.error(kBuild + "gpu: true\n") ==
         "cog.yaml:3:1: unknown field \"gpu\" at the top level of cog.yaml — \"gpu\" belongs in the "
         "build section: indent it under build:");
+  CHECK(project.error(kBuild + "system_pakages: [x]\n") ==
+        "cog.yaml:3:1: unknown field \"system_pakages\" at the top level of cog.yaml — did you mean "
+        "\"system_packages\"? It belongs in the build section");
   auto error = project.error(kBuild + "zzz: 1\n");
   CHECK(error.rfind("cog.yaml:3:1: unknown field \"zzz\" at the top level of cog.yaml — remove it; the "
                     "fields allowed there are: build, concurrency, environment,", 0) == 0);
