@@ -26,6 +26,24 @@ std::string hint_for(const std::string& registry, long status,
   return {};
 }
 
+const char* reason_phrase(long status) {
+  switch (status) {
+    case 400: return " Bad Request";
+    case 401: return " Unauthorized";
+    case 403: return " Forbidden";
+    case 404: return " Not Found";
+    case 405: return " Method Not Allowed";
+    case 413: return " Payload Too Large";
+    case 416: return " Range Not Satisfiable";
+    case 429: return " Too Many Requests";
+    case 500: return " Internal Server Error";
+    case 502: return " Bad Gateway";
+    case 503: return " Service Unavailable";
+    case 504: return " Gateway Timeout";
+    default: return "";
+  }
+}
+
 }  // namespace
 
 std::vector<RegistryErrorEntry> parse_registry_errors(const std::string& body) {
@@ -46,7 +64,7 @@ std::vector<RegistryErrorEntry> parse_registry_errors(const std::string& body) {
 Error registry_error(const std::string& registry, const std::string& repository,
                      const std::string& action, long status, const std::string& body) {
   auto entries = parse_registry_errors(body);
-  std::string what = action + " failed: HTTP " + std::to_string(status);
+  std::string what = action + " failed: HTTP " + std::to_string(status) + reason_phrase(status);
   if (entries.empty()) {
     std::string excerpt = body.substr(0, 200);
     while (!excerpt.empty() && (excerpt.back() == '\n' || excerpt.back() == '\r')) excerpt.pop_back();
