@@ -24,7 +24,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Bump when the way a base is made changes, so old cache entries are not reused.
-constexpr int base_format = 2;
+constexpr int base_format = 3;
 
 const std::vector<std::string> fixed_packages = {"ca-certificates", "python3", "python3-pip",
                                                  "python3-venv", "tini"};
@@ -70,7 +70,8 @@ void check_patch_level(const std::string& requested, const std::string& installe
                     "\"");
 }
 
-nlohmann::json describe(const DebianBase& base, const BaseRequest& request) {
+nlohmann::json describe(const DebianBase& base, const BaseRequest& request,
+                        const DebianSuite& suite) {
   nlohmann::json packages = nlohmann::json::array();
   for (const auto& package : base.packages)
     packages.push_back({{"name", package.name}, {"version", package.version}});
@@ -79,14 +80,14 @@ nlohmann::json describe(const DebianBase& base, const BaseRequest& request) {
           {"arch", request.arch},
           {"mirror", request.mirrors.archive},
           {"python_version", base.python_version},
-          {"requested_packages", base_packages(request)},
+          {"requested_packages", base_packages(request, suite)},
           {"packages", packages}};
 }
 
 void bootstrap(const BaseRequest& request, const DebianSuite& suite, const fs::path& rootfs,
                const fs::path& deb_cache, const LineSink& progress) {
   std::string include;
-  for (const auto& package : base_packages(request)) include += (include.empty() ? "" : ",") + package;
+  for (const auto& package : base_packages(request, suite)) include += (include.empty() ? "" : ",") + package;
   HostCommand command;
   command.argv = {"debootstrap",  "--variant=minbase",        "--arch=" + request.arch,
                   "--include=" + include, "--cache-dir=" + deb_cache.string(), suite.name,
@@ -114,8 +115,9 @@ fs::path default_base_cache() {
   return fs::path(home && *home ? home : "/root") / ".cache" / "cog" / "bases";
 }
 
-std::vector<std::string> base_packages(const BaseRequest& request) {
+std::vector<std::string> base_packages(const BaseRequest& request, const DebianSuite& suite) {
   std::vector<std::string> packages = fixed_packages;
+  packages.push_back("libpython" + suite.python_version);
   packages.insert(packages.end(), request.extra_packages.begin(), request.extra_packages.end());
   std::sort(packages.begin(), packages.end());
   packages.erase(std::unique(packages.begin(), packages.end()), packages.end());
@@ -128,7 +130,7 @@ std::string base_key(const BaseRequest& request, const DebianSuite& suite) {
                            {"arch", request.arch},
                            {"mirror", request.mirrors.archive},
                            {"security_mirror", request.mirrors.security},
-                           {"packages", base_packages(request)}};
+                           {"packages", base_packages(request, suite)}};
   return oci::sha256_of(inputs.dump()).hex;
 }
 
@@ -157,7 +159,7 @@ DebianBase ensure_debian_base(const BaseRequest& request, const LineSink& progre
     make_rootfs_reproducible(partial / "rootfs", suite, request.mirrors);
     base.packages = installed_packages(partial / "rootfs");
     base.python_version = python_of(base.packages, suite);
-    std::ofstream(partial / "base.json") << describe(base, request).dump(2) << "\n";
+    std::ofstream(partial / "base.json") << describe(base, request, suite).dump(2) << "\n";
     fs::remove_all(dir);
     fs::rename(partial, dir);
     base.built = true;

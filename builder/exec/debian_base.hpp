@@ -20,7 +20,9 @@ struct BaseRequest {
   std::string python_version;  // from cog.yaml: "3.11", "3.13" or with a patch level
   std::string arch = "amd64";
   DebianMirrors mirrors = mirrors_from_apt_sources();  // reads the host's apt sources
-  std::vector<std::string> extra_packages;  // beside python3, venv, pip, ca-certificates, tini
+  // Beside python3, python3-venv, python3-pip, libpython3.X (the worker embeds it),
+  // ca-certificates and tini.
+  std::vector<std::string> extra_packages;
   std::filesystem::path cache_root;         // empty: default_base_cache()
   RunLimits limits;
 };
@@ -45,7 +47,7 @@ struct DebianBase {
 std::filesystem::path default_base_cache();
 
 // The packages asked of debootstrap: the fixed set plus the extras, sorted, without duplicates.
-std::vector<std::string> base_packages(const BaseRequest& request);
+std::vector<std::string> base_packages(const BaseRequest& request, const DebianSuite& suite);
 
 // Hex sha256 of what decides a base's content: suite, arch, mirrors, packages, format.
 std::string base_key(const BaseRequest& request, const DebianSuite& suite);

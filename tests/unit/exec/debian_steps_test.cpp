@@ -94,6 +94,7 @@ TEST_CASE_FIXTURE(Steps, "debian base: python3 runs in the sandbox and writes no
   CHECK(base->python_version.rfind("3.11.", 0) == 0);
   CHECK(fs::is_symlink(base->rootfs / "usr/sbin/tini"));
   CHECK(fs::exists(base->rootfs / "usr/bin/tini"));
+  CHECK(fs::exists(base->rootfs / "usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"));
   CHECK(fs::is_empty(base->rootfs / "dev"));
   CHECK_FALSE(fs::exists(base->rootfs / "etc/machine-id"));
   auto step = shell("python3 -c 'print(1)'");

@@ -68,8 +68,11 @@ TEST_CASE("debian base: the cache key follows every input that changes the conte
   CHECK(base_key(changed, suite) != key);
   CHECK(base_key(request, suite_for_python("3.13")) != key);
   changed = request;
-  changed.extra_packages = {"tini", "python3"};  // already in the fixed set
+  changed.extra_packages = {"tini", "libpython3.11"};  // already in the fixed set
   CHECK(base_key(changed, suite) == key);
+  CHECK(base_packages(request, suite) ==
+        std::vector<std::string>{"ca-certificates", "libpython3.11", "python3", "python3-pip",
+                                 "python3-venv", "tini"});
 }
 
 TEST_CASE("debian base: the scrub removes what differs between two bootstraps") {
