@@ -86,6 +86,12 @@ def test_token_server_scopes_and_refusal(cog_bin, env, tmp_path):
         assert f"Digest: {image['manifest']}" in pulled.stderr
         assert (None, ["repository:team/model:pull"]) in tokens.requests
 
+        # `cog login` answers the bearer challenge with the new credentials before storing them.
+        wrong = cog(cog_bin, anon_env, "login", registry.host, "-u", "bob", "--password-stdin", stdin="nope", check=False)
+        assert wrong.returncode == 1 and "nothing was stored" in wrong.stderr
+        cog(cog_bin, anon_env, "login", registry.host, "-u", "bob", "--password-stdin", stdin="hunter2")
+        assert ("bob", []) in tokens.requests
+
         # Bad stored credentials: the token server refuses, and the error says where and what.
         with open(os.path.join(env["DOCKER_CONFIG"], "config.json"), "w") as f:
             json.dump({"auths": {registry.host: {"auth": base64.b64encode(b"bob:wrong").decode()}}}, f)

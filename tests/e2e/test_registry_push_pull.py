@@ -187,3 +187,16 @@ def test_push_resolves_the_target_like_cog(cog_bin, env, tmp_path):
 
         not_built = cog(cog_bin, env, "push", cwd=project, check=False)
         assert not_built.returncode == 1 and "no such image in the local image store" in not_built.stderr
+
+
+def test_pull_into_the_image_store_then_push_from_it(cog_bin, env, tmp_path):
+    image = make_oci_image(tmp_path / "src", "v1", [payload(90, 30_000), payload(91, 20_000)])
+    with running(Registry(tmp_path / "reg")) as registry:
+        skopeo("copy", "--dest-tls-verify=false", "--preserve-digests", f"oci:{tmp_path / 'src'}:v1",
+               f"docker://{registry.host}/store/image:v1")
+        cog(cog_bin, env, "pull", f"{registry.host}/store/image:v1")
+        assert layout_manifest_digest(tmp_path / "store", f"{registry.host}/store/image:v1") == image["manifest"]
+        result = cog(cog_bin, env, "--debug", "push", f"{registry.host}/store/image:v1")
+        assert pushed_digest(result.stderr) == image["manifest"]
+        stats = stats_from(result.stderr)
+        assert stats["blobs_existing"] == 3 and stats["blobs_uploaded"] == 0
