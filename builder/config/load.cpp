@@ -16,17 +16,28 @@ constexpr int kMaxParentLevels = 100;
 
 }  // namespace
 
-std::vector<Error> LoadContext::errors_in_file_order() const {
-  std::vector<std::size_t> order(errors.size());
+// Reorders items by their locations: this file top to bottom, then other files; stable.
+template <typename Item>
+std::vector<Item> in_file_order(const std::vector<Item>& items, const std::vector<Location>& locations,
+                                const std::string& file_label) {
+  std::vector<std::size_t> order(items.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   auto key = [&](std::size_t i) {
-    const Location& where = error_locations[i];
-    return std::make_tuple(where.file != tree.file_label(), where.line, where.column);
+    const Location& where = locations[i];
+    return std::make_tuple(where.file != file_label, where.line, where.column);
   };
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
-  std::vector<Error> sorted;
-  for (std::size_t i : order) sorted.push_back(errors[i]);
+  std::vector<Item> sorted;
+  for (std::size_t i : order) sorted.push_back(items[i]);
   return sorted;
+}
+
+std::vector<Error> LoadContext::errors_in_file_order() const {
+  return in_file_order(errors, error_locations, tree.file_label());
+}
+
+std::vector<Warning> LoadContext::warnings_in_file_order() const {
+  return in_file_order(warnings, warning_locations, tree.file_label());
 }
 
 std::filesystem::path find_config(const std::filesystem::path& start_dir, const std::string& file_name) {
@@ -73,7 +84,7 @@ LoadedConfig load_config_text(std::string_view yaml_text, const std::filesystem:
 
   std::filesystem::path project_dir = config_path.parent_path();
   if (project_dir.empty()) project_dir = ".";
-  LoadContext context{tree, document, project_dir, {}, {}, {}};
+  LoadContext context{tree, document, project_dir, {}, {}, {}, {}};
   LoadedConfig loaded;
   Config& config = loaded.config;
   config.project_dir = project_dir;
@@ -91,7 +102,7 @@ LoadedConfig load_config_text(std::string_view yaml_text, const std::filesystem:
     warn_deprecations(context, config);
   }
   if (!context.errors.empty()) throw Errors(context.errors_in_file_order());
-  loaded.warnings = std::move(context.warnings);
+  loaded.warnings = context.warnings_in_file_order();
   return loaded;
 }
 

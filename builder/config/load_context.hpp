@@ -20,6 +20,7 @@ struct LoadContext {
   std::vector<Error> errors;
   std::vector<Location> error_locations;  // parallel to errors: to report them in file order
   std::vector<Warning> warnings;
+  std::vector<Location> warning_locations;  // parallel to warnings
 
   void fail(ErrorKind kind, const Location& where, std::string what, std::string fix) {
     add(Error(kind, where, std::move(what), std::move(fix)), where);
@@ -32,7 +33,10 @@ struct LoadContext {
   std::vector<Error> errors_in_file_order() const;
   void warn(const Location& where, std::string what, std::string fix = {}) {
     warnings.push_back({where.str(), std::move(what), std::move(fix)});
+    warning_locations.push_back(where);
   }
+  // The warnings ordered top to bottom in the file.
+  std::vector<Warning> warnings_in_file_order() const;
   // Where the value at path is (or the key introducing it, or its nearest parent).
   Location at(const support::InstancePath& path) const { return tree.locate(path); }
   // Where the key `name` of the mapping at path is.

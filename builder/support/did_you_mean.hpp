@@ -8,7 +8,8 @@
 
 namespace cog::builder::support {
 
-// Levenshtein edit distance (insert, delete, substitute; each costs 1).
+// Edit distance (insert, delete, substitute, swap two neighbours; each costs 1): Levenshtein
+// plus transpositions, the most common typo ("bulid").
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `typed`, if it is close enough to be a plausible typo: at most a third

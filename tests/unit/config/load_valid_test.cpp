@@ -116,10 +116,10 @@ concurrency:
   std::vector<std::string> warnings;
   for (const auto& warning : loaded.warnings) warnings.push_back(warning.describe());
   CHECK(warnings == std::vector<std::string>{
-                        "cog.yaml:8:1: deprecated field \"predict\": use \"run\" instead",
                         "cog.yaml:3:3: deprecated field \"build.python_packages\": use "
                         "\"build.python_requirements\" instead",
                         "cog.yaml:6:3: deprecated field \"build.pre_install\": use \"build.run\" instead",
+                        "cog.yaml:8:1: deprecated field \"predict\": use \"run\" instead",
                         "cog.yaml:10:3: deprecated field \"concurrency.max\": use \"@cog.concurrent\" instead",
                     });
 }
