@@ -200,3 +200,20 @@ def test_pull_into_the_image_store_then_push_from_it(cog_bin, env, tmp_path):
         assert pushed_digest(result.stderr) == image["manifest"]
         stats = stats_from(result.stderr)
         assert stats["blobs_existing"] == 3 and stats["blobs_uploaded"] == 0
+
+
+def test_docker_schema2_images_pull_and_push_back_unchanged(cog_bin, env, tmp_path):
+    make_oci_image(tmp_path / "src", "v1", [payload(95, 40_000)])
+    with running(Registry(tmp_path / "reg")) as registry:
+        skopeo("copy", "--dest-tls-verify=false", "--format", "v2s2", f"oci:{tmp_path / 'src'}:v1",
+               f"docker://{registry.host}/docker/fmt:v1")
+        served = skopeo_digest(f"docker://{registry.host}/docker/fmt:v1", "--tls-verify=false")
+        out = tmp_path / "out"
+        pulled = cog(cog_bin, env, "pull", f"{registry.host}/docker/fmt:v1", "--output", f"oci:{out}:v1")
+        assert f"Digest: {served}" in pulled.stderr
+        index = json.loads((out / "index.json").read_text())
+        assert index["manifests"][0]["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+        pushed = cog(cog_bin, env, "--debug", "push", f"{registry.host}/docker/copy:v1", "--from", f"oci:{out}:v1")
+        assert pushed_digest(pushed.stderr) == served
+        assert stats_from(pushed.stderr)["blobs_mounted"] == 2  # the pull remembered where they came from
+        assert skopeo_digest(f"docker://{registry.host}/docker/copy:v1", "--tls-verify=false") == served
