@@ -1,0 +1,500 @@
+#include "builder/build/pipeline.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "builder/build/dockerignore.hpp"
+#include "builder/build/labels.hpp"
+#include "builder/build/runtime_files.hpp"
+#include "builder/build/schema.hpp"
+#include "builder/config/compat.hpp"
+#include "builder/exec/debian_base.hpp"
+#include "builder/exec/install_steps.hpp"
+#include "builder/exec/sandbox.hpp"
+#include "builder/oci/digest.hpp"
+#include "builder/oci/image_builder.hpp"
+#include "builder/oci/layer_cache.hpp"
+#include "builder/oci/store.hpp"
+#include "builder/oci/tar_writer.hpp"
+#include "builder/oci/transport.hpp"
+#include "builder/plan/image_name.hpp"
+#include "builder/plan/plan.hpp"
+#include "builder/support/error.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace cog::builder::build {
+namespace {
+
+const char* const kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fs::path default_cache_root() {
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return fs::path(cache) / "cog";
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home ? home : "/root") / ".cache" / "cog";
+}
+
+// A scratch directory removed on every exit path.
+struct WorkDir {
+  fs::path path;
+  explicit WorkDir(const fs::path& parent) {
+    fs::create_directories(parent);
+    std::string pattern = (parent / "build-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) {
+      throw Error(ErrorKind::Io, parent.string(), "could not create a scratch directory",
+                  "check free space and permissions");
+    }
+    path = pattern;
+  }
+  ~WorkDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+std::string format_seconds(std::chrono::milliseconds elapsed) {
+  std::ostringstream text;
+  text.setf(std::ios::fixed);
+  text.precision(1);
+  text << static_cast<double>(elapsed.count()) / 1000.0 << "s";
+  return text.str();
+}
+
+// Secrets from --secret id=ID,src=FILE / id=ID,env=VAR, by id.
+std::map<std::string, fs::path> parse_secrets(const std::vector<std::string>& specs, const fs::path& work) {
+  std::map<std::string, fs::path> secrets;
+  for (const auto& spec : specs) {
+    std::map<std::string, std::string> fields;
+    std::istringstream parts(spec);
+    std::string part;
+    while (std::getline(parts, part, ',')) {
+      auto equals = part.find('=');
+      if (equals == std::string::npos) {
+        throw Error(ErrorKind::Usage, "--secret " + spec, "expected key=value pairs",
+                    "use --secret id=ID,src=FILE or --secret id=ID,env=VARIABLE");
+      }
+      fields[part.substr(0, equals)] = part.substr(equals + 1);
+    }
+    if (fields["id"].empty()) {
+      throw Error(ErrorKind::Usage, "--secret " + spec, "the secret has no id", "add id=ID");
+    }
+    const std::string id = fields["id"];
+    if (!fields["src"].empty()) {
+      if (!fs::exists(fields["src"])) {
+        throw Error(ErrorKind::NotFound, "--secret " + spec, "file \"" + fields["src"] + "\" does not exist",
+                    "check the src= path");
+      }
+      secrets[id] = fs::absolute(fields["src"]);
+    } else if (!fields["env"].empty()) {
+      const char* value = std::getenv(fields["env"].c_str());
+      if (!value) {
+        throw Error(ErrorKind::NotFound, "--secret " + spec,
+                    "environment variable " + fields["env"] + " is not set", "export it first");
+      }
+      fs::path file = work / ("secret-" + id);
+      std::ofstream(file) << value;
+      fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+      secrets[id] = file;
+    } else {
+      throw Error(ErrorKind::Usage, "--secret " + spec, "the secret has neither src= nor env=",
+                  "use --secret id=ID,src=FILE or --secret id=ID,env=VARIABLE");
+    }
+  }
+  return secrets;
+}
+
+std::string hash_text(const std::string& text) { return oci::sha256_of(text).hex; }
+
+class Pipeline {
+ public:
+  Pipeline(const config::LoadedConfig& loaded, const BuildOptions& options, const ProgressSink& progress)
+      : config_(loaded.config),
+        options_(options),
+        progress_(progress),
+        cache_root_(options.cache_dir.empty() ? default_cache_root() : options.cache_dir),
+        store_(options.store_dir.empty() ? oci::default_store_path() : options.store_dir),
+        layer_cache_(oci::default_layer_cache_path(), store_.layout()),
+        image_(store_.layout()),
+        work_(cache_root_ / "tmp"),
+        layer_dirs_(cache_root_ / "layer-dirs") {
+    fs::create_directories(layer_dirs_);
+  }
+
+  BuildResult run() {
+    result_.image_name = image_name();
+    progress_("Building image from environment in " + options_.config_file_name + " as " +
+              result_.image_name + "...");
+    phase("schema", [&] { make_schema(); });
+    phase("plan", [&] { make_plan(); });
+    phase("base", [&] { add_base(); });
+    for (const auto& step : plan_.steps) execute(step);
+    if (!options_.dev) phase("labels", [&] { add_labels(); });
+    phase("commit", [&] { commit(); });
+    return result_;
+  }
+
+ private:
+  template <typename Work>
+  void phase(const std::string& name, Work work) {
+    const auto start = Clock::now();
+    work();
+    result_.phases.push_back(
+        {name, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)});
+  }
+
+  std::string image_name() const {
+    if (!options_.tag.empty()) return options_.tag;
+    if (!config_.image.empty()) return config_.image;
+    return plan::default_image_name(config_.project_dir);
+  }
+
+  void make_schema() {
+    runtime_ = locate_runtime();
+    if (!options_.openapi_schema_file.empty()) {
+      schema_ = read_schema_file(options_.openapi_schema_file);
+    } else {
+      schema_ = generate_schema(config_, runtime_.sdk_dir, COG_COMPAT_VERSION);
+    }
+    result_.openapi_schema = schema_.openapi;
+    // Cog keeps the schema in the project too, so a bind-mounted /src still has it.
+    fs::create_directories(config_.project_dir / ".cog");
+    std::ofstream(config_.project_dir / ".cog" / "openapi_schema.json") << schema_.openapi;
+  }
+
+  void make_plan() {
+    plan::PlanOptions plan_options;
+    plan_options.dev = options_.dev;
+    plan_options.image_name = result_.image_name;
+    plan_options.config_file_name = options_.config_file_name;
+    plan_ = plan::make_plan(config_, config::CompatMatrix::builtin(), plan_options);
+    for (const auto& warning : plan_.warnings) progress_("warning: " + warning.describe());
+    max_concurrency_ = plan_.config.concurrency ? plan_.config.concurrency->max : schema_.max_concurrency;
+  }
+
+  // The key of the next layer: everything before it, and what goes into it.
+  std::string next_key(const std::string& description, const std::vector<std::string>& inputs) const {
+    std::string text = chain_key_ + "\n" + description;
+    for (const auto& input : inputs) text += "\n" + input;
+    return hash_text(text);
+  }
+
+  // A cache hit needs both the layer blob and its unpacked directory (the lower of later steps).
+  bool reuse(const std::string& key, const std::string& description) {
+    if (options_.no_cache) return false;
+    auto hit = layer_cache_.lookup(key);
+    if (!hit) return false;
+    const fs::path dir = layer_dirs_ / hit->diff_id.hex;
+    if (!fs::exists(dir)) return false;
+    image_.add_layer(*hit, description);
+    lowers_.push_back(dir);
+    chain_key_ = key;
+    ++result_.layers_reused;
+    progress_("  CACHED " + description);
+    return true;
+  }
+
+  void keep_layer(const std::string& key, const oci::StoredLayer& layer, const fs::path& upper) {
+    layer_cache_.store(key, layer);
+    const fs::path dir = layer_dirs_ / layer.diff_id.hex;
+    std::error_code ec;
+    if (!fs::exists(dir)) fs::rename(upper, dir, ec);
+    if (ec || fs::exists(upper)) fs::remove_all(upper, ec);
+    lowers_.push_back(dir);
+    chain_key_ = key;
+    ++result_.layers_built;
+  }
+
+  oci::LayerOptions layer_options() const {
+    oci::LayerOptions layer;
+    layer.source_date_epoch = options_.source_date_epoch;
+    layer.preserve_owner = true;
+    return layer;
+  }
+
+  exec::LineSink step_output() const {
+    return [this](exec::Stream, std::string_view line) { progress_("  | " + std::string(line)); };
+  }
+
+  void sandbox_layer(const std::string& description, const exec::StepSpec& spec,
+                     const std::vector<std::string>& inputs) {
+    const std::string key = next_key(description, inputs);
+    if (reuse(key, description)) return;
+    progress_("  RUN " + description);
+    const auto start = Clock::now();
+    const fs::path upper = work_.path / ("upper-" + std::to_string(++step_count_));
+    auto status = exec::run_step({lowers_, upper}, spec, step_output());
+    if (!status.ok()) {
+      std::string what = status.timed_out   ? "timed out"
+                         : status.cancelled ? "was cancelled"
+                                            : "exited with status " + std::to_string(status.exit_code);
+      throw Error(ErrorKind::Runtime, "build step `" + description + "`", what,
+                  "see the step's output above; fix the command or package names in cog.yaml");
+    }
+    auto layer = image_.add_layer_from_overlay(upper, layer_options(), description);
+    keep_layer(key, layer, upper);
+    progress_("  DONE " + description + " (" +
+              format_seconds(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)) +
+              ")");
+  }
+
+  std::vector<std::string> step_env() const {
+    auto env = exec::default_step_env(options_.source_date_epoch);
+    for (const auto& [name, value] : user_env_) env.push_back(name + "=" + value);
+    return env;
+  }
+
+  void add_base() {
+    if (!options_.base_image.empty()) {
+      throw Error(ErrorKind::Usage, "--base-image", "bases other than the Debian one are not supported yet",
+                  "leave --base-image out to build on a Debian base assembled from packages");
+    }
+    exec::BaseRequest request;
+    request.python_version = config_.build.python_version;
+    // The worker links libpython; Debian's python3 binary does not pull the shared library in.
+    request.extra_packages = {"libpython" + config_.build.python_version};
+    progress_("  BASE Debian with Python " + config_.build.python_version);
+    base_ = exec::ensure_debian_base(request, step_output());
+    if (runtime_.python_version != config_.build.python_version) {
+      throw Error(ErrorKind::Compatibility, "build.python_version",
+                  "this cog's worker embeds Python " + runtime_.python_version + ", the image would have " +
+                      config_.build.python_version,
+                  "use python_version: \"" + runtime_.python_version + "\" (Debian " + base_.suite +
+                      " offers " + config_.build.python_version + ")");
+    }
+    image_.from_scratch();
+    image_.set_created(options_.source_date_epoch);
+    const std::string description = "debian " + base_.suite + " base (" + base_.python_version + ")";
+    const std::string key = next_key("base", {base_.key});
+    if (!options_.no_cache) {
+      if (auto hit = layer_cache_.lookup(key)) {
+        image_.add_layer(*hit, description);
+        ++result_.layers_reused;
+        progress_("  CACHED " + description);
+      }
+    }
+    if (image_.layers().empty()) {
+      auto layer = image_.add_layer_from_directory(base_.rootfs, layer_options(), description);
+      layer_cache_.store(key, layer);
+      ++result_.layers_built;
+    }
+    lowers_.push_back(base_.rootfs);
+    chain_key_ = key;
+  }
+
+  void execute(const plan::Step& step) {
+    using plan::StepKind;
+    switch (step.kind) {
+      case StepKind::Preamble:
+      case StepKind::UserEnvironment:
+      case StepKind::RuntimeEnvironment:
+        for (const auto& variable : step.env) {
+          if (variable.value.find("$LD_LIBRARY_PATH") != std::string::npos) continue;  // no such base value
+          user_env_.emplace_back(variable.name, variable.value);
+        }
+        break;
+      case StepKind::AptPackages:
+        phase("system packages", [&] {
+          sandbox_layer("apt-get install " + join(step.packages),
+                        exec::apt_install_step(step.packages, caches_, base_.suite, "amd64",
+                                               options_.source_date_epoch),
+                        step.packages);
+        });
+        break;
+      case StepKind::PipRequirements:
+        phase("python packages", [&] {
+          const fs::path requirements = work_.path / "requirements.txt";
+          std::ofstream(requirements) << plan_.requirements;
+          auto spec = exec::pip_install_step(requirements, caches_, options_.source_date_epoch);
+          if (auto bundle = exec::host_ca_bundle(); !bundle.empty()) exec::trust_host_certificates(spec, bundle);
+          sandbox_layer("pip install -r requirements.txt", spec, {plan_.requirements});
+        });
+        break;
+      case StepKind::SdkInstall:
+        // Deviation: our runtime (C++ server, worker, SDK) instead of the cog wheel.
+        phase("runtime", [&] { add_runtime(); });
+        break;
+      case StepKind::RunCommand:
+        phase("run", [&] { run_command(step); });
+        break;
+      case StepKind::CopySource:
+        phase("source", [&] { add_source(); });
+        break;
+      case StepKind::WeightsStage:
+      case StepKind::WeightsCopy:
+        throw Error(ErrorKind::Usage, "--separate-weights", "not supported by the daemonless builder yet",
+                    "build without --separate-weights");
+      default:
+        // Base, tini and Python come with the Debian base; WORKDIR/EXPOSE/CMD are set at commit;
+        // CopyConfig is folded into the source layer.
+        break;
+    }
+  }
+
+  static std::string join(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += (text.empty() ? "" : " ") + item;
+    return text;
+  }
+
+  void add_runtime() {
+    // Keyed by the files' identity (path, size, mtime): restaging ~20 MB per build is the slow part.
+    std::vector<std::string> inputs;
+    auto identify = [&](const fs::path& file) {
+      inputs.push_back(file.string() + " " + std::to_string(fs::file_size(file)) + " " +
+                       std::to_string(fs::last_write_time(file).time_since_epoch().count()));
+    };
+    identify(runtime_.server_binary);
+    identify(runtime_.worker_binary);
+    for (const auto& entry : fs::recursive_directory_iterator(runtime_.sdk_dir / "cog")) {
+      if (entry.is_regular_file() && entry.path().extension() == ".py") identify(entry.path());
+    }
+    std::sort(inputs.begin(), inputs.end());
+    const std::string description = "cog runtime (server, worker, SDK)";
+    const std::string key = next_key(description, inputs);
+    if (reuse(key, description)) return;
+    const fs::path staging = work_.path / "runtime";
+    stage_runtime(runtime_, staging);
+    oci::LayerOptions options = layer_options();
+    options.preserve_owner = false;
+    auto layer = image_.add_layer_from_directory(staging, options, description);
+    keep_layer(key, layer, staging);
+  }
+
+  void run_command(const plan::Step& step) {
+    exec::StepSpec spec;
+    spec.argv = {"/bin/sh", "-c", step.command};
+    spec.env = step_env();
+    std::vector<std::string> inputs = {step.command};
+    for (const auto& mount : step.secrets) {
+      auto found = secrets_.find(mount.id);
+      if (found == secrets_.end()) {
+        throw Error(ErrorKind::Usage, "build.run", "the step needs secret \"" + mount.id + "\"",
+                    "pass it with --secret id=" + mount.id + ",src=FILE");
+      }
+      spec.secrets.push_back({found->second, mount.target});
+      inputs.push_back("secret " + mount.id + " " + mount.target);
+    }
+    sandbox_layer("RUN " + step.command, spec, inputs);
+  }
+
+  void add_source() {
+    const auto ignore = DockerIgnore::for_project(config_.project_dir);
+    oci::LayerOptions options = layer_options();
+    options.preserve_owner = false;
+    options.prefix = "src";
+    options.exclude = [&](const std::string& relative, bool) {
+      return relative == ".cog" || relative.rfind(".cog/", 0) == 0 || ignore.excluded(relative);
+    };
+    auto entries = oci::collect_entries(config_.project_dir, options);
+    // The schema at /src/.cog/openapi_schema.json, and a non-default config file as /src/cog.yaml.
+    const fs::path schema_file = config_.project_dir / ".cog" / "openapi_schema.json";
+    entries.push_back({.path = "src/.cog", .kind = oci::TarEntry::Kind::Directory, .mode = 0755});
+    entries.push_back({.path = "src/.cog/openapi_schema.json",
+                       .mode = 0644,
+                       .size = static_cast<std::int64_t>(fs::file_size(schema_file)),
+                       .source = schema_file});
+    if (options_.config_file_name != "cog.yaml") {
+      std::erase_if(entries, [](const oci::TarEntry& entry) { return entry.path == "src/cog.yaml"; });
+      entries.push_back({.path = "src/cog.yaml",
+                         .mode = 0644,
+                         .size = static_cast<std::int64_t>(fs::file_size(config_.config_path)),
+                         .source = config_.config_path});
+    }
+    auto blob = oci::write_layer(std::move(entries), work_.path / "source.tar.gz", options);
+    auto descriptor = store_.layout().write_blob_file(blob.file, blob.media_type, blob.digest, true);
+    image_.add_layer({descriptor, blob.diff_id}, "COPY . /src");
+    ++result_.layers_built;
+  }
+
+  std::string pip_freeze() {
+    const fs::path cached = cache_root_ / "pip-freeze" / chain_key_;
+    if (!options_.no_cache && fs::exists(cached)) {
+      std::ifstream in(cached);
+      std::stringstream text;
+      text << in.rdbuf();
+      return text.str();
+    }
+    exec::StepSpec spec;
+    spec.argv = {"python3", "-m", "pip", "freeze", "--disable-pip-version-check"};
+    spec.env = step_env();
+    spec.network = exec::Network::None;
+    std::string output;
+    auto status = exec::run_step({lowers_, work_.path / "upper-freeze"}, spec,
+                                 [&](exec::Stream stream, std::string_view line) {
+                                   if (stream == exec::Stream::Stdout) output += std::string(line) + "\n";
+                                 });
+    if (!status.ok()) {
+      progress_("warning: pip freeze failed in the image; run.cog.pip_freeze is empty");
+      return "";
+    }
+    fs::create_directories(cached.parent_path());
+    std::ofstream(cached) << output;
+    return output;
+  }
+
+  void add_labels() {
+    LabelInputs inputs;
+    inputs.version = COG_COMPAT_VERSION;
+    inputs.config_json = config_label(plan_.config, max_concurrency_);
+    inputs.openapi_schema = schema_.openapi;
+    inputs.pip_freeze = pip_freeze();
+    for (const auto& [name, value] : image_labels(inputs)) image_.config().config.labels[name] = value;
+    image_.config().config.labels["org.opencontainers.image.title"] = result_.image_name;
+    image_.config().config.labels["run.cog.builder"] = std::string("cog-cpp ") + COG_VERSION;
+  }
+
+  void commit() {
+    auto& runtime = image_.config().config;
+    runtime.set_env("PATH", kDefaultPath);
+    for (const auto& [name, value] : user_env_) runtime.set_env(name, value);
+    runtime.set_env("COG_SDK_DIR", kImageSdkDir);
+    if (max_concurrency_ > 1) runtime.set_env("COG_MAX_CONCURRENCY", std::to_string(max_concurrency_));
+    runtime.entrypoint = std::vector<std::string>{base_.init_path, "--"};
+    runtime.cmd = std::vector<std::string>{kImageServer};
+    runtime.working_dir = "/src";
+    runtime.exposed_ports = {"5000/tcp"};
+    result_.manifest = image_.commit(oci::normalize_image_name(result_.image_name));
+    for (const auto& output : options_.outputs) {
+      oci::save_image(store_.layout(), result_.manifest, oci::parse_image_reference(output));
+      progress_("Wrote " + output);
+    }
+  }
+
+  const config::Config& config_;
+  const BuildOptions& options_;
+  const ProgressSink& progress_;
+  fs::path cache_root_;
+  oci::ImageStore store_;
+  oci::LayerCache layer_cache_;
+  oci::ImageBuilder image_;
+  WorkDir work_;
+  fs::path layer_dirs_;
+  exec::StepCaches caches_ = exec::default_step_caches();
+  std::map<std::string, fs::path> secrets_ = parse_secrets(options_.secrets, work_.path);
+
+  RuntimeFiles runtime_;
+  ModelSchema schema_;
+  plan::Plan plan_;
+  exec::DebianBase base_;
+  int max_concurrency_ = 1;
+  std::vector<std::pair<std::string, std::string>> user_env_;
+  std::vector<fs::path> lowers_;
+  std::string chain_key_;
+  int step_count_ = 0;
+  BuildResult result_;
+};
+
+}  // namespace
+
+BuildResult build_image(const config::LoadedConfig& loaded, const BuildOptions& options,
+                        const ProgressSink& progress) {
+  return Pipeline(loaded, options, progress).run();
+}
+
+}  // namespace cog::builder::build

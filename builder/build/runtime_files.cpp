@@ -1,0 +1,129 @@
+#include "builder/build/runtime_files.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "builder/support/error.hpp"
+#include "builder/support/subprocess.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cog::builder::build {
+namespace {
+
+fs::path self_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+fs::path require(const fs::path& path, const std::string& what, const std::string& fix) {
+  if (!fs::exists(path)) throw Error(ErrorKind::NotFound, path.string(), what + " is missing", fix);
+  return path;
+}
+
+struct SharedLibrary {
+  std::string soname;
+  fs::path path;
+};
+
+std::vector<SharedLibrary> shared_libraries(const fs::path& binary) {
+  auto result = support::run_captured({"ldd", binary.string()});
+  if (result.exit_code != 0) {
+    throw Error(ErrorKind::Runtime, binary.string(), "ldd failed: " + result.stderr_text,
+                "check that the binary is a dynamically linked executable");
+  }
+  std::vector<SharedLibrary> libraries;
+  static const std::regex line_pattern(R"(^\s*(\S+)\s+=>\s+(/\S+))");
+  std::istringstream lines(result.stdout_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::smatch match;
+    if (std::regex_search(line, match, line_pattern)) libraries.push_back({match[1], match[2].str()});
+  }
+  return libraries;
+}
+
+// Provided by every glibc image, or tied to the image's own Python: never shipped by us.
+bool image_provides(const std::string& soname) {
+  static const std::vector<std::string> prefixes = {
+      "libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so", "ld-linux", "libpython3",
+      "libutil.so", "libresolv.so"};
+  for (const auto& prefix : prefixes) {
+    if (soname.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+void copy_file_to(const fs::path& source, const fs::path& destination) {
+  fs::create_directories(destination.parent_path());
+  fs::copy_file(source, destination, fs::copy_options::overwrite_existing);
+}
+
+}  // namespace
+
+RuntimeFiles locate_runtime() {
+  RuntimeFiles files;
+  fs::path runtime_dir;
+  if (const char* dir = std::getenv("COG_RUNTIME_DIR"); dir && *dir) {
+    runtime_dir = dir;
+  } else {
+    runtime_dir = self_dir().parent_path() / "runtime";
+  }
+  const std::string fix = "build the project (scripts/build.sh) or set COG_RUNTIME_DIR to the directory "
+                          "holding cog-server and cog-worker";
+  files.server_binary = require(runtime_dir / "cog-server", "the prediction server", fix);
+  files.worker_binary = require(runtime_dir / "cog-worker", "the prediction worker", fix);
+  if (const char* sdk = std::getenv("COG_SDK_DIR"); sdk && *sdk) {
+    files.sdk_dir = sdk;
+  } else {
+    files.sdk_dir = fs::path(COG_SOURCE_DIR) / "runtime" / "python";
+  }
+  require(files.sdk_dir / "cog" / "__init__.py", "the cog Python SDK", "set COG_SDK_DIR");
+  static const std::regex python_pattern(R"(^libpython(\d+\.\d+))");
+  for (const auto& library : shared_libraries(files.worker_binary)) {
+    std::smatch match;
+    if (std::regex_search(library.soname, match, python_pattern)) files.python_version = match[1];
+  }
+  if (files.python_version.empty()) {
+    throw Error(ErrorKind::Runtime, files.worker_binary.string(), "the worker does not link libpython",
+                "rebuild the project");
+  }
+  return files;
+}
+
+void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging) {
+  const fs::path root = staging / fs::path(kImageRuntimeDir).relative_path();
+  copy_file_to(runtime.server_binary, root / "bin" / "cog-server");
+  copy_file_to(runtime.worker_binary, root / "bin" / "cog-worker");
+  for (const auto& binary : {runtime.server_binary, runtime.worker_binary}) {
+    for (const auto& library : shared_libraries(binary)) {
+      if (image_provides(library.soname)) continue;
+      copy_file_to(fs::canonical(library.path), root / "lib" / library.soname);
+    }
+  }
+  // The SDK, without bytecode caches (they would make the layer differ from machine to machine).
+  const fs::path sdk_source = runtime.sdk_dir / "cog";
+  for (auto it = fs::recursive_directory_iterator(sdk_source); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->path().filename() == "__pycache__") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file() || it->path().extension() == ".pyc") continue;
+    copy_file_to(it->path(), root / "python" / "cog" / fs::relative(it->path(), sdk_source));
+  }
+  // Debian's python reads .pth files from /usr/lib/python3/dist-packages; python.org builds and
+  // the python:*-slim images from /usr/local/lib/pythonX.Y/site-packages. Cover both.
+  const std::string pth = std::string(kImageSdkDir) + "\n";
+  for (const fs::path dir : {fs::path("usr/lib/python3/dist-packages"),
+                             fs::path("usr/local/lib/python" + runtime.python_version) / "site-packages"}) {
+    fs::create_directories(staging / dir);
+    std::ofstream(staging / dir / "cog-runtime.pth") << pth;
+  }
+}
+
+}  // namespace cog::builder::build
