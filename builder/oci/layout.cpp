@@ -119,10 +119,11 @@ Descriptor Layout::write_blob_file(const fs::path& file, std::string media_type,
     fs::path temporary = destination.parent_path() / files::unique_name(".tmp-");
     std::error_code error;
     if (move) fs::rename(file, temporary, error);
-    if (!move || error) {
+    if (!move || error) {  // not asked to move, or another file system: copy
       error.clear();
       fs::copy_file(file, temporary, error);
       if (error) throw Error(ErrorKind::Io, file.string(), error.message(), "check free disk space");
+      if (move) fs::remove(file, error);
     }
     fs::rename(temporary, destination);
   } else if (move) {

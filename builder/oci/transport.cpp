@@ -42,7 +42,8 @@ ImageReference parse_image_reference(std::string_view text) {
 }
 
 void copy_image_blobs(const Layout& from, const Descriptor& manifest, Layout& to) {
-  if (fs::equivalent(from.root(), to.root())) return;
+  std::error_code error;
+  if (fs::equivalent(from.root(), to.root(), error)) return;
   auto copy = [&](const Digest& digest, const std::string& type) {
     if (!to.has_blob(digest)) to.write_blob_file(from.blob_path(digest), type, digest);
   };
