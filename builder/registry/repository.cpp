@@ -1,6 +1,7 @@
 #include "builder/registry/repository.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -88,8 +89,11 @@ std::optional<std::int64_t> Repository::blob_size(HttpClient& http, const oci::D
   });
   if (response.status == 404) return std::nullopt;
   if (!response.ok()) fail("checking blob " + digest.str(), response);
-  auto length = response.header("content-length");
-  return length.empty() ? 0 : std::stoll(length);
+  // A missing or garbled length is "unknown" (-1): the caller then uploads rather than trusts it.
+  std::string length = response.header("content-length");
+  char* end = nullptr;
+  long long size = std::strtoll(length.c_str(), &end, 10);
+  return length.empty() || *end != '\0' || size < 0 ? -1 : size;
 }
 
 RawManifest Repository::get_manifest(HttpClient& http, const std::string& reference) {
