@@ -105,7 +105,7 @@ void add_debug_command(CLI::App& app, GlobalOptions& /*global*/) {
                     "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base "
                     "image). False results in a smaller image but may cause problems for "
                     "non-torch projects");
-  debug->add_flag("--use-cog-base-image{true}", options->use_cog_base_image,
+  debug->add_flag("--use-cog-base-image", options->use_cog_base_image,
                   "Use pre-built Cog base image for faster cold boots");
   debug->add_option("--dockerfile", options->dockerfile,
                     "Path to a Dockerfile. If set, cog will use this Dockerfile instead of "
