@@ -101,6 +101,11 @@ std::string RegistryClient::authorization(HttpClient& http, const Scopes& scopes
   auto creds = credentials();
   if (challenge->scheme == "basic")
     return creds && !creds->username.empty() ? "Basic " + encode_auth(*creds) : std::string();
+  std::lock_guard fetching(fetch_mutex_);
+  {
+    std::lock_guard lock(mutex_);  // another thread may have fetched it while we waited
+    if (auto it = tokens_.find(scope_key(scopes)); it != tokens_.end()) return "Bearer " + it->second;
+  }
   std::string token = fetch_token(http, *challenge, scopes);
   std::lock_guard lock(mutex_);
   tokens_[scope_key(scopes)] = token;

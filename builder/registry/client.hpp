@@ -68,7 +68,8 @@ class RegistryClient {
   ClientOptions options_;
   TransferStats& stats_;
 
-  std::mutex mutex_;  // guards everything below
+  std::mutex fetch_mutex_;  // one token request at a time, so parallel blobs share one token
+  std::mutex mutex_;        // guards everything below
   std::string base_url_;
   std::optional<Challenge> challenge_;          // the scheme the registry asked for
   std::map<std::string, std::string> tokens_;   // scope key -> bearer token

@@ -78,6 +78,7 @@ class TokenServer:
         der = run(["openssl", "x509", "-in", self.cert, "-outform", "DER"], text=False).stdout
         self.x5c = base64.b64encode(der).decode()
         self.requests = []  # (user or None, [scopes])
+        self.identity_tokens = {}  # refresh token -> user
         self.port = free_port()
         self.realm = f"http://127.0.0.1:{self.port}/token"
         self._server = None
@@ -125,6 +126,23 @@ class TokenServer:
                 scopes = query.get("scope", [])
                 owner.requests.append((user, scopes))
                 body = json.dumps({"token": owner._issue(user, scopes), "expires_in": 600}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):  # OAuth2 refresh-token grant (docker's identity tokens)
+                length = int(self.headers.get("Content-Length", "0"))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                user = owner.identity_tokens.get(form.get("refresh_token", [""])[0])
+                if form.get("grant_type") != ["refresh_token"] or not user:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                scopes = form.get("scope", [""])[0].split()
+                owner.requests.append((user, scopes))
+                body = json.dumps({"access_token": owner._issue(user, scopes), "expires_in": 600}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

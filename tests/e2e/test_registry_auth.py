@@ -86,6 +86,17 @@ def test_token_server_scopes_and_refusal(cog_bin, env, tmp_path):
         assert f"Digest: {image['manifest']}" in pulled.stderr
         assert (None, ["repository:team/model:pull"]) in tokens.requests
 
+        # Parallel blob uploads share one token per scope set.
+        assert tokens.requests.count(("bob", ["repository:team/model:pull,push"])) == 1
+
+        # An identity token (OAuth2 refresh token) is exchanged with a POST, not sent as a password.
+        tokens.identity_tokens["refresh-for-bob"] = "bob"
+        with open(os.path.join(env["DOCKER_CONFIG"], "config.json"), "w") as f:
+            json.dump({"auths": {registry.host: {"auth": base64.b64encode(b"bob:").decode(),
+                                                 "identitytoken": "refresh-for-bob"}}}, f)
+        cog(cog_bin, env, "push", f"{registry.host}/team/identity:v1", "--from", source)
+        assert ("bob", ["repository:team/identity:pull,push"]) in tokens.requests
+
         # `cog login` answers the bearer challenge with the new credentials before storing them.
         wrong = cog(cog_bin, anon_env, "login", registry.host, "-u", "bob", "--password-stdin", stdin="nope", check=False)
         assert wrong.returncode == 1 and "nothing was stored" in wrong.stderr
