@@ -1,7 +1,5 @@
 #include "runtime/local/project.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/config/load.hpp"
 #include "builder/support/error.hpp"
 
 namespace cog::runtime::local {
@@ -16,40 +15,16 @@ namespace cog::runtime::local {
 namespace fs = std::filesystem;
 
 LocalProject load_local_project(const fs::path& start, const std::string& file_name) {
-  fs::path dir = fs::absolute(start);
-  fs::path config_path;
-  for (int level = 0; level < 100; ++level) {
-    if (fs::exists(dir / file_name)) {
-      config_path = dir / file_name;
-      break;
-    }
-    if (!dir.has_parent_path() || dir.parent_path() == dir) break;
-    dir = dir.parent_path();
-  }
-  if (config_path.empty()) {
-    throw Error(ErrorKind::NotFound, file_name,
-                file_name + " not found in " + fs::absolute(start).string() + " (or in any parent directories)",
-                "run `cog init` to create one");
-  }
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(config_path.string());
-  } catch (const YAML::Exception& error) {
-    throw Error(ErrorKind::Parse, config_path.string(), error.what());
-  }
+  // The config engineer's loader: schema + semantic checks, errors located as cog.yaml:LINE:COL.
+  const auto loaded = builder::config::load_config(builder::config::find_config(start, file_name));
+  const auto& config = loaded.config;
   LocalProject project;
-  project.dir = config_path.parent_path();
-  if (root["run"] && root["run"].IsScalar()) project.run_ref = root["run"].as<std::string>();
-  else if (root["predict"] && root["predict"].IsScalar()) project.run_ref = root["predict"].as<std::string>();
-  if (root["train"] && root["train"].IsScalar()) project.train_ref = root["train"].as<std::string>();
-  if (root["concurrency"] && root["concurrency"]["max"]) project.max_concurrency = root["concurrency"]["max"].as<int>(0);
-  if (const auto env = root["environment"]; env && env.IsSequence()) {
-    for (const auto& item : env) {
-      const std::string entry = item.as<std::string>("");
-      const auto eq = entry.find('=');
-      if (eq != std::string::npos) project.environment.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
-    }
-  }
+  project.dir = config.project_dir;
+  project.run_ref = config.run;
+  project.train_ref = config.train;
+  if (config.concurrency) project.max_concurrency = config.concurrency->max;
+  project.environment = config.environment;
+  for (const auto& warning : loaded.warnings) project.warnings.push_back(warning.describe());
   return project;
 }
 

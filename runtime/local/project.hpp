@@ -14,9 +14,11 @@ struct LocalProject {
   std::string train_ref;            // `train:`
   int max_concurrency = 0;          // `concurrency.max`, 0 = unset
   std::vector<std::pair<std::string, std::string>> environment;  // `environment:`
+  std::vector<std::string> warnings;  // deprecations and the like, for the CLI to print
 };
 
-// Finds cog.yaml upward from `start` (≤100 levels) and reads the fields above. Throws cog::Error.
+// Finds cog.yaml upward from `start` (≤100 levels), loads and validates it (builder/config), and
+// keeps the fields above. Throws cog::Error / cog::Errors.
 LocalProject load_local_project(const std::filesystem::path& start, const std::string& file_name);
 
 struct RuntimeBinaries {

@@ -48,6 +48,7 @@ int run_local(const RunLocalOptions& options, const std::filesystem::path& cog_e
     throw Error(ErrorKind::Usage, "cog run", "Must use one of --json or --input to provide model inputs");
   }
   const LocalProject project = load_local_project(std::filesystem::current_path(), options.host.config_file);
+  for (const auto& warning : project.warnings) err << "cog: warning: " << warning << "\n";
   LocalServerOptions server_opts = server_options(options.host);
   server_opts.mode = options.train ? "train" : "predict";
   LocalServer server(project, locate_runtime(cog_exe), server_opts);
@@ -103,6 +104,7 @@ int run_local(const RunLocalOptions& options, const std::filesystem::path& cog_e
 
 int serve_local(const ServeLocalOptions& options, const std::filesystem::path& cog_exe, std::ostream& err) {
   const LocalProject project = load_local_project(std::filesystem::current_path(), options.host.config_file);
+  for (const auto& warning : project.warnings) err << "cog: warning: " << warning << "\n";
   LocalServerOptions server_opts = server_options(options.host);
   server_opts.port = options.port;
   server_opts.host = options.bind_host;
