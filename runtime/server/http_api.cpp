@@ -1,5 +1,11 @@
 #include "runtime/server/http_api.hpp"
 
+#include <functional>
+#include <memory>
+#include <regex>
+#include <tuple>
+#include <vector>
+
 #include "runtime/server/event_stream.hpp"
 
 namespace cog::runtime::server {
@@ -201,23 +207,45 @@ void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSig
       send_json(res, 503, {{"error", "OpenAPI schema not available"}});
     }
   });
-  server.Post("/shutdown", [&shutdown](const httplib::Request&, httplib::Response& res) {
+  // The POST/PUT routes, kept in a table so that bodyless requests can be dispatched early (below).
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  auto routes = std::make_shared<std::vector<std::tuple<std::string, std::regex, Handler>>>();
+  auto add = [&](const std::string& method, const std::string& pattern, Handler handler) {
+    routes->emplace_back(method, std::regex(pattern), handler);
+    if (method == "POST") server.Post(pattern, handler);
+    else server.Put(pattern, handler);
+  };
+  add("POST", "/shutdown", [&shutdown](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, json::object());
     shutdown.request("POST /shutdown");
   });
-
   for (const bool is_training : {false, true}) {
     const std::string base = is_training ? "/trainings" : "/predictions";
-    server.Post(base, [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
+    add("POST", base, [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
       handle_create(req, res, supervisor, is_training, "");
     });
-    server.Put(base + R"(/([^/]+))", [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
+    add("PUT", base + R"(/([^/]+))", [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
       handle_create(req, res, supervisor, is_training, req.matches[1]);
     });
-    server.Post(base + R"(/([^/]+)/cancel)", [&supervisor](const httplib::Request& req, httplib::Response& res) {
+    add("POST", base + R"(/([^/]+)/cancel)", [&supervisor](const httplib::Request& req, httplib::Response& res) {
       send_json(res, supervisor.cancel(req.matches[1]) ? 200 : 404, json::object());
     });
   }
+  // cpp-httplib 0.11 reads a POST/PUT without Content-Length (a bare `curl -X POST`) until the
+  // client closes the connection. Such requests have no body: answer them before that read.
+  server.set_pre_routing_handler([routes](const httplib::Request& req, httplib::Response& res) {
+    const bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+    if (has_body || (req.method != "POST" && req.method != "PUT")) return httplib::Server::HandlerResponse::Unhandled;
+    for (const auto& [method, pattern, handler] : *routes) {
+      std::smatch matches;
+      if (method == req.method && std::regex_match(req.path, matches, pattern)) {
+        const_cast<httplib::Request&>(req).matches = matches;  // what the router would have set
+        handler(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string message = "internal server error";
     try {

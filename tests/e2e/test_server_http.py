@@ -1,4 +1,5 @@
 """cog-server endpoint by endpoint (reference §4.2–4.10) against the SDK's fixture predictors."""
+import socket
 import subprocess
 import threading
 import time
@@ -199,12 +200,27 @@ def test_cancel_unknown_prediction_is_404(serve):
     assert (status, body) == (404, {})
 
 
+def test_post_without_content_length_is_answered(serve):
+    # What `curl -X POST …/cancel` sends: no body and no Content-Length.
+    server = serve("hello")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /predictions/nope/cancel HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        reply = sock.recv(4096).decode()
+    assert reply.startswith("HTTP/1.1 404")
+    assert reply.endswith("{}")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /predictions HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        reply = sock.recv(65536).decode()
+    assert reply.startswith("HTTP/1.1 200") and '"output":"hello world"' in reply
+
+
 def test_sync_cancel(serve):
     server = serve("sleep")
     result = {}
     thread = threading.Thread(target=lambda: result.update(
         response=server.predict({"input": {"seconds": 60}}, path="/predictions/s1", method="PUT")))
     thread.start()
+    wait_status(server, "BUSY")  # s1 exists: the PUTs below only read its state
     wait_running(server, "s1", "sleeping")
     status, body, _, _ = server.request("POST", "/predictions/s1/cancel")
     assert (status, body) == (200, {})
