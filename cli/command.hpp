@@ -20,5 +20,6 @@ void add_pull_command(CLI::App& app, GlobalOptions& global);
 void add_images_command(CLI::App& app, GlobalOptions& global);
 void add_debug_command(CLI::App& app, GlobalOptions& global);
 void add_build_command(CLI::App& app, GlobalOptions& global);
+void add_exec_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace cog::cli

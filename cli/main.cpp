@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cog::cli::add_images_command(app, global);
   cog::cli::add_debug_command(app, global);
   cog::cli::add_build_command(app, global);
+  cog::cli::add_exec_command(app, global);
 
   try {
     app.parse(argc, argv);

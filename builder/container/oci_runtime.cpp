@@ -92,6 +92,8 @@ void Container::kill(int signal_number) {
   support::run_captured(runtime_command(runtime_, {"kill", id_, std::to_string(signal_number)}));
 }
 
+bool Container::exited() { return finished_ || process_->exited(); }
+
 support::ProcessResult Container::wait() {
   auto result = process_->wait();
   finished_ = true;

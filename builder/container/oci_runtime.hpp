@@ -49,6 +49,8 @@ class Container {
   const std::string& id() const { return id_; }
   // Sends a signal to the container's init (through the runtime, so it reaches the right pid).
   void kill(int signal_number);
+  // Whether the container's process has exited (non-blocking).
+  bool exited();
   // Waits for the container's process to exit; returns its exit code (128+signal when killed).
   support::ProcessResult wait();
 

@@ -142,7 +142,7 @@ Process Process::spawn(const std::vector<std::string>& argv, const SpawnOptions&
 
 Process::Process(Process&& other) noexcept
     : pid_(other.pid_), stdout_fd_(other.stdout_fd_), stderr_fd_(other.stderr_fd_),
-      reaped_(other.reaped_) {
+      reaped_(other.reaped_), exit_status_(other.exit_status_) {
   other.pid_ = -1;
   other.stdout_fd_ = -1;
   other.stderr_fd_ = -1;
@@ -165,8 +165,8 @@ ProcessResult Process::wait() {
   ProcessResult result;
   drain(stdout_fd_, stderr_fd_, result);
   stdout_fd_ = stderr_fd_ = -1;
-  int status = 0;
-  while (waitpid(pid_, &status, 0) < 0) {
+  int status = exit_status_;
+  while (!reaped_ && waitpid(pid_, &status, 0) < 0) {
     if (errno != EINTR) break;
   }
   reaped_ = true;
@@ -176,6 +176,13 @@ ProcessResult Process::wait() {
     result.exit_code = 128 + WTERMSIG(status);
   }
   return result;
+}
+
+bool Process::exited() {
+  if (reaped_) return true;
+  if (pid_ <= 0) return true;
+  if (waitpid(pid_, &exit_status_, WNOHANG) == pid_) reaped_ = true;
+  return reaped_;
 }
 
 void Process::signal(int signal_number) const {

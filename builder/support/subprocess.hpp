@@ -36,6 +36,8 @@ class Process {
   pid_t pid() const { return pid_; }
   // Waits for exit, draining captured output.
   ProcessResult wait();
+  // Whether the child has exited, without blocking (captured output is drained by wait()).
+  bool exited();
   void signal(int signal_number) const;
 
  private:
@@ -44,6 +46,7 @@ class Process {
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;
   bool reaped_ = false;
+  int exit_status_ = 0;  // waitpid status once reaped
 };
 
 // Runs to completion with output captured. Throws cog::Error when the program cannot start.

@@ -1,0 +1,106 @@
+#include "builder/container/image_container.hpp"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "builder/oci/store.hpp"
+#include "builder/support/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cog::builder::container {
+namespace {
+
+fs::path default_scratch() {
+  if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir && *dir) return fs::path(dir) / "cog";
+  return fs::temp_directory_path() / "cog-containers";
+}
+
+}  // namespace
+
+std::vector<std::string> image_argv(const oci::ImageConfig& config, const std::vector<std::string>& command,
+                                    const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv;
+  if (config.config.entrypoint) argv = *config.config.entrypoint;
+  if (!command.empty()) {
+    argv.insert(argv.end(), command.begin(), command.end());
+  } else if (config.config.cmd) {
+    argv.insert(argv.end(), config.config.cmd->begin(), config.config.cmd->end());
+  }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  return argv;
+}
+
+ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(options) {
+  oci::ImageStore store(options.store_dir.empty() ? oci::default_store_path() : options.store_dir);
+  const oci::Descriptor descriptor = store.resolve(options.image);
+  const oci::Manifest manifest = store.layout().read_manifest(descriptor.digest);
+  config_ = store.layout().read_config(manifest);
+  runtime_ = detect_runtime(options.runtime);
+
+  const fs::path scratch = options.scratch_dir.empty() ? default_scratch() : options.scratch_dir;
+  RootfsCache cache(default_rootfs_cache_path());
+  overlay_ = std::make_unique<Overlay>(cache.ensure(store.layout(), manifest, config_), scratch);
+
+  ContainerSpec spec;
+  spec.rootfs = overlay_->merged();
+  spec.args = image_argv(config_, options.command, options.extra_args);
+  if (spec.args.empty()) {
+    throw Error(ErrorKind::Validation, options.image, "the image has no command to run",
+                "give a command, or rebuild the image with cog build");
+  }
+  spec.env = config_.config.env;
+  spec.env.insert(spec.env.end(), options.env.begin(), options.env.end());
+  spec.cwd = !options.working_dir.empty() ? options.working_dir
+             : config_.config.working_dir.empty() ? "/" : config_.config.working_dir;
+  if (options.project_dir) {
+    fs::create_directories(overlay_->merged() / "src");
+    spec.binds.push_back({fs::absolute(*options.project_dir), "/src", false});
+  }
+  spec.binds.insert(spec.binds.end(), options.binds.begin(), options.binds.end());
+  spec.terminal = options.terminal;
+  spec.extra_devices = options.devices;
+  bundle_ = std::make_unique<Bundle>(scratch, spec);
+}
+
+ImageContainer::~ImageContainer() {
+  container_.reset();  // kills and deletes the container before its root goes away
+  bundle_.reset();
+  overlay_.reset();
+}
+
+void ImageContainer::start(const support::SpawnOptions& io) {
+  container_ = std::make_unique<Container>(runtime_, *bundle_, new_container_id("cog"), io);
+}
+
+bool ImageContainer::running() {
+  if (!container_ || result_) return false;
+  if (!container_->exited()) return true;
+  result_ = container_->wait();
+  return false;
+}
+
+void ImageContainer::signal(int signal_number) {
+  if (container_ && !result_) container_->kill(signal_number);
+}
+
+void ImageContainer::stop(double grace_s) {
+  if (!running()) return;
+  signal(SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);
+  while (running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (running()) signal(SIGKILL);
+  wait();
+}
+
+support::ProcessResult ImageContainer::wait() {
+  if (!result_ && container_) result_ = container_->wait();
+  return result_.value_or(support::ProcessResult{});
+}
+
+}  // namespace cog::builder::container

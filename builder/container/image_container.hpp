@@ -1,0 +1,64 @@
+#pragma once
+// An image from the local store run as a container: unpacked once into the rootfs cache, a fresh
+// writable overlay on top, a bundle, and runc/crun. What `cog run IMAGE`, `cog serve` and
+// `cog exec` start. The caller should have entered a private mount namespace
+// (enter_private_mount_namespace) first, so the overlay can never outlive the command.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "builder/container/oci_runtime.hpp"
+#include "builder/container/rootfs_cache.hpp"
+#include "builder/oci/image.hpp"
+
+namespace cog::builder::container {
+
+struct ImageRunOptions {
+  std::string image;                       // a name in the local image store
+  std::vector<std::string> command;        // replaces the image's Cmd when not empty
+  std::vector<std::string> extra_args;     // appended to the Cmd (server flags)
+  std::vector<std::string> env;            // NAME=value, after the image's own
+  std::optional<std::filesystem::path> project_dir;  // bound read-write at /src
+  std::vector<BindMount> binds;            // more host paths
+  std::string runtime;                     // "runc", "crun", "" = detect
+  bool terminal = false;
+  std::vector<std::string> devices;        // host device nodes (GPUs)
+  std::string working_dir;                 // "" = the image's
+  std::filesystem::path store_dir;         // "" = the default store
+  std::filesystem::path scratch_dir;       // "" = $XDG_RUNTIME_DIR or /tmp, for overlays and bundles
+};
+
+class ImageContainer {
+ public:
+  explicit ImageContainer(const ImageRunOptions& options);
+  ~ImageContainer();
+  ImageContainer(const ImageContainer&) = delete;
+  ImageContainer& operator=(const ImageContainer&) = delete;
+
+  const oci::ImageConfig& image_config() const { return config_; }
+  const std::map<std::string, std::string>& labels() const { return config_.config.labels; }
+
+  void start(const support::SpawnOptions& io = {});
+  bool running();
+  void signal(int signal_number);
+  // SIGTERM, then SIGKILL after `grace_s` seconds.
+  void stop(double grace_s = 10);
+  support::ProcessResult wait();
+
+ private:
+  ImageRunOptions options_;
+  oci::ImageConfig config_;
+  OciRuntime runtime_;
+  std::unique_ptr<Overlay> overlay_;
+  std::unique_ptr<Bundle> bundle_;
+  std::unique_ptr<Container> container_;
+  std::optional<support::ProcessResult> result_;
+};
+
+// argv of the image: Entrypoint + (command or Cmd) + extra args.
+std::vector<std::string> image_argv(const oci::ImageConfig& config, const std::vector<std::string>& command,
+                                    const std::vector<std::string>& extra_args);
+
+}  // namespace cog::builder::container

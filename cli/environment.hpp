@@ -1,0 +1,20 @@
+#pragma once
+// Pieces the container commands (exec, run, serve, train) share.
+#include <string>
+#include <vector>
+
+#include "builder/config/load.hpp"
+
+namespace cog::cli {
+
+// `-e NAME=value` flags, checked. Throws cog::Error(Usage) for a value without '='.
+std::vector<std::string> parse_env_flags(const std::vector<std::string>& values);
+
+// Builds the development image (no source layer: the project is mounted at /src) and returns
+// its name in the local store.
+std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file,
+                            bool quiet);
+
+std::string join_command(const std::vector<std::string>& argv);
+
+}  // namespace cog::cli
