@@ -35,12 +35,10 @@ class Server:
     def __init__(self, server_bin, fixture, env=None, args=(), stub_var="COG_PREDICT_TYPE_STUB"):
         self.fixture_dir = FIXTURES / fixture
         self.port = free_port()
-        self.log_path = None
         environment = {k: v for k, v in os.environ.items() if not k.startswith("COG_")}
         environment.update({"PORT": str(self.port), stub_var: runner_ref(self.fixture_dir),
                             "LOG_FORMAT": "console", "COG_SDK_DIR": str(SOURCE_DIR / "runtime" / "python")})
         environment.update(env or {})
-        self.log = open(os.devnull, "wb") if os.environ.get("COG_TEST_QUIET") else None
         self.process = subprocess.Popen([str(server_bin), "--host", "127.0.0.1", *args], cwd=self.fixture_dir,
                                         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._output = []

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import threading
+import time
 
 import pytest
 
@@ -14,6 +15,8 @@ from cog_server_harness import Recorder, Server
 CONNECTIONS = 8
 PER_CONNECTION = 250
 CANCEL_EVERY = 25
+RETRIES = 5000  # 409s while canceled predictions release their slots (Cog has no queue)
+RETRY_PAUSE = 0.002
 
 
 @pytest.fixture
@@ -43,23 +46,25 @@ def test_load_with_cancels_then_worker_killed(server):
             for n in range(PER_CONNECTION):
                 prediction_id = f"c{index}-{n}"
                 if n % CANCEL_EVERY == 0:
-                    for _attempt in range(50):  # a just-canceled prediction may hold its slot briefly
+                    for _attempt in range(RETRIES):  # a just-canceled prediction may hold its slot briefly
                         status, body = post(connection, "/predictions",
                                             {"id": prediction_id, "input": {"seconds": 30, "label": prediction_id},
                                              "webhook": webhooks.url, "webhook_events_filter": ["completed"]},
                                             {"Prefer": "respond-async"})
                         if status != 409:
                             break
+                        time.sleep(RETRY_PAUSE)
                     results.setdefault(prediction_id, []).append((status, body))
                     status, body = post(connection, f"/predictions/{prediction_id}/cancel", {})
                     if (status, body) != (200, {}):
                         failures.append((prediction_id, "cancel", status, body))
                     continue
-                for _attempt in range(50):  # a just-canceled prediction may hold its slot briefly
+                for _attempt in range(RETRIES):
                     status, body = post(connection, "/predictions",
                                         {"id": prediction_id, "input": {"seconds": 0, "label": prediction_id}})
                     if status != 409:
                         break
+                    time.sleep(RETRY_PAUSE)
                 results.setdefault(prediction_id, []).append((status, body))
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             failures.append((index, repr(error)))
