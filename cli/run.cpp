@@ -1,12 +1,15 @@
-// cog run (and its deprecated alias cog predict): run one prediction. With --local the runtime
-// runs on the host against the project directory; containers come with the image builder.
+// cog run (and its deprecated alias cog predict): run one prediction, in a container started from
+// IMAGE (or from the development image built first), or with --local on the host.
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "builder/support/error.hpp"
+#include "builder/config/load.hpp"
+#include "builder/container/rootfs_cache.hpp"
 #include "cli/command.hpp"
+#include "cli/environment.hpp"
 #include "runtime/local/run_local.hpp"
 
 namespace cog::cli {
@@ -24,6 +27,8 @@ struct RunFlags {
   std::string config_file = "cog.yaml";
   std::string image;
   std::string ignored;
+  std::string runtime;
+  std::string progress = "auto";
 };
 
 std::vector<std::pair<std::string, std::string>> parse_env(const std::vector<std::string>& values) {
@@ -55,7 +60,9 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
   cmd->add_flag("--local", flags->local, "Run the runtime on the host against the project directory (no image)");
   cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
-  for (const char* accepted : {"--gpus", "--progress", "--use-cuda-base-image", "--use-cog-base-image"}) {
+  cmd->add_option("--runtime", flags->runtime, "OCI runtime for the container: runc or crun (default: detect)");
+  cmd->add_option("--progress", flags->progress, "Build progress output: auto, plain or quiet");
+  for (const char* accepted : {"--gpus", "--use-cuda-base-image", "--use-cog-base-image"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
   cmd->callback([flags, json, &global, name, deprecated] {
@@ -63,11 +70,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
     if (flags->image.find('=') != std::string::npos) {
       throw Error(ErrorKind::Usage, "cog " + name, "Invalid image name '" + flags->image + "'. Did you forget `-i`?");
     }
-    if (!flags->local) {
-      throw Error(ErrorKind::Usage, "cog " + name, "running an image needs the container runtime, which is not available yet",
-                  "pass --local to run the project in the current directory on the host");
-    }
-    if (!flags->image.empty()) {
+    if (flags->local && !flags->image.empty()) {
       throw Error(ErrorKind::Usage, "cog " + name, "--local runs the project directory, not an image",
                   "drop the image argument, or drop --local");
     }
@@ -81,8 +84,27 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
     options.output = flags->output;
     options.setup_timeout_s = flags->setup_timeout;
     options.use_replicate_token = flags->use_replicate_token;
-    const int code = runtime::local::run_local(options, std::filesystem::read_symlink("/proc/self/exe"),
-                                               std::cout, std::cerr);
+    int code = 0;
+    if (flags->local) {
+      code = runtime::local::run_local(options, std::filesystem::read_symlink("/proc/self/exe"), std::cout,
+                                       std::cerr);
+    } else {
+      // Before any thread exists: the container's mounts then vanish with this process.
+      builder::container::enter_private_mount_namespace();
+      runtime::local::RunImageOptions image_options;
+      image_options.run = options;
+      image_options.runtime = flags->runtime;
+      image_options.image = flags->image;
+      if (flags->image.empty()) {
+        // As Cog: no image named → build the development image and mount the project at /src.
+        auto loaded = builder::config::load_config(
+            builder::config::find_config(std::filesystem::current_path(), flags->config_file));
+        for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
+        image_options.image = build_dev_image(loaded, flags->config_file, flags->progress == "quiet");
+        image_options.project_dir = loaded.config.project_dir;
+      }
+      code = runtime::local::run_image(image_options, std::cout, std::cerr);
+    }
     if (code != 0) {
       std::cout.flush();
       std::exit(code);

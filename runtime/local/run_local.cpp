@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/support/error.hpp"
+#include "runtime/local/container_server.hpp"
 #include "runtime/local/inputs.hpp"
 #include "runtime/local/local_server.hpp"
 #include "runtime/local/outputs.hpp"
@@ -42,26 +43,24 @@ std::string format_422(const json& body) {
 
 }  // namespace
 
-int run_local(const RunLocalOptions& options, const std::filesystem::path& cog_exe, std::ostream& out,
-              std::ostream& err) {
-  if (!options.inputs.empty() && options.json) {
-    throw Error(ErrorKind::Usage, "cog run", "Must use one of --json or --input to provide model inputs");
-  }
-  const LocalProject project = load_local_project(std::filesystem::current_path(), options.host.config_file);
-  for (const auto& warning : project.warnings) err << "cog: warning: " << warning << "\n";
-  LocalServerOptions server_opts = server_options(options.host);
-  server_opts.mode = options.train ? "train" : "predict";
-  LocalServer server(project, locate_runtime(cog_exe), server_opts);
+namespace {
 
-  err << "Starting the runtime on the host and running setup()...\n" << std::flush;
-  server.start();
-  server.wait_ready(options.setup_timeout_s);
-
-  const json schema = server.get_json("/openapi.json");
+json inputs_for(const RunLocalOptions& options, const json& schema) {
   const std::string component = options.train ? "TrainingInput" : "Input";
   const json inputs = options.json ? parse_json_inputs(*options.json)
                                    : parse_cli_inputs(options.inputs, schema, component);
   check_inputs(inputs, schema, component);
+  return inputs;
+}
+
+// Everything after the server is up: the request, its errors, and the output handling. Shared by
+// the host runtime and containers. `inputs` is null when they still have to be read from the
+// server's own schema.
+template <typename Server>
+int predict_on(Server& server, const RunLocalOptions& options, json inputs, std::ostream& out,
+               std::ostream& err) {
+  const json schema = server.get_json("/openapi.json");
+  if (inputs.is_null()) inputs = inputs_for(options, schema);
 
   json context = json::object();
   if (options.use_replicate_token) {
@@ -100,6 +99,51 @@ int run_local(const RunLocalOptions& options, const std::filesystem::path& cog_e
   output_options.component = options.train ? "TrainingOutput" : "Output";
   output_options.default_name = options.train ? "weights" : "output";
   return handle_prediction_output(body, schema, output_options, out, err);
+}
+
+void check_input_flags(const RunLocalOptions& options) {
+  if (!options.inputs.empty() && options.json) {
+    throw Error(ErrorKind::Usage, "cog run", "Must use one of --json or --input to provide model inputs");
+  }
+}
+
+}  // namespace
+
+int run_local(const RunLocalOptions& options, const std::filesystem::path& cog_exe, std::ostream& out,
+              std::ostream& err) {
+  check_input_flags(options);
+  const LocalProject project = load_local_project(std::filesystem::current_path(), options.host.config_file);
+  for (const auto& warning : project.warnings) err << "cog: warning: " << warning << "\n";
+  LocalServerOptions server_opts = server_options(options.host);
+  server_opts.mode = options.train ? "train" : "predict";
+  LocalServer server(project, locate_runtime(cog_exe), server_opts);
+
+  err << "Starting the runtime on the host and running setup()...\n" << std::flush;
+  server.start();
+  server.wait_ready(options.setup_timeout_s);
+  return predict_on(server, options, nullptr, out, err);
+}
+
+int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& err) {
+  check_input_flags(options.run);
+  ContainerServerOptions server_options;
+  server_options.image = options.image;
+  server_options.mode = options.run.train ? "train" : "predict";
+  server_options.debug = options.run.host.debug;
+  for (const auto& [name, value] : options.run.host.env) server_options.env.push_back(name + "=" + value);
+  server_options.project_dir = options.project_dir;
+  server_options.runtime = options.runtime;
+  server_options.devices = options.devices;
+  ContainerServer server(server_options);
+
+  // Inputs are checked against the image's labelled schema before anything starts.
+  json inputs = nullptr;
+  if (const json schema = server.labelled_schema(); schema.is_object()) inputs = inputs_for(options.run, schema);
+
+  err << "Starting the container and running setup()...\n" << std::flush;
+  server.start();
+  server.wait_ready(options.run.setup_timeout_s);
+  return predict_on(server, options.run, inputs, out, err);
 }
 
 int serve_local(const ServeLocalOptions& options, const std::filesystem::path& cog_exe, std::ostream& err) {

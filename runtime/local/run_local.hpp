@@ -34,6 +34,17 @@ struct ServeLocalOptions {
   std::string upload_url;
 };
 
+// `cog run IMAGE` (and `cog run` on the development image): the same prediction flow against a
+// container started from the local image store.
+struct RunImageOptions {
+  RunLocalOptions run;
+  std::string image;
+  std::optional<std::filesystem::path> project_dir;  // development images: mounted at /src
+  std::string runtime;                               // runc | crun | "" = detect
+  std::vector<std::string> devices;
+};
+int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& err);
+
 // Both return the process exit code; errors are thrown as cog::Error for the CLI to print.
 int run_local(const RunLocalOptions& options, const std::filesystem::path& cog_exe, std::ostream& out,
               std::ostream& err);

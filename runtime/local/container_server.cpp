@@ -1,0 +1,55 @@
+#include "runtime/local/container_server.hpp"
+
+#include "builder/support/error.hpp"
+#include "runtime/local/local_server.hpp"
+#include "runtime/local/readiness.hpp"
+
+namespace cog::runtime::local {
+
+ContainerServer::ContainerServer(ContainerServerOptions options) : options_(std::move(options)) {
+  if (options_.port == 0) options_.port = free_local_port();
+  builder::container::ImageRunOptions run;
+  run.image = options_.image;
+  run.runtime = options_.runtime;
+  run.devices = options_.devices;
+  run.project_dir = options_.project_dir;
+  run.env = {"PORT=" + std::to_string(options_.port), "LOG_FORMAT=console",
+             std::string("COG_LOG_LEVEL=") + (options_.debug ? "debug" : "warning")};
+  run.env.insert(run.env.end(), options_.env.begin(), options_.env.end());
+  run.extra_args = {"--host", options_.host};
+  if (options_.mode == "train") run.extra_args.insert(run.extra_args.end(), {"--x-mode", "train"});
+  if (options_.await_explicit_shutdown) {
+    run.extra_args.insert(run.extra_args.end(), {"--await-explicit-shutdown", "true"});
+  }
+  if (!options_.upload_url.empty()) run.extra_args.insert(run.extra_args.end(), {"--upload-url", options_.upload_url});
+  container_ = std::make_unique<builder::container::ImageContainer>(run);
+  if (!container_->labels().count("run.cog.version") && !options_.project_dir) {
+    throw Error(ErrorKind::Validation, options_.image, "is not a Cog image (it has no run.cog.* labels)",
+                "build it with cog build");
+  }
+}
+
+ContainerServer::~ContainerServer() { stop(); }
+
+void ContainerServer::start() { container_->start(); }
+
+void ContainerServer::wait_ready(double timeout_s) {
+  wait_until_ready(options_.port, timeout_s, [this] { return !container_->running(); }, "the container");
+}
+
+int ContainerServer::wait() { return container_ ? container_->wait().exit_code : 0; }
+
+void ContainerServer::stop() {
+  if (container_) container_->stop();
+}
+
+nlohmann::json ContainerServer::get_json(const std::string& path) const { return get_server_json(options_.port, path); }
+
+nlohmann::json ContainerServer::labelled_schema() const {
+  const auto& labels = container_->labels();
+  auto found = labels.find("run.cog.openapi_schema");
+  if (found == labels.end()) return nullptr;
+  return nlohmann::json::parse(found->second, nullptr, false);
+}
+
+}  // namespace cog::runtime::local

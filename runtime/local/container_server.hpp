@@ -1,0 +1,52 @@
+#pragma once
+// A Cog image's server run in a local container (runc/crun): what `cog run IMAGE`, `cog run`
+// (dev image) and `cog serve` drive. The container shares the host's network, so the server
+// listens on the host port directly (PORT), bound to `host`.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "builder/container/image_container.hpp"
+
+namespace cog::runtime::local {
+
+struct ContainerServerOptions {
+  std::string image;                 // a name in the local image store
+  std::string host = "127.0.0.1";
+  int port = 0;                      // 0 = pick a free one
+  std::string mode = "predict";      // predict | train
+  std::string upload_url;
+  bool await_explicit_shutdown = false;
+  bool debug = false;
+  std::vector<std::string> env;      // -e NAME=value
+  std::optional<std::filesystem::path> project_dir;  // dev images: the project at /src
+  std::string runtime;               // runc | crun | "" = detect
+  std::vector<std::string> devices;  // GPUs
+};
+
+class ContainerServer {
+ public:
+  // Prepares the container (root file system, overlay, bundle) without starting it, so the
+  // image's labelled schema can check inputs first.
+  explicit ContainerServer(ContainerServerOptions options);
+  ~ContainerServer();
+
+  void start();
+  void wait_ready(double timeout_s);
+  int wait();
+  void stop();
+  int port() const { return options_.port; }
+  nlohmann::json get_json(const std::string& path) const;
+  // The image's run.cog.openapi_schema label, parsed; null when the image has none.
+  nlohmann::json labelled_schema() const;
+
+ private:
+  ContainerServerOptions options_;
+  std::unique_ptr<builder::container::ImageContainer> container_;
+};
+
+}  // namespace cog::runtime::local
