@@ -1,0 +1,186 @@
+"""cog build → OCI image in the local store → cog run / cog exec through runc, checked with skopeo
+and umoci as independent readers. Needs root (namespaces, overlayfs) and Debian's mirror for the
+first base (cached afterwards under ~/.cache/cog/bases)."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
+
+HELLO_RUN_PY = '''from cog import BaseRunner, Input
+
+
+class Runner(BaseRunner):
+    def setup(self) -> None:
+        self.greeting = "hello"
+
+    def run(self, name: str = Input(description="Who to greet", default="world")) -> str:
+        print("greeting", name)
+        return f"{self.greeting} {name}"
+'''
+
+
+def cog(cog_bin, *args, cwd, check=True, env=None, input_text=None):
+    run_env = dict(os.environ, SOURCE_DATE_EPOCH="0")
+    run_env.update(env or {})
+    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=run_env,
+                            input=input_text, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"cog {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def build_counts(stderr):
+    match = re.search(r"Image built as (\S+) \((sha256:[0-9a-f]{64}); (\d+) layers built, (\d+) reused\)", stderr)
+    assert match, stderr
+    return match.group(2), int(match.group(3)), int(match.group(4))
+
+
+def store_ref(tag):
+    store = pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
+    return f"oci:{store}:{tag}:latest"
+
+
+@pytest.fixture
+def project(tmp_path):
+    project = tmp_path / "hello"
+    project.mkdir()
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
+    (project / "run.py").write_text(HELLO_RUN_PY)
+    (project / ".dockerignore").write_text("secret-notes.txt\n")
+    (project / "secret-notes.txt").write_text("do not ship")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("host file")
+    os.symlink(outside, project / "link-outside")
+    return project
+
+
+@pytest.fixture
+def tag():
+    name = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run(["true"])
+
+
+def test_build_labels_and_layers_are_valid_oci(cog_bin, project, tag, tmp_path):
+    result = cog(cog_bin, "build", "-t", tag, cwd=project)
+    digest, built, reused = build_counts(result.stderr)
+    assert built + reused == 3  # base, runtime, source
+
+    inspect = json.loads(subprocess.run(["skopeo", "inspect", store_ref(tag)], capture_output=True, text=True,
+                                        check=True).stdout)
+    assert inspect["Digest"] == digest
+    labels = inspect["Labels"]
+    assert labels["run.cog.version"] == json.loads(labels["run.cog.openapi_schema"])["info"]["version"]
+    assert json.loads(labels["run.cog.config"]) == {"build": {"python_version": "3.11"}, "predict": "run.py:Runner"}
+    schema = json.loads(labels["run.cog.openapi_schema"])
+    assert schema["components"]["schemas"]["Input"]["properties"]["name"]["default"] == "world"
+    assert labels["run.cog.has_init"] == "true"
+    assert "COG_PREDICT_TYPE_STUB=run.py:Runner" in inspect["Env"]
+
+    config = json.loads(subprocess.run(["skopeo", "inspect", "--config", store_ref(tag)], capture_output=True,
+                                       text=True, check=True).stdout)
+    assert config["config"]["WorkingDir"] == "/src"
+    assert "5000/tcp" in config["config"]["ExposedPorts"]
+
+    bundle = tmp_path / "bundle"
+    subprocess.run(["umoci", "unpack", "--image", store_ref(tag)[len("oci:"):], str(bundle)], check=True,
+                   capture_output=True)
+    rootfs = bundle / "rootfs"
+    assert (rootfs / "src/run.py").read_text() == HELLO_RUN_PY
+    assert json.loads((rootfs / "src/.cog/openapi_schema.json").read_text()) == schema
+    assert not (rootfs / "src/secret-notes.txt").exists(), ".dockerignore must be honoured"
+    # A symlink pointing outside the project is kept as a link, never followed into the layer.
+    assert os.path.islink(rootfs / "src/link-outside")
+    assert (rootfs / "opt/cog/bin/cog-server").exists()
+
+
+def test_code_change_reuses_every_other_layer_and_same_inputs_same_digest(cog_bin, project, tag):
+    first, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
+    again, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
+    assert again == first, "the same inputs must give the same image digest"
+    assert built == 1 and reused == 2  # only the source layer is ever rebuilt
+
+    (project / "run.py").write_text(HELLO_RUN_PY.replace('"hello"', '"hi"'))
+    changed, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
+    assert changed != first
+    assert (built, reused) == (1, 2)
+
+
+def test_no_cache_rebuild_gives_the_same_digest(cog_bin, project, tag):
+    cached, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
+    fresh, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, "--no-cache", cwd=project).stderr)
+    assert reused == 0 and built == 3
+    assert fresh == cached
+
+
+def test_run_image_prints_the_prediction(cog_bin, project, tag, tmp_path):
+    cog(cog_bin, "build", "-t", tag, cwd=project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = cog(cog_bin, "run", tag, "-i", "name=container", cwd=elsewhere)
+    assert result.stdout == "hello container\n"
+    assert "greeting container" in result.stderr  # the prediction's logs
+
+    as_json = cog(cog_bin, "run", tag, "--json", '{"name": "json"}', cwd=elsewhere)
+    body = json.loads(as_json.stdout)
+    assert body["status"] == "succeeded" and body["output"] == "hello json"
+
+    bad = cog(cog_bin, "run", tag, "-i", "nme=x", cwd=elsewhere, check=False)
+    assert bad.returncode == 1
+    assert 'unknown input "nme"' in bad.stderr
+    assert "Starting the container" not in bad.stderr, "inputs are checked before the container starts"
+
+
+def test_run_without_image_uses_the_project_mounted_at_src(cog_bin, project):
+    result = cog(cog_bin, "run", "--progress", "quiet", "-i", "name=dev", cwd=project)
+    assert result.stdout == "hello dev\n"
+    # The development image mounts the project: an edit shows without a source layer rebuild.
+    (project / "run.py").write_text(HELLO_RUN_PY.replace('"hello"', '"hey"'))
+    result = cog(cog_bin, "run", "--progress", "quiet", "-i", "name=dev", cwd=project)
+    assert result.stdout == "hey dev\n"
+
+
+def test_exec_runs_in_the_model_environment(cog_bin, project):
+    (project / "sub").mkdir()
+    result = cog(cog_bin, "exec", "--progress", "quiet", "-e", "GREETING=hi", "python3", "-c",
+                 "import os, cog; print(os.getcwd(), os.environ['GREETING'], cog.__file__)", cwd=project / "sub")
+    assert result.stdout.split() == ["/src", "hi", "/opt/cog/python/cog/__init__.py"]
+    failing = cog(cog_bin, "exec", "--progress", "quiet", "sh", "-c", "exit 7", cwd=project, check=False)
+    assert failing.returncode == 7
+    written = cog(cog_bin, "exec", "--progress", "quiet", "sh", "-c", "echo made > /src/made.txt", cwd=project)
+    assert written.returncode == 0 and (project / "made.txt").read_text() == "made\n"
+
+
+def test_no_mounts_are_left_behind(cog_bin, project):
+    before = pathlib.Path("/proc/self/mountinfo").read_text()
+    cog(cog_bin, "run", "--progress", "quiet", "-i", "name=x", cwd=project)
+    assert pathlib.Path("/proc/self/mountinfo").read_text() == before
+
+
+def test_build_writes_docker_archive_and_oci_outputs(cog_bin, project, tag, tmp_path):
+    archive = tmp_path / "image.tar"
+    layout = tmp_path / "layout"
+    result = cog(cog_bin, "build", "-t", tag, "-o", f"docker-archive:{archive}", "-o", f"oci:{layout}:v1",
+                 cwd=project)
+    digest, _, _ = build_counts(result.stderr)
+    inspect = json.loads(subprocess.run(["skopeo", "inspect", f"oci:{layout}:v1"], capture_output=True, text=True,
+                                        check=True).stdout)
+    assert inspect["Digest"] == digest
+    from_archive = json.loads(subprocess.run(["skopeo", "inspect", f"docker-archive:{archive}"],
+                                             capture_output=True, text=True, check=True).stdout)
+    assert from_archive["Labels"]["run.cog.version"] == inspect["Labels"]["run.cog.version"]
+
+
+def test_schema_errors_stop_the_build_before_any_layer(cog_bin, project, tag):
+    (project / "run.py").write_text(HELLO_RUN_PY.replace("def run(self, name: str", "def run(self, name"))
+    result = cog(cog_bin, "build", "-t", tag, cwd=project, check=False)
+    assert result.returncode == 1
+    assert "missing type annotation for parameter 'name'" in result.stderr
+    assert "BASE" not in result.stderr and "CACHED" not in result.stderr
