@@ -1,11 +1,14 @@
-// cog serve: Cog's HTTP API on a local port. With --local the runtime runs on the host against
-// the project directory; containers come with the image builder.
+// cog serve: Cog's HTTP API on a local port, from the development image in a container (the
+// project mounted at /src), or with --local from the host.
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "builder/support/error.hpp"
+#include "builder/config/load.hpp"
+#include "builder/container/rootfs_cache.hpp"
 #include "cli/command.hpp"
+#include "cli/environment.hpp"
 #include "runtime/local/run_local.hpp"
 
 namespace cog::cli {
@@ -20,6 +23,8 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
     std::string config_file = "cog.yaml";
     std::string ignored;
     bool ignored_flag = false;
+    std::string runtime;
+    std::string progress = "auto";
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("serve", "Run a prediction HTTP server");
@@ -29,14 +34,32 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--local", flags->local, "Run the runtime on the host against the project directory (no image)");
   cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
-  for (const char* accepted : {"--gpus", "--progress", "--use-cuda-base-image", "--use-cog-base-image", "--playground-port"}) {
+  cmd->add_option("--runtime", flags->runtime, "OCI runtime for the container: runc or crun (default: detect)");
+  cmd->add_option("--progress", flags->progress, "Build progress output: auto, plain or quiet");
+  for (const char* accepted : {"--gpus", "--use-cuda-base-image", "--use-cog-base-image", "--playground-port"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
   cmd->add_flag("--playground", flags->ignored_flag, "Accepted for compatibility; ignored with --local");
   cmd->callback([flags, &global] {
     if (!flags->local) {
-      throw Error(ErrorKind::Usage, "cog serve", "serving an image needs the container runtime, which is not available yet",
-                  "pass --local to serve the project in the current directory from the host");
+      // Before any thread exists: the container's mounts then vanish with this process.
+      builder::container::enter_private_mount_namespace();
+      auto loaded = builder::config::load_config(
+          builder::config::find_config(std::filesystem::current_path(), flags->config_file));
+      for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
+      runtime::local::ServeImageOptions options;
+      options.image = build_dev_image(loaded, flags->config_file, flags->progress == "quiet");
+      options.project_dir = loaded.config.project_dir;
+      options.port = flags->port;
+      options.bind_host = flags->host;
+      options.upload_url = flags->upload_url;
+      options.runtime = flags->runtime;
+      options.debug = global.debug;
+      const int code = runtime::local::serve_image(options, std::cerr);
+      if (code != 0 && code != 130) {
+        throw Error(ErrorKind::Runtime, "cog serve", "the server exited with status " + std::to_string(code));
+      }
+      return;
     }
     runtime::local::ServeLocalOptions options;
     options.host.config_file = flags->config_file;

@@ -1,5 +1,9 @@
 #include "runtime/local/container_server.hpp"
 
+#include <csignal>
+#include <chrono>
+#include <thread>
+
 #include "builder/support/error.hpp"
 #include "runtime/local/local_server.hpp"
 #include "runtime/local/readiness.hpp"
@@ -39,8 +43,15 @@ void ContainerServer::wait_ready(double timeout_s) {
 
 int ContainerServer::wait() { return container_ ? container_->wait().exit_code : 0; }
 
+bool ContainerServer::running() { return container_ && container_->running(); }
+
 void ContainerServer::stop() {
-  if (container_) container_->stop();
+  if (!container_ || !container_->running()) return;
+  container_->signal(SIGINT);
+  for (int i = 0; i < 100 && container_->running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  container_->stop();
 }
 
 nlohmann::json ContainerServer::get_json(const std::string& path) const { return get_server_json(options_.port, path); }

@@ -38,6 +38,9 @@ class ContainerServer {
   void start();
   void wait_ready(double timeout_s);
   int wait();
+  bool running();
+  // Asks the server to drain and exit (SIGINT, which it obeys even with
+  // --await-explicit-shutdown), then SIGTERM and SIGKILL if it lingers.
   void stop();
   int port() const { return options_.port; }
   nlohmann::json get_json(const std::string& path) const;

@@ -146,6 +146,38 @@ int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& e
   return predict_on(server, options.run, inputs, out, err);
 }
 
+int serve_image(const ServeImageOptions& options, std::ostream& err) {
+  ContainerServerOptions server_options;
+  server_options.image = options.image;
+  server_options.host = options.bind_host;
+  server_options.port = options.port;
+  server_options.upload_url = options.upload_url;
+  server_options.await_explicit_shutdown = true;
+  server_options.project_dir = options.project_dir;
+  server_options.runtime = options.runtime;
+  server_options.debug = options.debug;
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+
+  ContainerServer server(server_options);
+  server.start();
+  if (options.bind_host == "0.0.0.0") err << "Serving at http://127.0.0.1:" << options.port << "\n";
+  err << "Serving at http://" << (options.bind_host == "127.0.0.1" || options.bind_host == "0.0.0.0" ? "localhost" : options.bind_host)
+      << ":" << options.port << "\n" << std::flush;
+  const timespec tick{0, 200 * 1000 * 1000};
+  while (server.running()) {
+    if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+      server.stop();
+      break;
+    }
+  }
+  return server.wait();
+}
+
 int serve_local(const ServeLocalOptions& options, const std::filesystem::path& cog_exe, std::ostream& err) {
   const LocalProject project = load_local_project(std::filesystem::current_path(), options.host.config_file);
   for (const auto& warning : project.warnings) err << "cog: warning: " << warning << "\n";

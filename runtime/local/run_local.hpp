@@ -45,6 +45,18 @@ struct RunImageOptions {
 };
 int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& err);
 
+// `cog serve`: the image's server on host:port until Ctrl-C / SIGTERM.
+struct ServeImageOptions {
+  std::string image;
+  std::optional<std::filesystem::path> project_dir;
+  int port = 8393;
+  std::string bind_host = "127.0.0.1";
+  std::string upload_url;
+  std::string runtime;
+  bool debug = false;
+};
+int serve_image(const ServeImageOptions& options, std::ostream& err);
+
 // Both return the process exit code; errors are thrown as cog::Error for the CLI to print.
 int run_local(const RunLocalOptions& options, const std::filesystem::path& cog_exe, std::ostream& out,
               std::ostream& err);

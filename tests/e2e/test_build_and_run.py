@@ -184,3 +184,39 @@ def test_schema_errors_stop_the_build_before_any_layer(cog_bin, project, tag):
     assert result.returncode == 1
     assert "missing type annotation for parameter 'name'" in result.stderr
     assert "BASE" not in result.stderr and "CACHED" not in result.stderr
+
+
+def test_serve_answers_predictions_until_interrupted(cog_bin, project):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(cog_bin), "serve", "-p", str(port), "--progress", "quiet"], cwd=project,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        body = None
+        for _ in range(300):
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/predictions",
+                                                 data=json.dumps({"input": {"name": "serve"}}).encode(),
+                                                 headers={"Content-Type": "application/json"})
+                body = json.loads(urllib.request.urlopen(request, timeout=5).read())
+                if body.get("status") == "succeeded":
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert body and body["output"] == "hello serve"
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+        assert f"Serving at http://localhost:{port}" in server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    listed = subprocess.run(["runc", "list", "-q"], capture_output=True, text=True).stdout
+    assert "cog-" not in listed, "the container must be deleted on exit"
