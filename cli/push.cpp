@@ -2,7 +2,9 @@
 // send the image from the local image store (or --from) to the registry.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "builder/build/pipeline.hpp"
 #include "builder/config/load.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/registry/login.hpp"
@@ -26,11 +28,12 @@ struct PushFlags {
 void run_push(const PushFlags& flags, const GlobalOptions& global) {
   namespace registry = builder::registry;
   registry::PushTargetInputs inputs{flags.image, {}, {}, {}};
+  std::optional<builder::config::LoadedConfig> project;
   try {
-    auto loaded = builder::config::load_config(
+    project = builder::config::load_config(
         builder::config::find_config(std::filesystem::current_path(), flags.config_file));
-    inputs.config_image = loaded.config.image;
-    inputs.config_model = loaded.config.model;
+    inputs.config_image = project->config.image;
+    inputs.config_model = project->config.model;
   } catch (const cog::Error& error) {
     if (error.kind() != cog::ErrorKind::NotFound || flags.image.empty()) throw;  // no cog.yaml: fine with an argument
   }
@@ -46,6 +49,17 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
   registry::TransferStats stats;
   options.stats = &stats;
 
+  // As Cog: build the project first (when it names a model to build) and push what was built.
+  std::string built_image;
+  if (flags.from.empty() && project && (!project->config.run.empty() || !project->config.train.empty())) {
+    builder::build::BuildOptions build_options;
+    build_options.tag = target.str();
+    build_options.config_file_name = flags.config_file;
+    auto built = builder::build::build_image(*project, build_options, [&](std::string_view line) {
+      if (flags.progress != "quiet") std::cerr << line << "\n";
+    });
+    built_image = built.image_name;
+  }
   std::cerr << "Pushing to " << target.str() << "...\n";
   registry::PushResult result;
   if (!flags.from.empty()) {
@@ -54,6 +68,7 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
     builder::oci::ImageStore store(builder::oci::default_store_path());
     std::string written = flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str())
                                               : flags.image;
+    if (!built_image.empty()) written = built_image;
     auto manifest = store.find(written);
     if (!manifest) manifest = store.find(target.str());
     if (!manifest)

@@ -220,3 +220,23 @@ def test_serve_answers_predictions_until_interrupted(cog_bin, project):
             server.wait()
     listed = subprocess.run(["runc", "list", "-q"], capture_output=True, text=True).stdout
     assert "cog-" not in listed, "the container must be deleted on exit"
+
+
+def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, project, tmp_path):
+    from registry_helpers import Registry, running
+
+    with running(Registry(tmp_path / "registry")) as registry:
+        target = f"{registry.host}/models/hello"
+        first = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
+        assert f"Pushing to {target}" in first.stderr
+        digest = [l for l in first.stderr.splitlines() if l.startswith("Pushed ")][-1].rsplit("@", 1)[1]
+        inspect = json.loads(subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{target}"],
+                                            capture_output=True, text=True, check=True).stdout)
+        assert inspect["Digest"] == digest
+        assert "run.cog.openapi_schema" in inspect["Labels"]
+
+        (project / "run.py").write_text(HELLO_RUN_PY.replace('"hello"', '"hi"'))
+        second = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
+        stats = [l for l in second.stderr.splitlines() if l.startswith("push stats: ")][-1]
+        # Only the new code layer and the new config travel; base and runtime layers are skipped.
+        assert "blobs_uploaded=2 " in stats and "blobs_existing=2 " in stats, stats
