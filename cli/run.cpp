@@ -43,10 +43,13 @@ std::vector<std::pair<std::string, std::string>> parse_env(const std::vector<std
   return env;
 }
 
-void register_run(CLI::App& app, GlobalOptions& global, const std::string& name, bool deprecated) {
+void register_run(CLI::App& app, GlobalOptions& global, const std::string& name, bool deprecated,
+                  bool train = false) {
   auto flags = std::make_shared<RunFlags>();
-  auto* cmd = app.add_subcommand(name, deprecated ? "Run a prediction (deprecated: use `cog run`)"
-                                                  : "Run a prediction");
+  auto* cmd = app.add_subcommand(name, train        ? "Run a training (deprecated)"
+                                      : deprecated ? "Run a prediction (deprecated: use `cog run`)"
+                                                   : "Run a prediction");
+  if (deprecated) cmd->group("");  // hidden, as Cog hides its deprecated commands
   cmd->add_option("image", flags->image, "Image to run (needs the container runtime; see --local)");
   cmd->add_option("-i,--input", flags->inputs, "Inputs, in the form name=value. If value is prefixed with @, "
                                                "then it is read from a file on disk. E.g. -i path=@image.jpg");
@@ -65,8 +68,12 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
   for (const char* accepted : {"--gpus", "--use-cuda-base-image", "--use-cog-base-image"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
-  cmd->callback([flags, json, &global, name, deprecated] {
-    if (deprecated) std::cerr << "cog: warning: \"cog predict\" is deprecated, use \"cog run\"\n";
+  cmd->callback([flags, json, &global, name, deprecated, train] {
+    if (train) {
+      std::cerr << "Command \"train\" is deprecated, the train command will be removed in a future version of Cog\n";
+    } else if (deprecated) {
+      std::cerr << "cog: warning: \"cog predict\" is deprecated, use \"cog run\"\n";
+    }
     if (flags->image.find('=') != std::string::npos) {
       throw Error(ErrorKind::Usage, "cog " + name, "Invalid image name '" + flags->image + "'. Did you forget `-i`?");
     }
@@ -84,6 +91,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
     options.output = flags->output;
     options.setup_timeout_s = flags->setup_timeout;
     options.use_replicate_token = flags->use_replicate_token;
+    options.train = train;
     int code = 0;
     if (flags->local) {
       code = runtime::local::run_local(options, std::filesystem::read_symlink("/proc/self/exe"), std::cout,
@@ -117,6 +125,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
 void add_run_command(CLI::App& app, GlobalOptions& global) {
   register_run(app, global, "run", false);
   register_run(app, global, "predict", true);
+  register_run(app, global, "train", true, true);
 }
 
 }  // namespace cog::cli
