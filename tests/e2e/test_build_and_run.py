@@ -240,3 +240,16 @@ def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, pro
         stats = [l for l in second.stderr.splitlines() if l.startswith("push stats: ")][-1]
         # Only the new code layer and the new config travel; base and runtime layers are skipped.
         assert "blobs_uploaded=2 " in stats and "blobs_existing=2 " in stats, stats
+
+
+def test_train_runs_the_train_target_in_a_container(cog_bin, source_dir, tmp_path):
+    project = tmp_path / "trainer"
+    shutil.copytree(source_dir / "tests/fixtures/predictors/train_function", project)
+    result = cog(cog_bin, "train", "--progress", "quiet", "-i", "steps=3", cwd=project)
+    assert 'Command "train" is deprecated' in result.stderr
+    output = json.loads(result.stdout)
+    assert output["weights"].startswith("data:text/plain;base64,")
+    import base64
+    assert base64.b64decode(output["weights"].split(",", 1)[1]) == b"trained for 3 steps"
+    bad = cog(cog_bin, "train", "--progress", "quiet", "-i", "steps=0", cwd=project, check=False)
+    assert bad.returncode == 1 and "steps" in bad.stderr
