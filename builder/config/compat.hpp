@@ -132,14 +132,20 @@ BaseImage choose_base_image(const Config& config, const CompatMatrix& matrix,
 
 // --- requirements (§3.4) -----------------------------------------------------------------------
 
+// Where local artifacts (`./dist/pkg.whl`) are installed from inside the image.
+inline constexpr std::string_view k_local_artifacts_dir = "/tmp/local_package_artifacts";
+
 struct GeneratedRequirements {
   std::string text;  // the contents of .cog/build/requirements.txt ("" when nothing to install)
+  // Project-relative paths of local artifacts; the build copies each to
+  // .cog/build/local_package_artifacts/<path>, and `text` names them under k_local_artifacts_dir.
+  std::vector<std::string> local_artifacts;
   std::vector<Warning> warnings;
 };
 
 // Rewrites config.requirements for the image: torch/torchvision/tensorflow pins resolved to the
 // right index for the (completed) CUDA or the CPU, --find-links and --extra-index-url lines
-// first, `cog`/`coglet` removed with a warning. `include_packages` ("torch==2.3.1") are appended
+// first, `cog`/`coglet` removed with a warning, local artifacts renamed to their in-image path. `include_packages` ("torch==2.3.1") are appended
 // when the requirements do not already name them.
 GeneratedRequirements generate_requirements(const Config& config, const CompatMatrix& matrix,
                                             const std::vector<std::string>& include_packages = {});

@@ -130,6 +130,10 @@ GeneratedRequirements generate_requirements(const Config& config, const CompatMa
       case Requirement::Kind::ExtraIndexUrl:
         add_unique(extra_index_urls, requirement.value);
         continue;
+      case Requirement::Kind::LocalArtifact:
+        generated.local_artifacts.push_back(requirement.value);
+        packages.push_back(std::string(k_local_artifacts_dir) + "/" + requirement.value);
+        continue;
       case Requirement::Kind::Package:
         break;
       default:

@@ -135,6 +135,10 @@ void add_requirements_step(Plan& plan, bool break_system_packages) {
   Step pip = step(StepKind::PipRequirements, {{"requirements.txt", plan.requirements}},
                   "the pip cache is a builder-managed directory, never part of the layer");
   pip.text = plan.requirements;
+  pip.packages = plan.local_artifacts;
+  for (const auto& artifact : plan.local_artifacts) {
+    pip.cache_inputs.push_back({"local artifact", artifact + " (digest of its contents)"});
+  }
   pip.break_system_packages = break_system_packages;
   plan.steps.push_back(std::move(pip));
 }
@@ -251,6 +255,7 @@ Plan make_plan(cfg::Config config, const cfg::CompatMatrix& matrix, const PlanOp
   }
   auto requirements = cfg::generate_requirements(plan.config, matrix, include_packages);
   plan.requirements = std::move(requirements.text);
+  plan.local_artifacts = std::move(requirements.local_artifacts);
   plan.warnings.insert(plan.warnings.end(), requirements.warnings.begin(),
                        requirements.warnings.end());
 

@@ -26,7 +26,7 @@ enum class StepKind {
   UvInstall,           // image:   the image uv is copied from
   PythonInstall,       // version: Python installed with uv on an nvidia/cuda base
   PythonSymlink,       //          /usr/local/bin/python on CUDA >= 13 cog-base images
-  PipRequirements,     // text:    the generated requirements.txt
+  PipRequirements,     // text:    the generated requirements.txt; packages: local artifacts
   SdkInstall,          // package: the Cog SDK pip spec
   LdConfig,            //          make shared objects of Python packages findable
   RunCommand,          // command, secrets: one `build.run` / `pre_install` item
@@ -88,6 +88,7 @@ struct Plan {
   config::Config config;  // completed: cuda/cudnn filled in
   config::BaseImage base;
   std::string requirements;  // contents of .cog/build/requirements.txt ("" = no pip step)
+  std::vector<std::string> local_artifacts;  // project-relative files the pip step installs
   std::vector<Step> steps;   // the runner image, in order
   WeightPaths weights;       // with separate_weights: what goes into the weights image
   std::string weights_image;  // `<image>-weights` with separate_weights, else ""

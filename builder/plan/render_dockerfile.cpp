@@ -70,11 +70,18 @@ void append_python_install(std::vector<std::string>& lines, const Step& step) {
 }
 
 void append_pip(std::vector<std::string>& lines, const Step& step) {
+  const std::string break_system = step.break_system_packages ? "--break-system-packages " : "";
+  bool local_artifacts = !step.packages.empty();
+  if (local_artifacts) {
+    lines.push_back("COPY --from=cog_build local_package_artifacts " +
+                    std::string(config::k_local_artifacts_dir));
+  }
   lines.push_back("COPY --from=cog_build requirements.txt /tmp/requirements.txt");
   lines.push_back(k_cflags);
-  lines.push_back(std::string("RUN --mount=type=cache,target=/root/.cache/pip uv run pip install ") +
-                  (step.break_system_packages ? "--break-system-packages " : "") +
-                  "--cache-dir /root/.cache/pip -r /tmp/requirements.txt");
+  lines.push_back("RUN --mount=type=cache,target=/root/.cache/pip uv run pip install " +
+                  break_system + "--cache-dir /root/.cache/pip -r /tmp/requirements.txt");
+  // A local artifact may depend on cog/coglet; the SDK step installs the right ones.
+  if (local_artifacts) lines.push_back("RUN uv pip uninstall " + break_system + "cog coglet");
   lines.push_back("ENV CFLAGS=");
 }
 

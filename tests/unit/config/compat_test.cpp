@@ -372,3 +372,14 @@ TEST_CASE("every row is internally consistent") {
     CHECK_FALSE(cfg::cudnns_for_cuda(matrix(), row.cuda).empty());
   }
 }
+
+TEST_CASE("requirements: local artifacts are installed from their in-image copy") {
+  cfg::Requirement wheel;
+  wheel.kind = cfg::Requirement::Kind::LocalArtifact;
+  wheel.text = "./dist/pkg-0.1-py3-none-any.whl";
+  wheel.value = "dist/pkg-0.1-py3-none-any.whl";
+  auto generated = cfg::generate_requirements(cpu_config({wheel, package("requests")}), matrix());
+  CHECK(generated.text ==
+        "/tmp/local_package_artifacts/dist/pkg-0.1-py3-none-any.whl\nrequests\n");
+  CHECK(generated.local_artifacts == std::vector<std::string>{"dist/pkg-0.1-py3-none-any.whl"});
+}
