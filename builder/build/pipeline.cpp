@@ -172,6 +172,8 @@ class Pipeline {
     plan_options.dev = options_.dev;
     plan_options.image_name = result_.image_name;
     plan_options.config_file_name = options_.config_file_name;
+    // We never start from r8.im's cog-base (unreachable here): plan for the plain layout.
+    plan_options.base.use_cog_base_image = false;
     plan_ = plan::make_plan(config_, config::CompatMatrix::builtin(), plan_options);
     for (const auto& warning : plan_.warnings) progress_("warning: " + warning.describe());
     max_concurrency_ = plan_.config.concurrency ? plan_.config.concurrency->max : schema_.max_concurrency;

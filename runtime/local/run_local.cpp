@@ -101,6 +101,13 @@ int predict_on(Server& server, const RunLocalOptions& options, json inputs, std:
   return handle_prediction_output(body, schema, output_options, out, err);
 }
 
+// Cog's wording; for 0.0.0.0 both the loopback address and localhost are printed.
+void print_serving_at(const std::string& bind_host, int port, std::ostream& err) {
+  if (bind_host == "0.0.0.0") err << "Serving at http://127.0.0.1:" << port << "\n";
+  const bool local = bind_host == "127.0.0.1" || bind_host == "0.0.0.0";
+  err << "Serving at http://" << (local ? "localhost" : bind_host) << ":" << port << "\n" << std::flush;
+}
+
 void check_input_flags(const RunLocalOptions& options) {
   if (!options.inputs.empty() && options.json) {
     throw Error(ErrorKind::Usage, "cog run", "Must use one of --json or --input to provide model inputs");
@@ -165,9 +172,7 @@ int serve_image(const ServeImageOptions& options, std::ostream& err) {
 
   ContainerServer server(server_options);
   server.start();
-  if (options.bind_host == "0.0.0.0") err << "Serving at http://127.0.0.1:" << options.port << "\n";
-  err << "Serving at http://" << (options.bind_host == "127.0.0.1" || options.bind_host == "0.0.0.0" ? "localhost" : options.bind_host)
-      << ":" << options.port << "\n" << std::flush;
+  print_serving_at(options.bind_host, options.port, err);
   const timespec tick{0, 200 * 1000 * 1000};
   while (server.running()) {
     if (sigtimedwait(&signals, nullptr, &tick) > 0) {
@@ -196,11 +201,7 @@ int serve_local(const ServeLocalOptions& options, const std::filesystem::path& c
 
   LocalServer server(project, locate_runtime(cog_exe), server_opts);
   server.start();
-  if (options.bind_host == "0.0.0.0") {
-    err << "Serving at http://127.0.0.1:" << options.port << "\n";
-  }
-  err << "Serving at http://" << (options.bind_host == "127.0.0.1" || options.bind_host == "0.0.0.0" ? "localhost" : options.bind_host)
-      << ":" << options.port << "\n" << std::flush;
+  print_serving_at(options.bind_host, options.port, err);
   bool forwarded = false;
   while (true) {
     int signal_number = 0;
