@@ -2,7 +2,11 @@
 
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "builder/build/pipeline.hpp"
+#include "builder/container/gpu.hpp"
+#include "builder/oci/store.hpp"
 #include "builder/plan/image_name.hpp"
 #include "builder/support/error.hpp"
 
@@ -37,6 +41,26 @@ std::string join_command(const std::vector<std::string>& argv) {
   std::string text;
   for (const auto& arg : argv) text += (text.empty() ? "" : " ") + arg;
   return text;
+}
+
+std::vector<std::string> gpu_devices_for(const std::string& gpus, const std::string& image) {
+  namespace container = builder::container;
+  if (gpus.empty()) return {};
+  auto devices = container::gpu_devices(container::parse_gpus(gpus), container::detect_host_gpus());
+  const auto driver = container::driver_cuda_version();
+  if (!driver) {
+    throw Error(ErrorKind::NotFound, "--gpus", "the NVIDIA driver library (libcuda.so.1) could not be loaded",
+                "install the NVIDIA driver, or run without --gpus");
+  }
+  builder::oci::ImageStore store(builder::oci::default_store_path());
+  const auto manifest = store.layout().read_manifest(store.resolve(image).digest);
+  const auto labels = store.layout().read_config(manifest).config.labels;
+  if (auto found = labels.find("run.cog.config"); found != labels.end()) {
+    const auto config = nlohmann::json::parse(found->second, nullptr, false);
+    const auto cuda = config.is_object() ? config.value("/build/cuda"_json_pointer, std::string()) : "";
+    if (!cuda.empty()) container::check_driver_supports(cuda, *driver);
+  }
+  return devices;
 }
 
 }  // namespace cog::cli

@@ -17,4 +17,8 @@ std::string build_dev_image(const builder::config::LoadedConfig& loaded, const s
 
 std::string join_command(const std::vector<std::string>& argv);
 
+// `--gpus` for a container of `image` (a store name): the device nodes to pass, after checking
+// that the host has the GPUs and a driver new enough for the image's CUDA. Empty when `gpus` is.
+std::vector<std::string> gpu_devices_for(const std::string& gpus, const std::string& image);
+
 }  // namespace cog::cli

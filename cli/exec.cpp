@@ -42,6 +42,7 @@ int run_exec(const ExecFlags& flags) {
   options.working_dir = "/src";
   options.runtime = flags.runtime;
   options.terminal = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  options.devices = gpu_devices_for(flags.gpus, image);
   builder::container::ImageContainer container(options);
   // Ports need no publishing: the container shares the host's network (see runtime_spec.hpp).
   container.start();

@@ -29,6 +29,7 @@ struct RunFlags {
   std::string ignored;
   std::string runtime;
   std::string progress = "auto";
+  std::string gpus;
 };
 
 std::vector<std::pair<std::string, std::string>> parse_env(const std::vector<std::string>& values) {
@@ -65,7 +66,8 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
   cmd->add_option("--runtime", flags->runtime, "OCI runtime for the container: runc or crun (default: detect)");
   cmd->add_option("--progress", flags->progress, "Build progress output: auto, plain or quiet");
-  for (const char* accepted : {"--gpus", "--use-cuda-base-image", "--use-cog-base-image"}) {
+  cmd->add_option("--gpus", flags->gpus, "GPU devices to add to the container, in the same format as `docker run --gpus`");
+  for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
   cmd->callback([flags, json, &global, name, deprecated, train] {
@@ -111,6 +113,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
         image_options.image = build_dev_image(loaded, flags->config_file, flags->progress == "quiet");
         image_options.project_dir = loaded.config.project_dir;
       }
+      image_options.devices = gpu_devices_for(flags->gpus, image_options.image);
       code = runtime::local::run_image(image_options, std::cout, std::cerr);
     }
     if (code != 0) {

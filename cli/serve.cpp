@@ -25,6 +25,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
     bool ignored_flag = false;
     std::string runtime;
     std::string progress = "auto";
+    std::string gpus;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("serve", "Run a prediction HTTP server");
@@ -36,7 +37,8 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
   cmd->add_option("--runtime", flags->runtime, "OCI runtime for the container: runc or crun (default: detect)");
   cmd->add_option("--progress", flags->progress, "Build progress output: auto, plain or quiet");
-  for (const char* accepted : {"--gpus", "--use-cuda-base-image", "--use-cog-base-image", "--playground-port"}) {
+  cmd->add_option("--gpus", flags->gpus, "GPU devices to add to the container, in the same format as `docker run --gpus`");
+  for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image", "--playground-port"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
   cmd->add_flag("--playground", flags->ignored_flag, "Accepted for compatibility; ignored with --local");
@@ -55,6 +57,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
       options.upload_url = flags->upload_url;
       options.runtime = flags->runtime;
       options.debug = global.debug;
+      options.devices = gpu_devices_for(flags->gpus, options.image);
       const int code = runtime::local::serve_image(options, std::cerr);
       if (code != 0 && code != 130) {
         throw Error(ErrorKind::Runtime, "cog serve", "the server exited with status " + std::to_string(code));

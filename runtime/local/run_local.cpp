@@ -163,6 +163,7 @@ int serve_image(const ServeImageOptions& options, std::ostream& err) {
   server_options.project_dir = options.project_dir;
   server_options.runtime = options.runtime;
   server_options.debug = options.debug;
+  server_options.devices = options.devices;
 
   sigset_t signals;
   sigemptyset(&signals);

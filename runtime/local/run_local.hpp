@@ -54,6 +54,7 @@ struct ServeImageOptions {
   std::string upload_url;
   std::string runtime;
   bool debug = false;
+  std::vector<std::string> devices;  // GPUs
 };
 int serve_image(const ServeImageOptions& options, std::ostream& err);
 
