@@ -253,3 +253,12 @@ def test_train_runs_the_train_target_in_a_container(cog_bin, source_dir, tmp_pat
     assert base64.b64decode(output["weights"].split(",", 1)[1]) == b"trained for 3 steps"
     bad = cog(cog_bin, "train", "--progress", "quiet", "-i", "steps=0", cwd=project, check=False)
     assert bad.returncode == 1 and "steps" in bad.stderr
+
+
+@pytest.mark.skipif(os.path.exists("/dev/nvidia0"), reason="this machine has a GPU")
+def test_gpus_without_a_gpu_fails_fast_with_a_clear_message(cog_bin, project, tag):
+    cog(cog_bin, "build", "-t", tag, cwd=project)
+    result = cog(cog_bin, "run", tag, "--gpus", "all", "-i", "name=x", cwd=project, check=False)
+    assert result.returncode == 1
+    assert "no NVIDIA GPU on this machine" in result.stderr
+    assert "Starting the container" not in result.stderr
