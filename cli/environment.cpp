@@ -12,6 +12,13 @@
 
 namespace cog::cli {
 
+void add_container_flags(CLI::App* command, ContainerFlags& flags) {
+  command->add_option("--runtime", flags.runtime, "OCI runtime for the container: runc or crun (default: detect)");
+  command->add_option("--progress", flags.progress, "Build progress output: auto, plain or quiet");
+  command->add_option("--gpus", flags.gpus,
+                      "GPU devices to add to the container, in the same format as `docker run --gpus`");
+}
+
 std::vector<std::string> parse_env_flags(const std::vector<std::string>& values) {
   for (const auto& value : values) {
     const auto equals = value.find('=');

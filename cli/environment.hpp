@@ -5,7 +5,17 @@
 
 #include "builder/config/load.hpp"
 
+#include <CLI/CLI.hpp>
+
 namespace cog::cli {
+
+// The flags every container command (run, serve, exec, train) takes, with one wording.
+struct ContainerFlags {
+  std::string runtime;            // --runtime runc|crun
+  std::string progress = "auto";  // --progress of the development image build
+  std::string gpus;               // --gpus, docker's syntax
+};
+void add_container_flags(CLI::App* command, ContainerFlags& flags);
 
 // `-e NAME=value` flags, checked. Throws cog::Error(Usage) for a value without '='.
 std::vector<std::string> parse_env_flags(const std::vector<std::string>& values);

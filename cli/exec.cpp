@@ -18,9 +18,7 @@ struct ExecFlags {
   std::vector<std::string> env;
   std::vector<std::string> publish;
   std::string config_file = "cog.yaml";
-  std::string runtime;
-  std::string progress = "auto";
-  std::string gpus;
+  ContainerFlags container;
 };
 
 int run_exec(const ExecFlags& flags) {
@@ -30,7 +28,7 @@ int run_exec(const ExecFlags& flags) {
   auto loaded = builder::config::load_config(config_path);
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
 
-  const std::string image = build_dev_image(loaded, flags.config_file, flags.progress == "quiet");
+  const std::string image = build_dev_image(loaded, flags.config_file, flags.container.progress == "quiet");
   std::cerr << "Running '" << join_command(flags.command)
             << "' in a container with the current directory mounted as a volume...\n";
   builder::container::ImageRunOptions options;
@@ -40,9 +38,9 @@ int run_exec(const ExecFlags& flags) {
   options.env.push_back("LOG_FORMAT=console");
   options.project_dir = loaded.config.project_dir;
   options.working_dir = "/src";
-  options.runtime = flags.runtime;
+  options.runtime = flags.container.runtime;
   options.terminal = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  options.devices = gpu_devices_for(flags.gpus, image);
+  options.devices = gpu_devices_for(flags.container.gpus, image);
   builder::container::ImageContainer container(options);
   // Ports need no publishing: the container shares the host's network (see runtime_spec.hpp).
   container.start();
@@ -60,9 +58,7 @@ void add_exec_command(CLI::App& app, GlobalOptions& /*global*/) {
                    "Publish a container's port to the host, e.g. -p 8000 (the container shares the "
                    "host's network, so every port is reachable)");
   exec->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
-  exec->add_option("--runtime", flags->runtime, "OCI runtime: runc or crun (default: detect)");
-  exec->add_option("--progress", flags->progress, "Build progress output: auto, plain or quiet");
-  exec->add_option("--gpus", flags->gpus, "GPU devices to add to the container ('all' to pass all GPUs)");
+  add_container_flags(exec, flags->container);
   exec->callback([flags, exec] {
     flags->command = exec->remaining();
     if (flags->command.empty()) {

@@ -27,9 +27,7 @@ struct RunFlags {
   std::string config_file = "cog.yaml";
   std::string image;
   std::string ignored;
-  std::string runtime;
-  std::string progress = "auto";
-  std::string gpus;
+  ContainerFlags container;
 };
 
 std::vector<std::pair<std::string, std::string>> parse_env(const std::vector<std::string>& values) {
@@ -64,9 +62,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
   cmd->add_flag("--local", flags->local, "Run the runtime on the host against the project directory (no image)");
   cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
-  cmd->add_option("--runtime", flags->runtime, "OCI runtime for the container: runc or crun (default: detect)");
-  cmd->add_option("--progress", flags->progress, "Build progress output: auto, plain or quiet");
-  cmd->add_option("--gpus", flags->gpus, "GPU devices to add to the container, in the same format as `docker run --gpus`");
+  add_container_flags(cmd, flags->container);
   for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
@@ -103,17 +99,17 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
       builder::container::enter_private_mount_namespace();
       runtime::local::RunImageOptions image_options;
       image_options.run = options;
-      image_options.runtime = flags->runtime;
+      image_options.runtime = flags->container.runtime;
       image_options.image = flags->image;
       if (flags->image.empty()) {
         // As Cog: no image named → build the development image and mount the project at /src.
         auto loaded = builder::config::load_config(
             builder::config::find_config(std::filesystem::current_path(), flags->config_file));
         for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
-        image_options.image = build_dev_image(loaded, flags->config_file, flags->progress == "quiet");
+        image_options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
         image_options.project_dir = loaded.config.project_dir;
       }
-      image_options.devices = gpu_devices_for(flags->gpus, image_options.image);
+      image_options.devices = gpu_devices_for(flags->container.gpus, image_options.image);
       code = runtime::local::run_image(image_options, std::cout, std::cerr);
     }
     if (code != 0) {

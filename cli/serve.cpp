@@ -23,9 +23,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
     std::string config_file = "cog.yaml";
     std::string ignored;
     bool ignored_flag = false;
-    std::string runtime;
-    std::string progress = "auto";
-    std::string gpus;
+    ContainerFlags container;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("serve", "Run a prediction HTTP server");
@@ -35,9 +33,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--local", flags->local, "Run the runtime on the host against the project directory (no image)");
   cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
-  cmd->add_option("--runtime", flags->runtime, "OCI runtime for the container: runc or crun (default: detect)");
-  cmd->add_option("--progress", flags->progress, "Build progress output: auto, plain or quiet");
-  cmd->add_option("--gpus", flags->gpus, "GPU devices to add to the container, in the same format as `docker run --gpus`");
+  add_container_flags(cmd, flags->container);
   for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image", "--playground-port"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
@@ -50,14 +46,14 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
           builder::config::find_config(std::filesystem::current_path(), flags->config_file));
       for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
       runtime::local::ServeImageOptions options;
-      options.image = build_dev_image(loaded, flags->config_file, flags->progress == "quiet");
+      options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
       options.project_dir = loaded.config.project_dir;
       options.port = flags->port;
       options.bind_host = flags->host;
       options.upload_url = flags->upload_url;
-      options.runtime = flags->runtime;
+      options.runtime = flags->container.runtime;
       options.debug = global.debug;
-      options.devices = gpu_devices_for(flags->gpus, options.image);
+      options.devices = gpu_devices_for(flags->container.gpus, options.image);
       const int code = runtime::local::serve_image(options, std::cerr);
       if (code != 0 && code != 130) {
         throw Error(ErrorKind::Runtime, "cog serve", "the server exited with status " + std::to_string(code));
