@@ -44,12 +44,14 @@ def example(tmp_path, cog_bin):
     tags = []
 
     def build(name):
-        project = tmp_path / name
+        unique = f"{name}-{uuid.uuid4().hex[:8]}"
+        # A unique directory name gives `cog exec` a unique development image (cog-<dir>-dev).
+        project = tmp_path / unique
         shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("__pycache__", ".cog"))
-        tag = f"cog-example-{name}-{uuid.uuid4().hex[:8]}"
+        tag = f"cog-example-{unique}"
         result = cog(cog_bin, "build", "-t", tag, cwd=project)
         assert f"Image built as {tag}" in result.stderr, result.stderr
-        tags.append(tag)
+        tags.extend([tag, f"cog-{unique}-dev"])
         return project, tag
 
     yield build
