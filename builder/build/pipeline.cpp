@@ -32,6 +32,7 @@ using Clock = std::chrono::steady_clock;
 namespace cog::builder::build {
 namespace {
 
+const char* const kPipBreakSystemPackages = "PIP_BREAK_SYSTEM_PACKAGES=1";
 const char* const kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 fs::path default_cache_root() {
@@ -227,7 +228,7 @@ class Pipeline {
                      const std::vector<std::string>& inputs) {
     const std::string key = next_key(description, inputs);
     if (reuse(key, description)) return;
-    progress_("  RUN " + description);
+    progress_("  STEP " + description);
     const auto start = Clock::now();
     const fs::path upper = work_.path / ("upper-" + std::to_string(++step_count_));
     auto status = exec::run_step({lowers_, upper}, spec, step_output());
@@ -245,10 +246,26 @@ class Pipeline {
               ")");
   }
 
+  // What build steps see: the defaults, pip allowed to install into Debian's Python (the
+  // python:*-slim images Cog builds on do not mark it externally managed), and cog.yaml's
+  // `environment`, which Cog sets before any package step.
   std::vector<std::string> step_env() const {
     auto env = exec::default_step_env(options_.source_date_epoch);
+    env.push_back(std::string(kPipBreakSystemPackages));
     for (const auto& [name, value] : user_env_) env.push_back(name + "=" + value);
     return env;
+  }
+
+  // Every networked step trusts the host's CA bundle (a TLS-intercepting proxy may sit between
+  // this machine and PyPI); it is bound for the step only, never part of a layer.
+  static void trust_host(exec::StepSpec& spec) {
+    if (auto bundle = exec::host_ca_bundle(); !bundle.empty()) exec::trust_host_certificates(spec, bundle);
+  }
+
+  // The environment is an input of every step after it.
+  std::vector<std::string> with_env(std::vector<std::string> inputs) const {
+    for (const auto& [name, value] : user_env_) inputs.push_back("env " + name + "=" + value);
+    return inputs;
   }
 
   void add_base() {
@@ -302,10 +319,11 @@ class Pipeline {
         break;
       case StepKind::AptPackages:
         phase("system packages", [&] {
-          sandbox_layer("apt-get install " + join(step.packages),
-                        exec::apt_install_step(step.packages, caches_, base_.suite, "amd64",
-                                               options_.source_date_epoch),
-                        step.packages);
+          auto spec = exec::apt_install_step(step.packages, caches_, base_.suite, "amd64",
+                                             options_.source_date_epoch);
+          spec.env = step_env();
+          trust_host(spec);
+          sandbox_layer("apt-get install " + join(step.packages), spec, with_env(step.packages));
         });
         break;
       case StepKind::PipRequirements:
@@ -313,8 +331,9 @@ class Pipeline {
           const fs::path requirements = work_.path / "requirements.txt";
           std::ofstream(requirements) << plan_.requirements;
           auto spec = exec::pip_install_step(requirements, caches_, options_.source_date_epoch);
-          if (auto bundle = exec::host_ca_bundle(); !bundle.empty()) exec::trust_host_certificates(spec, bundle);
-          sandbox_layer("pip install -r requirements.txt", spec, {plan_.requirements});
+          spec.env = step_env();
+          trust_host(spec);
+          sandbox_layer("pip install -r requirements.txt", spec, with_env({plan_.requirements}));
         });
         break;
       case StepKind::SdkInstall:
@@ -357,6 +376,8 @@ class Pipeline {
       if (entry.is_regular_file() && entry.path().extension() == ".py") identify(entry.path());
     }
     std::sort(inputs.begin(), inputs.end());
+    // Bump when stage_runtime lays files out differently: the sources alone would not say so.
+    inputs.push_back("runtime layout 2");
     const std::string description = "cog runtime (server, worker, SDK)";
     const std::string key = next_key(description, inputs);
     if (reuse(key, description)) return;
@@ -372,7 +393,8 @@ class Pipeline {
     exec::StepSpec spec;
     spec.argv = {"/bin/sh", "-c", step.command};
     spec.env = step_env();
-    std::vector<std::string> inputs = {step.command};
+    trust_host(spec);
+    std::vector<std::string> inputs = with_env({step.command});
     for (const auto& mount : step.secrets) {
       auto found = secrets_.find(mount.id);
       if (found == secrets_.end()) {
@@ -456,6 +478,7 @@ class Pipeline {
     runtime.set_env("PATH", kDefaultPath);
     for (const auto& [name, value] : user_env_) runtime.set_env(name, value);
     runtime.set_env("COG_SDK_DIR", kImageSdkDir);
+    runtime.set_env("PIP_BREAK_SYSTEM_PACKAGES", "1");
     if (max_concurrency_ > 1) runtime.set_env("COG_MAX_CONCURRENCY", std::to_string(max_concurrency_));
     runtime.entrypoint = std::vector<std::string>{base_.init_path, "--"};
     runtime.cmd = std::vector<std::string>{kImageServer};

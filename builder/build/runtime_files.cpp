@@ -116,6 +116,9 @@ void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging) {
     if (!it->is_regular_file() || it->path().extension() == ".pyc") continue;
     copy_file_to(it->path(), root / "python" / "cog" / fs::relative(it->path(), sdk_source));
   }
+  // `python` as well as `python3`, as in Cog's images (Debian only ships python3).
+  fs::create_directories(staging / "usr/local/bin");
+  fs::create_symlink("/usr/bin/python3", staging / "usr/local/bin/python");
   // Debian's python reads .pth files from /usr/lib/python3/dist-packages; python.org builds and
   // the python:*-slim images from /usr/local/lib/pythonX.Y/site-packages. Cover both.
   const std::string pth = std::string(kImageSdkDir) + "\n";

@@ -262,3 +262,21 @@ def test_gpus_without_a_gpu_fails_fast_with_a_clear_message(cog_bin, project, ta
     assert result.returncode == 1
     assert "no NVIDIA GPU on this machine" in result.stderr
     assert "Starting the container" not in result.stderr
+
+
+def test_run_steps_see_the_environment_and_may_pip_install(cog_bin, tmp_path, tag):
+    project = tmp_path / "steps"
+    project.mkdir()
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\n  run:\n'
+                                      '    - pip install six==1.16.0\n'
+                                      '    - echo "$GREETING" > /greeting.txt\n'
+                                      'environment:\n  - GREETING=hey\nrun: "run.py:Runner"\n')
+    (project / "run.py").write_text('import os, six\nfrom cog import BaseRunner\n\n\nclass Runner(BaseRunner):\n'
+                                    '    def run(self) -> str:\n'
+                                    '        return open("/greeting.txt").read().strip() + " " + os.environ["GREETING"]'
+                                    ' + " " + six.__version__\n')
+    result = cog(cog_bin, "build", "-t", tag, cwd=project)
+    assert "RUN RUN" not in result.stderr
+    assert cog(cog_bin, "run", tag, cwd=project).stdout == "hey hey 1.16.0\n"
+    # `python` exists as in Cog's images, not only python3.
+    assert cog(cog_bin, "exec", "--progress", "quiet", "python", "-c", "print('py')", cwd=project).stdout == "py\n"
