@@ -62,10 +62,12 @@ def project(tmp_path):
 
 
 @pytest.fixture
-def tag():
+def tag(cog_bin):
     name = f"cog-e2e-{uuid.uuid4().hex[:8]}"
     yield name
-    subprocess.run(["true"])
+    # Each test's image has a unique name: remove it so repeated runs do not fill the store.
+    # (Development images keep one name per project and are replaced, not accumulated.)
+    subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
 
 
 def test_build_labels_and_layers_are_valid_oci(cog_bin, project, tag, tmp_path):
