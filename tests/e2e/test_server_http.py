@@ -200,17 +200,34 @@ def test_cancel_unknown_prediction_is_404(serve):
     assert (status, body) == (404, {})
 
 
+def read_http_reply(sock) -> str:
+    """One whole HTTP/1.1 reply: the headers, then Content-Length bytes (TCP may split them)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed mid-reply: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed mid-body"
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode()
+
+
 def test_post_without_content_length_is_answered(serve):
     # What `curl -X POST …/cancel` sends: no body and no Content-Length.
     server = serve("hello")
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(b"POST /predictions/nope/cancel HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        reply = sock.recv(4096).decode()
+        reply = read_http_reply(sock)
     assert reply.startswith("HTTP/1.1 404")
     assert reply.endswith("{}")
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(b"POST /predictions HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        reply = sock.recv(65536).decode()
+        reply = read_http_reply(sock)
     assert reply.startswith("HTTP/1.1 200") and '"output":"hello world"' in reply
 
 
