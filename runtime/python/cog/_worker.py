@@ -204,12 +204,7 @@ class Runner:
             raise TypeError("run() is async: call run_async() instead")
         if not self._iterates(result):
             return result
-        encoded = []
-        for item in result:
-            value = self.encode_output(item, upload_url, prediction_id)
-            encoded.append(value)
-            on_output(value)
-        return encoded
+        return self._stream(result, on_output, upload_url, prediction_id)
 
     async def run_async(self, kwargs: dict, on_output: OutputCallback, upload_url: typing.Optional[str] = None, prediction_id: str = "") -> typing.Any:
         result = self._target.function(**kwargs)
@@ -224,8 +219,13 @@ class Runner:
             return encoded
         if not self._iterates(result):
             return result
+        return self._stream(result, on_output, upload_url, prediction_id)
+
+    def _stream(self, items: typing.Iterable, on_output: OutputCallback, upload_url: typing.Optional[str],
+                prediction_id: str) -> list:
+        """Encodes each item of an iterator output, hands it on as it comes, returns them all."""
         encoded = []
-        for item in result:
+        for item in items:
             value = self.encode_output(item, upload_url, prediction_id)
             encoded.append(value)
             on_output(value)
