@@ -10,6 +10,7 @@ debian_packages=(
   python3 python3-dev python3-venv python3-pip python3-pytest python3-requests
   clang libclang-rt-14-dev
   docker-registry apache2-utils runc crun skopeo umoci debootstrap
+  docker.io  # interop peer only (cog run --runtime docker, build --load tests); cog never needs it
 )
 
 missing=()
@@ -27,3 +28,5 @@ fi
 
 # docker-registry's package starts a service; the tests start their own registries instead.
 if command -v service >/dev/null 2>&1; then service docker-registry stop >/dev/null 2>&1 || true; fi
+# Likewise docker.io: tests start a private dockerd (tests/e2e/docker_helpers.py).
+if command -v service >/dev/null 2>&1; then service docker stop >/dev/null 2>&1 || true; fi
