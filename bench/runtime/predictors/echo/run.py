@@ -1,0 +1,6 @@
+from cog import BaseRunner
+
+
+class Runner(BaseRunner):
+    def run(self, text: str) -> str:
+        return text
