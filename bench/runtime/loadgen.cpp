@@ -2,14 +2,18 @@
 //
 //   cog-bench-loadgen --port P [--host 127.0.0.1] [--path /predictions] [--body-file F]
 //                     [--connections N] [--requests TOTAL] [--warmup PER_CONNECTION]
-//                     [--expect SUBSTRING]
+//                     [--expect SUBSTRING] [--busy-pause-us US]
 //
 // N threads each own one keep-alive connection with TCP_NODELAY and send one request at a time
 // (the next only after the whole answer has arrived). After a warm-up on every connection, all
 // threads start together and share TOTAL measured requests. Prints one JSON line: latencies in
 // microseconds (p50, p90, p99, mean, max), requests/s over the measured phase, and counts of
-// answers that were not 200 or lacked SUBSTRING. Kept to raw sockets so that the client costs
-// a few microseconds per request and is never what the benchmark measures.
+// answers that were not 200 or lacked SUBSTRING. Kept to raw sockets so that the client costs a
+// few microseconds per request and is never what the benchmark measures.
+//
+// A 409 (all slots busy: Cog has no queue and tells clients to retry) is retried on the same
+// connection, as a client would, at once or after --busy-pause-us; the latency of that request runs from its first send to
+// the final answer, and the retries are counted ("busy_retries").
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,6 +41,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr int kMaxBusyRetries = 100000;  // then the 409 counts as an unexpected answer
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -47,6 +52,7 @@ struct Options {
   long requests = 1000;
   int warmup = 50;
   std::string expect = R"("status":"succeeded")";
+  int busy_pause_us = 0;  // pause before retrying a 409
 };
 
 struct Answer {
@@ -57,7 +63,8 @@ struct Answer {
 [[noreturn]] void usage_error(const std::string& what) {
   std::cerr << "cog-bench-loadgen: error: " << what
             << " — usage: cog-bench-loadgen --port P [--host H] [--path P] [--body-file F] "
-               "[--connections N] [--requests TOTAL] [--warmup PER_CONNECTION] [--expect SUBSTRING]\n";
+               "[--connections N] [--requests TOTAL] [--warmup PER_CONNECTION] [--expect SUBSTRING] "
+               "[--busy-pause-us US]\n";
   std::exit(2);
 }
 
@@ -75,6 +82,7 @@ Options parse_options(int argc, char** argv) {
       else if (flag == "--requests") options.requests = std::stol(value);
       else if (flag == "--warmup") options.warmup = std::stoi(value);
       else if (flag == "--expect") options.expect = value;
+      else if (flag == "--busy-pause-us") options.busy_pause_us = std::stoi(value);
       else if (flag == "--body-file") {
         std::ifstream file(value, std::ios::binary);
         if (!file) usage_error(value + ": cannot read the body file");
@@ -170,6 +178,7 @@ struct ThreadResult {
   std::vector<long> latencies_us;
   std::map<int, long> statuses;
   long unexpected = 0;
+  long busy_retries = 0;
   std::string first_unexpected;
   std::string error;
 };
@@ -207,7 +216,10 @@ int main(int argc, char** argv) {
       std::unique_ptr<Connection> connection;
       try {
         connection = std::make_unique<Connection>(options);
-        for (int i = 0; i < options.warmup; ++i) connection->exchange();
+        for (int i = 0; i < options.warmup; ++i) {
+          for (int retry = 0; connection->exchange().status == 409 && retry < kMaxBusyRetries; ++retry) {
+          }
+        }
       } catch (const std::exception& error) {
         result.error = error.what();
         connection.reset();
@@ -217,6 +229,11 @@ int main(int argc, char** argv) {
         try {
           const auto begin = Clock::now();
           Answer answer = connection->exchange();
+          for (int retry = 0; answer.status == 409 && retry < kMaxBusyRetries; ++retry) {
+            ++result.busy_retries;
+            if (options.busy_pause_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(options.busy_pause_us));
+            answer = connection->exchange();
+          }
           const auto end = Clock::now();
           result.latencies_us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(end - begin).count());
           ++result.statuses[answer.status];
@@ -239,12 +256,13 @@ int main(int argc, char** argv) {
 
   std::vector<long> latencies;
   std::map<int, long> statuses;
-  long unexpected = 0;
+  long unexpected = 0, busy_retries = 0;
   std::string first_unexpected, first_error;
   for (const auto& result : results) {
     latencies.insert(latencies.end(), result.latencies_us.begin(), result.latencies_us.end());
     for (const auto& [status, count] : result.statuses) statuses[status] += count;
     unexpected += result.unexpected;
+    busy_retries += result.busy_retries;
     if (first_unexpected.empty()) first_unexpected = result.first_unexpected;
     if (first_error.empty()) first_error = result.error;
   }
@@ -264,7 +282,7 @@ int main(int argc, char** argv) {
     out << (first ? "" : ",") << "\"" << status << "\":" << count;
     first = false;
   }
-  out << "},\"unexpected\":" << unexpected << ",\"first_unexpected\":" << json_string(first_unexpected)
+  out << "},\"busy_retries\":" << busy_retries << ",\"unexpected\":" << unexpected << ",\"first_unexpected\":" << json_string(first_unexpected)
       << ",\"error\":" << json_string(first_error) << "}";
   std::cout << out.str() << std::endl;
   const bool complete = static_cast<long>(latencies.size()) == options.requests;
