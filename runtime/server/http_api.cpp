@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "runtime/server/client_connection.hpp"
 #include "runtime/server/event_stream.hpp"
 
 namespace cog::runtime::server {
@@ -16,6 +17,7 @@ namespace {
 
 constexpr std::size_t kMaxBodyBytes = 100u * 1024u * 1024u;
 constexpr auto kKeepAliveInterval = std::chrono::seconds(15);
+constexpr auto kDisconnectPollInterval = std::chrono::milliseconds(100);
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -125,6 +127,20 @@ void stream_events(httplib::Response& res, Supervisor& supervisor, std::shared_p
       });
 }
 
+// Waits for a sync prediction; cancels it when its client disconnects first, as Cog does (a sync
+// prediction created without an id has no other way to be canceled).
+void wait_unless_client_leaves(const httplib::Request& req, Supervisor& supervisor,
+                               const std::shared_ptr<Prediction>& prediction) {
+  const ClientConnection client(req);
+  bool canceled = !client.found();
+  while (!supervisor.wait_for(prediction, kDisconnectPollInterval)) {
+    if (!canceled && client.gone()) {
+      canceled = true;
+      supervisor.cancel(prediction->id);
+    }
+  }
+}
+
 void handle_create(const httplib::Request& req, httplib::Response& res, Supervisor& supervisor,
                    bool training, const std::string& path_id) {
   CreateRequest request;
@@ -150,7 +166,7 @@ void handle_create(const httplib::Request& req, httplib::Response& res, Supervis
     send_json(res, 202, {{"id", prediction->id}, {"status", "starting"}});
     return;
   }
-  supervisor.wait(prediction);
+  wait_unless_client_leaves(req, supervisor, prediction);
   const auto [invalid, rejected, body] = supervisor.with(prediction, [](const Prediction& p) {
     return std::make_tuple(p.invalid_detail, p.rejected, prediction_body(p));
   });

@@ -53,6 +53,8 @@ class Supervisor {
   CreateResult create(CreateRequest request);
   // Blocks until `prediction` is terminal.
   void wait(const std::shared_ptr<Prediction>& prediction);
+  // Blocks until `prediction` is terminal or `timeout` passes; true when terminal.
+  bool wait_for(const std::shared_ptr<Prediction>& prediction, std::chrono::milliseconds timeout);
   // The JSON body of `prediction` now (full object).
   nlohmann::json body(const std::shared_ptr<Prediction>& prediction) const;
   // Reads `prediction` under the lock.
