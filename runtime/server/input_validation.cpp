@@ -1,5 +1,6 @@
 #include "runtime/server/input_validation.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace cog::runtime::server {
@@ -40,8 +41,16 @@ std::optional<json> InputValidator::check(json& input) const {
       it = properties.contains(it.key()) ? std::next(it) : input.erase(it);
     }
   }
-  const std::vector<SchemaError> errors = schema_.validate(input);
+  std::vector<SchemaError> errors = schema_.validate(input);
   if (errors.empty()) return std::nullopt;
+  // Cog's validator walks the schema's keywords in alphabetical order: the errors under
+  // "properties" (one field after another) come before the missing ones of "required".
+  const auto keyword_of = [](const SchemaError& error) {
+    return error.instance_path.empty() ? error.keyword : std::string("properties");
+  };
+  std::stable_sort(errors.begin(), errors.end(), [&](const SchemaError& a, const SchemaError& b) {
+    return keyword_of(a) < keyword_of(b);
+  });
   json detail = json::array();
   for (const auto& error : errors) {
     if (error.keyword == "required") {

@@ -101,6 +101,12 @@ void Supervisor::on_frame(const json& frame) {
     return;
   }
   if (type == "ready") return on_ready(frame);
+  if (type == "hello") {
+    std::lock_guard lock(mutex_);
+    python_version_ = frame.value("python", "");
+    sdk_version_ = frame.value("sdk", "");
+    return;
+  }
   if (type == "setup_failed") return on_setup_failed(frame.value("error", "setup failed"));
 
   std::unique_lock lock(mutex_);
@@ -361,19 +367,21 @@ CreateResult Supervisor::create(CreateRequest request) {
     return result;
   }
   const InputValidator* validator = request.training ? training_validator_.get() : input_validator_.get();
-  if (!request.input.is_object()) {
-    result.error_status = 422;
-    result.error_body = {{"detail", {{{"loc", {"body", "input"}},
-                                      {"msg", "Input should be a valid dictionary"},
-                                      {"type", "value_error"}}}}};
-    return result;
-  }
+  // Without a training schema, a predict-mode server runs /trainings against the predictor (as Cog).
+  if (request.training && !validator && options_.mode != "train") validator = input_validator_.get();
   if (validator) {
     if (auto invalid = validator->check(request.input)) {
       result.error_status = 422;
       result.error_body = std::move(*invalid);
       return result;
     }
+  }
+  if (!request.input.is_object()) {
+    result.error_status = 422;
+    result.error_body = {{"detail", {{{"loc", {"body", "input"}},
+                                      {"msg", "Input should be a valid dictionary"},
+                                      {"type", "value_error"}}}}};
+    return result;
   }
   if (static_cast<int>(inflight_.size()) >= slots_) {
     result.error_status = 409;
@@ -408,6 +416,11 @@ CreateResult Supervisor::create(CreateRequest request) {
 void Supervisor::wait(const std::shared_ptr<Prediction>& prediction) {
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return prediction->terminal(); });
+}
+
+bool Supervisor::wait_for(const std::shared_ptr<Prediction>& prediction, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] { return prediction->terminal(); });
 }
 
 json Supervisor::body(const std::shared_ptr<Prediction>& prediction) const {

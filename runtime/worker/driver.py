@@ -331,6 +331,7 @@ def main(host, ref, mode, project_dir, upload_url, version):
     sys.stderr = _LogWriter(host, "stderr", 2)
     host.send(_dumps({"type": "log", "id": None, "source": "stderr",
                       "data": "File descriptor redirection complete\n"}))
+    host.send(_dumps({"type": "hello", "python": platform.python_version(), "sdk": _sdk_version()}))
     try:
         if project_dir not in sys.path:
             sys.path.insert(0, project_dir)
