@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 
-from cog_server_harness import SOURCE_DIR, Server, free_port, runner_ref
+from cog_server_harness import SOURCE_DIR, Server, free_port
 
 COGLET_VERSION = "0.23.1"
 CACHE_DIR = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "cog-test"
@@ -79,12 +79,21 @@ def write_schema(project_dir, predict_ref=None, train_ref=None, version=COGLET_V
     return result.stdout
 
 
+def project_ref(project_dir, train=False):
+    """The runner reference in project_dir/cog.yaml: `train:` when train, else `run:`/`predict:`."""
+    wanted = ("train",) if train else ("run", "predict")
+    for line in (pathlib.Path(project_dir) / "cog.yaml").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in wanted:
+            return value.strip().strip('"')
+    raise AssertionError(f"no {'/'.join(wanted)} reference in {project_dir}/cog.yaml")
+
+
 def prepare_project(fixture_dir, dest, train=False):
-    """Copy a fixture project to dest (coglet writes nothing there, but our fixtures stay clean) and
-    bake its schema. Returns dest."""
+    """Copy a fixture project to dest (our fixtures stay clean) and bake its schema. Returns dest."""
     dest = pathlib.Path(dest)
     shutil.copytree(fixture_dir, dest, ignore=shutil.ignore_patterns("__pycache__", ".cog"))
-    ref = runner_ref(dest)
+    ref = project_ref(dest, train)
     write_schema(dest, train_ref=ref) if train else write_schema(dest, predict_ref=ref)
     return dest
 
@@ -99,7 +108,7 @@ class Coglet(Server):
         self.port = free_port()
         environment = {k: v for k, v in os.environ.items() if not k.startswith("COG_")}
         stub_var = "COG_TRAIN_TYPE_STUB" if train else "COG_PREDICT_TYPE_STUB"
-        environment.update({"PORT": str(self.port), stub_var: runner_ref(self.fixture_dir),
+        environment.update({"PORT": str(self.port), stub_var: project_ref(self.fixture_dir, train),
                             "PATH": f"{venv / 'bin'}:{environment.get('PATH', '/usr/bin:/bin')}",
                             "PYTHONDONTWRITEBYTECODE": "1"})
         environment.pop("PYTHONPATH", None)

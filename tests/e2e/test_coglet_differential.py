@@ -1,0 +1,460 @@
+"""Differential test: our cog-server against the real Cog runtime (cog + coglet 0.23.1 from PyPI).
+
+For each fixture predictor both servers are started on the same project, sent the same requests,
+and their answers (status code and JSON body, webhook payloads, SSE events) compared field by
+field after normalising only what has to differ: generated ids, timestamps, durations, versions.
+
+Deliberate differences (everything else must be equal):
+
+| field / case                         | ours                                   | Cog (coglet 0.23.1)                        | why |
+|--------------------------------------|----------------------------------------|--------------------------------------------|-----|
+| prediction `input`, `created_at`,    | present                                | absent                                     | the classic prediction object, a superset (reference §4.6: "safe to return the classic superset"); `cog run` and webhooks consumers of classic Cog read them |
+| `started_at`, `completed_at`         |                                        |                                            | |
+| generated prediction id              | `pred_<hex ns><4 hex seq>`             | `pred_<16 hex>`                            | both opaque; ours also unique within one nanosecond |
+| `cog_version`, health `version`      | our SDK compatibility version, our build | 0.23.1, coglet's build info              | different programs |
+| health `setup.logs`                  | user output of import + setup, 3 trace lines | coglet's trace lines; setup prints are lost (logged as "orphan"), a failed setup is one summary line | reference §4.1: setup logs hold everything printed during setup; we keep the user's lines and traceback |
+| failed prediction `error`            | `ValueError: msg`                      | `Prediction failed: Prediction failed: ValueError: msg` | the doubled prefix is coglet noise; reference §4.6 documents `ValueError: msg` |
+| failed prediction `logs`             | output + the Python traceback          | output only (traceback on coglet's stderr) | the traceback is the most useful log line (classic Cog kept it); test_server_http pins it |
+| logs of a subprocess (`logs` fixture) | captured (fd-level)                    | lost (only Python's sys.stdout/stderr)     | classic Cog captured fds 1 and 2; model code often shells out |
+| unreachable file URL input           | 422 `{id,error,logs,status,metrics}`   | 200 `status: failed`, `Input validation error: …` | reference §4.6 (worker rejects input → 422); test_server_http pins it; messages name different HTTP libraries |
+| non-URL string for a `Path` input    | `Path` (the run fails opening it)      | plain `str` (the run fails on `.read_text`) | the annotation promises a Path |
+| `int` input sent as `3.0`, `float` as `1` | converted to the declared type    | passed through as JSON typed it            | the annotation's type; equal as JSON numbers, so not visible below |
+| empty request body                   | `{"input": {}}`                        | 400 `Failed to parse the request body as JSON` | reference §4.2 ("a missing body is treated as {"input": {}}"); test_server_http pins it |
+| `metrics.record(k, v, mode="append")` on a list of another item type | appends | `TypeError: Metric 'k' has type list, cannot set to str …` | coglet's own docstring: append pushes to the array; `metrics` fixture |
+| /openapi.json key order              | as generated (Cog's static serialiser order) | re-serialised, keys sorted            | JSON object order carries no meaning; compared as parsed JSON |
+| worker died in a prediction (`os_exit`, `segfault`) | error says how; health `DEFUNCT`; later predictions 503 | `Worker crashed`; health `UNHEALTHY` (healthcheck channel closed); the slot is poisoned, later predictions 409 forever | reference §4.1: a worker crash is terminal, DEFUNCT; test_worker_death pins both sides |
+| cancel of a sync `run()` in `time.sleep` | interrupted at once                  | takes effect when the sleep returns         | reference §5.11; the cancel cases sleep only 2 s so both finish |
+| order of concurrent `output` webhooks | in output order                        | fired concurrently, any order              | compared sorted by the outputs they carry |
+
+Not compared: class trainers (`train_class`): coglet 0.23.1 fails their setup with `run or predict
+method not found`; the function trainer is. coglet answers a sync prediction a moment before its
+slot is free (an immediate next request gets 409), so the flows wait for a non-BUSY health first.
+
+Needs PyPI once (the venv is cached under ~/.cache/cog-test/coglet-venv); skips when it cannot be
+reached.
+"""
+import json
+import re
+import threading
+import time
+
+import pytest
+
+from cog_server_harness import FIXTURES, Recorder, Server
+from coglet_helpers import Coglet, CogletUnavailable, coglet_venv, prepare_project, project_ref
+
+# ---- the two servers ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def venv():
+    try:
+        return coglet_venv()
+    except CogletUnavailable as error:
+        pytest.skip(f"the real Cog runtime could not be installed from PyPI: {error}")
+
+
+class Pair:
+    """Our server and coglet on the same fixture."""
+
+    def __init__(self, server_bin, venv, workdir, fixture, train=False, env=None, coglet_env=None,
+                 wait=("READY", "SETUP_FAILED", "UNHEALTHY")):
+        project = prepare_project(FIXTURES / fixture, workdir / fixture, train=train)
+        stub_var = "COG_TRAIN_TYPE_STUB" if train else "COG_PREDICT_TYPE_STUB"
+        our_env = dict(env or {}, **{stub_var: project_ref(project, train)})
+        self.ours = Server(server_bin, fixture, env=our_env, stub_var=stub_var,
+                           args=("--x-mode", "train") if train else ())
+        self.cog = Coglet(venv, project, train=train, env=dict(env or {}, **(coglet_env or {})))
+        if wait:
+            for _, server in self.both():
+                server.wait_for(*wait, timeout=60)
+
+    def both(self):
+        return (("ours", self.ours), ("cog", self.cog))
+
+    def close(self):
+        for _, server in self.both():
+            server.shutdown(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def pairs(server_bin, venv, tmp_path_factory):
+    """pairs(fixture, ...) -> a Pair, shared by the cases of a fixture unless fresh=True."""
+    shared = {}
+    started = []
+    workdir = tmp_path_factory.mktemp("coglet-differential")
+
+    def get(fixture, fresh=False, **kwargs):
+        key = (fixture, json.dumps(kwargs, sort_keys=True))
+        if not fresh and key in shared:
+            return shared[key]
+        directory = workdir / f"{len(started)}"
+        directory.mkdir()
+        pair = Pair(server_bin, venv, directory, fixture, **kwargs)
+        started.append(pair)
+        if not fresh:
+            shared[key] = pair
+        return pair
+
+    yield get
+    for pair in started:
+        pair.close()
+
+
+# ---- observing and normalising -----------------------------------------------------------------
+
+
+def observe(server, method, path, body=None, headers=None):
+    status, parsed, raw, response_headers = server.request(method, path, body, headers, timeout=60)
+    content_type = {k.lower(): v for k, v in response_headers.items()}.get("content-type", "")
+    if content_type.startswith("text/event-stream"):
+        parsed = parse_sse(raw)
+    return {"request": f"{method} {path}", "status": status, "body": parsed}
+
+
+def parse_sse(raw):
+    events = []
+    for block in raw.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            events.append({"event": fields["event"], "data": json.loads(fields.get("data", "null"))})
+    return events
+
+
+OUR_EXTRA_FIELDS = {"input", "created_at", "started_at", "completed_at"}
+GENERATED_ID = re.compile(r"^pred_[0-9a-f]{16,}$")
+STATUSES = {"starting", "processing", "succeeded", "failed", "canceled"}
+OUR_SETUP_TRACE = {"Spawning worker subprocess", "File descriptor redirection complete", "Server ready"}
+
+
+def is_prediction(value):
+    return isinstance(value, dict) and value.get("status") in STATUSES and "id" in value
+
+
+def normalise_prediction(body, ours, theirs):
+    body = dict(body)
+    if ours:
+        for key in OUR_EXTRA_FIELDS - set(theirs or {}):
+            body.pop(key, None)
+    if GENERATED_ID.match(str(body.get("id", ""))):
+        body["id"] = "<generated>"
+    metrics = body.get("metrics")
+    if isinstance(metrics, dict) and "predict_time" in metrics:
+        assert isinstance(metrics["predict_time"], (int, float)) and metrics["predict_time"] >= 0, metrics
+        body["metrics"] = dict(metrics, predict_time="<seconds>")
+    if isinstance(body.get("error"), str) and not ours:
+        error = body["error"]
+        while error.startswith("Prediction failed: "):
+            error = error[len("Prediction failed: "):]
+        body["error"] = error
+    if ours and body.get("status") == "failed" and isinstance(body.get("logs"), str):
+        body["logs"] = body["logs"].split("Traceback (most recent call last):\n")[0]
+    return body
+
+
+def normalise_health(body):
+    setup = body.get("setup", {})
+    return {
+        "status": body.get("status"),
+        "setup": {"status": setup.get("status"), "started_at": "started_at" in setup,
+                  "completed_at": "completed_at" in setup},
+        "user_healthcheck_error": body.get("user_healthcheck_error"),
+        "version.python": body.get("version", {}).get("python"),
+    }
+
+
+def normalise(value, ours, theirs=None):
+    """One side's observation in comparable form; `theirs` is the same value on coglet's side."""
+    if isinstance(value, list):
+        others = theirs if isinstance(theirs, list) else []
+        return [normalise(item, ours, others[i] if i < len(others) else None) for i, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    if "request" in value and "body" in value:
+        body, other = value["body"], (theirs or {}).get("body")
+        if value["request"].endswith("/health-check"):
+            body = normalise_health(body)
+        elif value["request"] == "GET /" and isinstance(body, dict):
+            body = dict(body, cog_version="<version>")
+        elif value["request"] == "GET /openapi.json" and isinstance(body, dict):
+            body = dict(body, info=dict(body.get("info", {}), version="<version>"))
+        else:
+            body = normalise(body, ours, other)
+        return dict(value, body=body)
+    if "event" in value and "data" in value:
+        return dict(value, data=normalise(value["data"], ours, (theirs or {}).get("data")))
+    if is_prediction(value):
+        return normalise_prediction(value, ours, theirs if isinstance(theirs, dict) else None)
+    return value
+
+
+def run_both(pair, flow):
+    """Runs flow(server) on both servers at once (so slow cases overlap) and compares."""
+    results = {}
+
+    def run(name, server):
+        try:
+            results[name] = flow(server)
+        except BaseException as error:  # reported below with the other side's result
+            results[name] = error
+
+    threads = [threading.Thread(target=run, args=(name, server)) for name, server in pair.both()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for name, server in pair.both():
+        if isinstance(results.get(name), BaseException):
+            raise AssertionError(f"{name} failed: {str(results[name])[:1500]}\n{server.output[-1500:]}") from results[name]
+    theirs = normalise(results["cog"], ours=False)
+    ours = normalise(results["ours"], ours=True, theirs=results["cog"])
+    assert ours == theirs, f"\nours: {json.dumps(ours)}\ncog:  {json.dumps(theirs)}"
+    return results
+
+
+# ---- the cases ---------------------------------------------------------------------------------
+
+
+def wait_not_busy(server, timeout=5):
+    """coglet answers a sync prediction a moment before its slot is free again (an immediate
+    next request gets 409): wait for that before sending the next one, on both sides."""
+    deadline = time.monotonic() + timeout
+    while server.health().get("status") == "BUSY" and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def requests(*calls):
+    """A flow sending these requests one after another: (method, path[, body[, headers]])."""
+    def flow(server):
+        seen = []
+        for call in calls:
+            if call[0] in ("POST", "PUT") and not call[1].endswith("/cancel"):
+                wait_not_busy(server)
+            seen.append(observe(server, *call))
+        return seen
+    return flow
+
+
+def ours_also_capture(text, flow):
+    """Our logs hold `text` where coglet's do not (a subprocess's output): drop it from ours."""
+    def wrapped(server):
+        seen = flow(server)
+        if not isinstance(server, Coglet):
+            for observation in seen:
+                if isinstance(observation["body"], dict) and "logs" in observation["body"]:
+                    observation["body"]["logs"] = observation["body"]["logs"].replace(text, "", 1)
+        return seen
+    return wrapped
+
+
+def predict(input_=None, **extra):
+    return ("POST", "/predictions", dict({"input": input_ if input_ is not None else {}}, **extra))
+
+
+IMAGE = "data:text/plain;base64,aGk="
+TYPED = {"text": "abc", "image": IMAGE}
+
+# (fixture, case name, flow, pair options)
+CASES = [
+    ("hello", "discovery", requests(("GET", "/")), {}),
+    ("hello", "health", requests(("GET", "/health-check")), {}),
+    ("hello", "openapi", requests(("GET", "/openapi.json")), {}),
+    ("hello", "predict", requests(predict({"name": "a"})), {}),
+    ("hello", "default_input", requests(predict()), {}),
+    ("hello", "null_input", requests(("POST", "/predictions", {"input": None})), {}),
+    ("hello", "with_id", requests(predict({"name": "b"}, id="given-id")), {}),
+    ("hello", "put", requests(("PUT", "/predictions/put-id", {"input": {"name": "c"}})), {}),
+    ("hello", "put_id_mismatch", requests(("PUT", "/predictions/put-id", {"id": "other", "input": {}})), {}),
+    ("hello", "wrong_type", requests(predict({"name": 3})), {}),
+    ("hello", "extra_input_dropped", requests(predict({"name": "d", "bogus": 1})), {}),
+    ("hello", "input_not_object", requests(predict([1])), {}),
+    ("hello", "input_string", requests(predict("text")), {}),
+    ("hello", "respond_async", requests(predict({"name": "e"}, id="async-id") + ({"Prefer": "respond-async"},)), {}),
+    ("hello", "sse_not_streaming", requests(predict() + ({"Accept": "text/event-stream"},)), {}),
+    ("hello", "cancel_unknown", requests(("POST", "/predictions/nope/cancel")), {}),
+    ("hello", "unknown_path", requests(("GET", "/nope")), {}),
+    ("hello", "context", requests(predict({"name": "f"}, context={"user": "ada"})), {}),
+    ("input_types", "all_inputs", requests(predict(dict(
+        TYPED, document="data:text/plain;base64,ZG9j", token="s3", images=["data:text/plain;base64,aQ=="],
+        options={"k": 1}, note="n", mixed="x", size="large", color="green", tags=["q", "r"]))), {}),
+    ("input_types", "defaults", requests(predict(TYPED)), {}),
+    ("input_types", "coercions", requests(predict(dict(TYPED, count=3.0, ratio=1))), {}),
+    ("input_types", "string_constraints", requests(
+        predict(dict(TYPED, text="")), predict(dict(TYPED, text="ABC")), predict(dict(TYPED, text="a" * 21))), {}),
+    ("input_types", "number_bounds", requests(
+        predict(dict(TYPED, count=0)), predict(dict(TYPED, count=11)), predict(dict(TYPED, ratio=2))), {}),
+    ("input_types", "wrong_types", requests(
+        predict(dict(TYPED, count="3")), predict(dict(TYPED, count=3.5)), predict(dict(TYPED, flag="true")),
+        predict(dict(TYPED, flag=1)), predict(dict(TYPED, tags="a")), predict(dict(TYPED, options="x")),
+        predict(dict(TYPED, mixed=1.5))), {}),
+    ("input_types", "choices", requests(predict(dict(TYPED, size="medium")), predict(dict(TYPED, color="blue"))), {}),
+    ("input_types", "explicit_null", requests(predict(dict(TYPED, note=None))), {}),
+    ("input_types", "missing_required", requests(predict({})), {}),
+    ("input_types", "several_errors", requests(predict({"text": 5, "count": "x"})), {}),
+    ("many_inputs", "openapi", requests(("GET", "/openapi.json")), {}),
+    ("many_inputs", "missing_required", requests(predict({})), {}),
+    ("many_inputs", "predict", requests(predict({
+        "no_default": "x", "path": IMAGE, "image": IMAGE, "choices": "foo", "int_choices": 4})), {}),
+    ("many_inputs", "int_choice_not_allowed", requests(predict({
+        "no_default": "x", "path": IMAGE, "image": IMAGE, "choices": "foo", "int_choices": 6})), {}),
+    ("legacy_predictor", "predict", requests(predict({"text": "there"}), ("GET", "/openapi.json")), {}),
+    ("function_runner", "predict", requests(predict({"text": "abc", "times": 2}), predict({})), {}),
+    ("output_dict", "predict", requests(predict({"key": "b"})), {}),
+    ("output_iterator", "predict", requests(predict({"count": 2}), predict({"count": 0})), {}),
+    ("output_model", "predict", requests(predict({"text": "abc"}), ("GET", "/openapi.json")), {}),
+    ("output_path", "predict", requests(predict({"text": "abc"})), {}),
+    ("output_paths", "predict", requests(predict({"count": 3})), {}),
+    ("output_concatenate", "predict", requests(predict({"prompt": "a b c"})), {}),
+    ("output_concatenate", "sse", requests(predict({"prompt": "a b c"}) + ({"Accept": "text/event-stream"},)), {}),
+    ("output_concatenate", "openapi", requests(("GET", "/openapi.json")), {}),
+    ("async_generator", "predict", requests(predict({"count": 2})), {}),
+    ("async_concurrent", "predict", requests(predict({"seconds": 0.01, "label": "y"})),
+     {"coglet_env": {"COG_MAX_CONCURRENCY": "8"}}),
+    ("raises", "failed", requests(predict(), predict()), {}),
+    ("sys_exit", "failed", requests(predict({"code": 3}), ("GET", "/health-check"), predict()), {}),
+    ("logs", "predict", ours_also_capture("from a subprocess\n", requests(predict())), {}),
+    ("setup_weights", "no_weights", requests(predict()), {}),
+    ("setup_weights", "weights", requests(predict()), {"env": {"COG_WEIGHTS": "/tmp/weights.bin"}}),
+    ("healthcheck_false", "unhealthy", requests(("GET", "/health-check"), predict()), {}),
+    ("setup_fails", "setup_failed", requests(("GET", "/health-check"), predict()), {}),
+    ("train_function", "train", requests(("POST", "/trainings", {"input": {"steps": 3}}), ("GET", "/")),
+     {"train": True}),
+    ("train_function", "train_invalid", requests(("POST", "/trainings", {"input": {"steps": 0}})), {"train": True}),
+    ("train_function", "openapi", requests(("GET", "/openapi.json")), {"train": True}),
+    ("train_function", "put", requests(("PUT", "/trainings/t-1", {"id": "t-2", "input": {}}),
+                                        ("PUT", "/trainings/t-1", {"input": {"name": "d"}})), {"train": True}),
+]
+
+
+@pytest.mark.parametrize("fixture,case,flow,options", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_same_answers(pairs, fixture, case, flow, options):
+    run_both(pairs(fixture, **options), flow)
+
+
+# ---- cases with their own choreography ----------------------------------------------------------
+
+
+def await_webhook(recorder, event_status, prediction_id, timeout=30):
+    requests_seen = recorder.wait_until(
+        lambda seen: any((r["json"] or {}).get("id") == prediction_id and r["json"].get("status") in event_status
+                         for r in seen), timeout=timeout)
+    return next(r["json"] for r in requests_seen
+                if (r["json"] or {}).get("id") == prediction_id and r["json"].get("status") in event_status)
+
+
+# coglet delivers a cancel to a sync run() only when the blocking call in progress returns (ours
+# interrupts time.sleep at once), so the sleeps canceled below are short.
+SLEEP = 2
+
+
+def test_cancel_async_prediction(pairs):
+    """PUT with respond-async, the same PUT again (202 with the current state), cancel, the
+    terminal webhook, a second cancel (404), and the server still serves."""
+    def flow(server):
+        hooks = Recorder()
+        try:
+            body = {"input": {"seconds": SLEEP}, "webhook": hooks.url + "/hook",
+                    "webhook_events_filter": ["start", "completed"]}
+            seen = [observe(server, "PUT", "/predictions/sleepy", body, {"Prefer": "respond-async"})]
+            start = await_webhook(hooks, {"processing"}, "sleepy")
+            seen.append({"request": "webhook start", "body": start})
+            seen.append(observe(server, "PUT", "/predictions/sleepy", body, {"Prefer": "respond-async"}))
+            seen.append(observe(server, "POST", "/predictions/sleepy/cancel"))
+            seen.append({"request": "webhook completed",
+                         "body": await_webhook(hooks, {"canceled", "succeeded", "failed"}, "sleepy")})
+            seen.append(observe(server, "POST", "/predictions/sleepy/cancel"))
+            seen.append(observe(server, "POST", "/predictions", {"input": {"seconds": 0}}))
+            return seen
+        finally:
+            hooks.close()
+
+    run_both(pairs("sleep"), flow)
+
+
+def test_busy_server_answers_409(pairs):
+    def flow(server):
+        hooks = Recorder()
+        try:
+            body = {"id": "busy", "input": {"seconds": SLEEP}, "webhook": hooks.url,
+                    "webhook_events_filter": ["start", "completed"]}
+            seen = [observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"})]
+            await_webhook(hooks, {"processing"}, "busy")
+            seen.append(observe(server, "GET", "/health-check"))
+            seen.append(observe(server, "POST", "/predictions", {"input": {"seconds": 0}}))
+            seen.append(observe(server, "POST", "/predictions/busy/cancel"))
+            await_webhook(hooks, {"canceled"}, "busy")
+            seen.append(observe(server, "GET", "/health-check"))
+            return seen
+        finally:
+            hooks.close()
+
+    run_both(pairs("sleep"), flow)
+
+
+def test_webhooks_for_an_iterator(pairs):
+    """Output events are not throttled: one per item, then completed."""
+    def flow(server):
+        hooks = Recorder()
+        try:
+            body = {"id": "hooked", "input": {"count": 3}, "webhook": hooks.url,
+                    "webhook_events_filter": ["output", "completed"]}
+            seen = [observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"})]
+            await_webhook(hooks, {"succeeded", "failed"}, "hooked")
+            time.sleep(0.2)  # a straggling output webhook would show up now
+            # coglet fires output webhooks concurrently, so they may arrive in any order; ours are
+            # sent in order. Compared in the order of the outputs they carry.
+            payloads = [r["json"] for r in hooks.requests]
+            seen.append(sorted(payloads, key=lambda p: (p["status"] != "processing", len(p.get("output") or []))))
+            return seen
+        finally:
+            hooks.close()
+
+    run_both(pairs("output_iterator"), flow)
+
+
+def test_setup_in_progress(pairs):
+    pair = pairs("slow_setup", fresh=True, env={"SLOW_SETUP_SECONDS": "3"}, wait=None)
+    for _, server in pair.both():
+        server.wait_for("STARTING", timeout=30)
+    run_both(pair, requests(("GET", "/health-check"), predict()))
+    for _, server in pair.both():
+        server.wait_for("READY", timeout=30)
+    run_both(pair, requests(("GET", "/health-check"), predict()))
+
+
+# What each side answers once the worker died during a prediction (a deliberate difference):
+# Cog's documented contract is a terminal DEFUNCT and 503 (reference §4.1), which we follow;
+# coglet 0.23.1 reports UNHEALTHY (as if transient) and poisons the slot, so every later
+# prediction gets 409 forever. Its error text is a bare "Worker crashed"; ours says how.
+AFTER_WORKER_DEATH = {
+    "ours": ("DEFUNCT", None, 503, {"error": "Setup has not finished yet. Wait until it has finished, or GET "
+                                             "/health-check for status.", "status": "failed"}),
+    "cog": ("UNHEALTHY", "Healthcheck error: protocol error: healthcheck channel closed", 409,
+            {"error": "At capacity - all prediction slots busy", "status": "failed"}),
+}
+
+
+@pytest.mark.parametrize("fixture,how", [("os_exit", "exited with code 1"),
+                                         ("segfault", "killed by signal 11 (Segmentation fault)")])
+def test_worker_death(pairs, fixture, how):
+    pair = pairs(fixture, fresh=True)
+
+    def flow(server):
+        seen = [observe(server, "POST", "/predictions", {"input": {}})]
+        time.sleep(0.5)
+        health = server.health()
+        seen.append((health["status"], health.get("user_healthcheck_error")))
+        seen.append(observe(server, "POST", "/predictions", {"input": {}}))
+        return seen
+
+    results = {}
+    for name, server in pair.both():
+        results[name] = flow(server)
+    for name, (health, health_error, status, body) in AFTER_WORKER_DEATH.items():
+        died, after, again = results[name]
+        expected_error = "Worker crashed" if name == "cog" else f"Prediction failed: the worker process {how}"
+        assert normalise(died, ours=name == "ours", theirs={"body": {}})["body"] == {
+            "error": expected_error, "id": "<generated>", "logs": "", "metrics": {"predict_time": "<seconds>"},
+            "status": "failed"}, (name, died)
+        assert after == (health, health_error), name
+        assert (again["status"], again["body"]) == (status, body), name
