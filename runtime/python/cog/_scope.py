@@ -29,19 +29,18 @@ def validate_metric_name(name: str) -> None:
         raise ValueError("metric name must not be empty")
     if len(name) > _MAX_NAME_LENGTH:
         raise ValueError(
-            f"metric name must be {_MAX_NAME_LENGTH} characters or fewer (got {len(name)}): '{name}'"
+            f"metric name must be {_MAX_NAME_LENGTH} characters or fewer (got {len(name)} characters)"
         )
     if name.startswith("."):
-        raise ValueError(f"metric name must not start with a dot: '{name}'")
+        raise ValueError("metric name must not start with a dot")
     if name.endswith("."):
-        raise ValueError(f"metric name must not end with a dot: '{name}'")
+        raise ValueError("metric name must not end with a dot")
     segments = name.split(".")
     if "" in segments:
-        raise ValueError(f"metric name must not contain empty segments (consecutive dots): '{name}'")
+        raise ValueError("metric name must not contain empty segments (consecutive dots)")
     if len(segments) > _MAX_SEGMENTS:
         raise ValueError(
-            f"metric name must have at most {_MAX_SEGMENTS} dot-separated segments "
-            f"(got {len(segments)}): '{name}'"
+            f"metric name must have at most {_MAX_SEGMENTS} dot-separated segments (got {len(segments)})"
         )
     for segment in segments:
         if not segment[0].isascii() or not segment[0].isalpha():
@@ -54,8 +53,10 @@ def validate_metric_name(name: str) -> None:
             raise ValueError(f"metric name segment '{segment}' must not contain consecutive underscores")
         if segment.endswith("_"):
             raise ValueError(f"metric name segment '{segment}' must end with a letter or digit")
-    if name == "predict_time" or name.startswith("cog."):
-        raise ValueError(f"metric name '{name}' is reserved")
+    if name == "predict_time":
+        raise ValueError("'predict_time' is reserved by the runtime")
+    if name.startswith("cog."):
+        raise ValueError("the 'cog.' prefix is reserved for system metrics")
 
 
 def _kind(value: typing.Any) -> str:
@@ -163,6 +164,11 @@ class Metrics:
     def record(self, name: str, value: typing.Any, mode: str = "replace") -> None:
         if self._store is not None:
             self._store.record(name, value, mode)
+
+    def delete(self, name: str) -> None:
+        """Remove a metric (needed before recording it again with another type)."""
+        if self._store is not None:
+            self._store.delete(name)
 
     def __setitem__(self, name: str, value: typing.Any) -> None:
         self.record(name, value)
