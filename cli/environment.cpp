@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/build/pipeline.hpp"
+#include "builder/container/engine_container.hpp"
 #include "builder/container/gpu.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/plan/image_name.hpp"
@@ -13,7 +14,7 @@
 namespace cog::cli {
 
 void add_container_flags(CLI::App* command, ContainerFlags& flags) {
-  command->add_option("--runtime", flags.runtime, "OCI runtime for the container: runc or crun (default: detect)");
+  command->add_option("--runtime", flags.runtime, "Runs the container with runc or crun (default: whichever is installed), or docker or podman (the image is loaded into it first)");
   command->add_option("--progress", flags.progress, "Build progress output: auto, plain or quiet");
   command->add_option("--gpus", flags.gpus,
                       "GPU devices to add to the container, in the same format as `docker run --gpus`");
@@ -50,11 +51,21 @@ std::string join_command(const std::vector<std::string>& argv) {
   return text;
 }
 
-std::vector<std::string> gpu_devices_for(const std::string& gpus, const std::string& image) {
+builder::container::GpuAccess gpu_access_for(const std::string& gpus, const std::string& image, const std::string& runtime) {
   namespace container = builder::container;
   if (gpus.empty()) return {};
-  auto devices = container::gpu_devices(container::parse_gpus(gpus), container::detect_host_gpus());
+  const auto request = container::parse_gpus(gpus);
+  if (container::is_engine_runtime(runtime)) {
+    container::GpuAccess access;
+    access.request = gpus;  // docker/podman find the devices themselves
+    return access;
+  }
+  auto access = container::plan_gpu_access(request, container::load_cdi_specs(container::cdi_spec_dirs()),
+                                           container::detect_host_gpus(), container::find_nvidia_hook());
   const auto driver = container::driver_cuda_version();
+  // CDI specs describe the driver themselves (its libraries are among their mounts): without a
+  // libcuda for us to ask, the version check is skipped rather than the specs refused.
+  if (!driver && access.method == container::GpuAccess::Method::Cdi) return access;
   if (!driver) {
     throw Error(ErrorKind::NotFound, "--gpus", "the NVIDIA driver library (libcuda.so.1) could not be loaded",
                 "install the NVIDIA driver, or run without --gpus");
@@ -67,7 +78,7 @@ std::vector<std::string> gpu_devices_for(const std::string& gpus, const std::str
     const auto cuda = config.is_object() ? config.value("/build/cuda"_json_pointer, std::string()) : "";
     if (!cuda.empty()) container::check_driver_supports(cuda, *driver);
   }
-  return devices;
+  return access;
 }
 
 }  // namespace cog::cli

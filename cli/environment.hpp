@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "builder/config/load.hpp"
+#include "builder/container/gpu.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -11,7 +12,7 @@ namespace cog::cli {
 
 // The flags every container command (run, serve, exec, train) takes, with one wording.
 struct ContainerFlags {
-  std::string runtime;            // --runtime runc|crun
+  std::string runtime;            // --runtime runc|crun|docker|podman
   std::string progress = "auto";  // --progress of the development image build
   std::string gpus;               // --gpus, docker's syntax
 };
@@ -27,8 +28,11 @@ std::string build_dev_image(const builder::config::LoadedConfig& loaded, const s
 
 std::string join_command(const std::vector<std::string>& argv);
 
-// `--gpus` for a container of `image` (a store name): the device nodes to pass, after checking
-// that the host has the GPUs and a driver new enough for the image's CUDA. Empty when `gpus` is.
-std::vector<std::string> gpu_devices_for(const std::string& gpus, const std::string& image);
+// `--gpus` for a container of `image` (a store name) run by `runtime`: CDI edits, the NVIDIA hook or
+// device nodes (builder/container/gpu.hpp), after checking that the host has the GPUs and a driver
+// new enough for the image's CUDA. Docker and podman get the request as it is. None when `gpus` is
+// empty.
+builder::container::GpuAccess gpu_access_for(const std::string& gpus, const std::string& image,
+                                             const std::string& runtime);
 
 }  // namespace cog::cli

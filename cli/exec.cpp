@@ -40,7 +40,8 @@ int run_exec(const ExecFlags& flags) {
   options.working_dir = "/src";
   options.runtime = flags.container.runtime;
   options.terminal = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  options.devices = gpu_devices_for(flags.container.gpus, image);
+  options.interactive = true;
+  options.gpus = gpu_access_for(flags.container.gpus, image, flags.container.runtime);
   builder::container::ImageContainer container(options);
   // Ports need no publishing: the container shares the host's network (see runtime_spec.hpp).
   container.start();

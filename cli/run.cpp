@@ -109,7 +109,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
         image_options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
         image_options.project_dir = loaded.config.project_dir;
       }
-      image_options.devices = gpu_devices_for(flags->container.gpus, image_options.image);
+      image_options.gpus = gpu_access_for(flags->container.gpus, image_options.image, flags->container.runtime);
       code = runtime::local::run_image(image_options, std::cout, std::cerr);
     }
     if (code != 0) {

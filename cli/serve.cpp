@@ -53,7 +53,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
       options.upload_url = flags->upload_url;
       options.runtime = flags->container.runtime;
       options.debug = global.debug;
-      options.devices = gpu_devices_for(flags->container.gpus, options.image);
+      options.gpus = gpu_access_for(flags->container.gpus, options.image, flags->container.runtime);
       const int code = runtime::local::serve_image(options, std::cerr);
       if (code != 0 && code != 130) {
         throw Error(ErrorKind::Runtime, "cog serve", "the server exited with status " + std::to_string(code));

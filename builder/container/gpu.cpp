@@ -1,11 +1,13 @@
 #include "builder/container/gpu.hpp"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <regex>
 
 #include "builder/support/error.hpp"
+#include "builder/support/subprocess.hpp"
 
 namespace fs = std::filesystem;
 
@@ -20,9 +22,22 @@ std::string version_text(int version) {
 
 GpuRequest parse_gpus(const std::string& text) {
   GpuRequest request;
+  request.text = text;
   static const std::regex count_pattern(R"(^\d+$)");
-  static const std::regex device_pattern(R"re(^"?device=(\d+(,\d+)*)"?$)re");
+  static const std::regex device_pattern(R"re(^"?device=([\w.:-]+(,[\w.:-]+)*)"?$)re");
+  static const std::regex cdi_pattern(R"(^[\w.-]+/[\w.-]+=[\w.:-]+(,[\w.-]+/[\w.-]+=[\w.:-]+)*$)");
   std::smatch match;
+  auto split = [](const std::string& list) {
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (start < list.size()) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      items.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return items;
+  };
   if (text == "all") {
     request.all = true;
   } else if (std::regex_match(text, count_pattern)) {
@@ -31,17 +46,19 @@ GpuRequest parse_gpus(const std::string& text) {
       throw Error(ErrorKind::Usage, "--gpus " + text, "asks for zero GPUs", "use --gpus all, a count, or device=0,1");
     }
   } else if (std::regex_match(text, match, device_pattern)) {
-    std::string list = match[1];
-    size_t start = 0;
-    while (start < list.size()) {
-      size_t comma = list.find(',', start);
-      if (comma == std::string::npos) comma = list.size();
-      request.indices.push_back(std::stoi(list.substr(start, comma - start)));
-      start = comma + 1;
+    for (const auto& item : split(match[1])) {
+      if (std::regex_match(item, count_pattern)) {
+        request.indices.push_back(std::stoi(item));
+      } else {
+        request.names.push_back(item);
+      }
     }
+  } else if (std::regex_match(text, cdi_pattern)) {
+    request.cdi_names = split(text);
   } else {
     throw Error(ErrorKind::Usage, "--gpus " + text, "not a GPU request docker understands",
-                "use --gpus all, a count such as --gpus 2, or --gpus device=0,1");
+                "use --gpus all, a count such as --gpus 2, --gpus device=0,1, or a CDI name such as "
+                "nvidia.com/gpu=all");
   }
   return request;
 }
@@ -63,16 +80,14 @@ HostGpus detect_host_gpus(const fs::path& dev) {
   std::sort(gpus.begin(), gpus.end());
   for (const auto& [index, path] : gpus) host.gpu_nodes.push_back(path);
   std::sort(host.control_nodes.begin(), host.control_nodes.end());
-  for (const char* dir : {"/etc/cdi", "/var/run/cdi"}) {
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const auto extension = entry.path().extension();
-      if (extension == ".json" || extension == ".yaml") host.cdi_specs.push_back(entry.path());
-    }
-  }
   return host;
 }
 
 std::vector<std::string> gpu_devices(const GpuRequest& request, const HostGpus& host) {
+  if (!request.names.empty() || !request.cdi_names.empty()) {
+    throw Error(ErrorKind::NotFound, "--gpus " + request.text, "GPUs by name need CDI specs, and there are none",
+                "generate them (nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml), or use GPU indices");
+  }
   if (host.gpu_nodes.empty()) {
     throw Error(ErrorKind::NotFound, "--gpus", "no NVIDIA GPU on this machine (no /dev/nvidia* devices)",
                 "run without --gpus, or install the NVIDIA driver on a machine that has a GPU");
@@ -99,6 +114,84 @@ std::vector<std::string> gpu_devices(const GpuRequest& request, const HostGpus& 
   }
   devices.insert(devices.end(), host.control_nodes.begin(), host.control_nodes.end());
   return devices;
+}
+
+std::vector<std::string> cdi_names_for(const GpuRequest& request, const std::vector<CdiSpec>& specs) {
+  const std::string kind = "nvidia.com/gpu";
+  if (!request.cdi_names.empty()) return request.cdi_names;
+  const auto known = cdi_device_names(specs, kind);
+  if (known.empty()) return {};
+  std::vector<std::string> names;
+  auto is_index = [](const std::string& name) {
+    return !name.empty() && name.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (request.all) {
+    // nvidia-ctk writes an "all" device; without one, every device the specs list.
+    if (std::find(known.begin(), known.end(), "all") != known.end()) return {kind + "=all"};
+    for (const auto& name : known) names.push_back(kind + "=" + name);
+    return names;
+  }
+  if (request.count > 0) {
+    std::vector<int> indices;
+    for (const auto& name : known) {
+      if (is_index(name)) indices.push_back(std::stoi(name));
+    }
+    std::sort(indices.begin(), indices.end());
+    if (indices.size() < static_cast<size_t>(request.count)) {
+      throw Error(ErrorKind::NotFound, "--gpus " + request.text,
+                  "the CDI specs define " + std::to_string(indices.size()) + " GPU(s)",
+                  "ask for at most " + std::to_string(indices.size()) + ", or --gpus all");
+    }
+    for (int i = 0; i < request.count; ++i) names.push_back(kind + "=" + std::to_string(indices[i]));
+    return names;
+  }
+  for (int index : request.indices) names.push_back(kind + "=" + std::to_string(index));
+  for (const auto& name : request.names) names.push_back(kind + "=" + name);
+  return names;
+}
+
+std::optional<fs::path> find_nvidia_hook() {
+  for (const char* name : {"nvidia-container-runtime-hook", "nvidia-container-toolkit"}) {
+    if (auto found = support::find_program(name)) return *found;
+    const fs::path in_usr_bin = fs::path("/usr/bin") / name;
+    if (access(in_usr_bin.c_str(), X_OK) == 0) return in_usr_bin;
+  }
+  return std::nullopt;
+}
+
+GpuAccess plan_gpu_access(const GpuRequest& request, const std::vector<CdiSpec>& specs, const HostGpus& host,
+                          const std::optional<fs::path>& nvidia_hook) {
+  GpuAccess access;
+  access.request = request.text;
+  if (auto names = cdi_names_for(request, specs); !names.empty()) {
+    access.method = GpuAccess::Method::Cdi;
+    access.edits = resolve_cdi_devices(specs, names);
+    return access;
+  }
+  // Throws the clear "no GPU" / "too few GPUs" errors before any hook is considered.
+  access.device_nodes = gpu_devices(request, host);
+  if (nvidia_hook) {
+    // The toolkit's hook (what nvidia-container-runtime adds) mounts the driver libraries and
+    // device nodes for the GPUs NVIDIA_VISIBLE_DEVICES names.
+    access.method = GpuAccess::Method::NvidiaHook;
+    std::string visible;
+    if (request.all) {
+      visible = "all";
+    } else {
+      const std::string prefix = "/dev/nvidia";
+      for (const auto& node : access.device_nodes) {
+        if (node.rfind(prefix, 0) != 0 || node.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
+          continue;
+        }
+        visible += (visible.empty() ? "" : ",") + node.substr(prefix.size());
+      }
+    }
+    access.edits.env = {"NVIDIA_VISIBLE_DEVICES=" + visible, "NVIDIA_DRIVER_CAPABILITIES=compute,utility"};
+    access.edits.hooks.push_back({"prestart", nvidia_hook->string(), {nvidia_hook->filename().string(), "prestart"}, {}, {}});
+    return access;
+  }
+  access.method = GpuAccess::Method::DeviceNodes;
+  return access;
 }
 
 std::optional<int> driver_cuda_version() {

@@ -39,52 +39,82 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
   const oci::Descriptor descriptor = store.resolve(options.image);
   const oci::Manifest manifest = store.layout().read_manifest(descriptor.digest);
   config_ = store.layout().read_config(manifest);
-  runtime_ = detect_runtime(options.runtime);
-
   const fs::path scratch = options.scratch_dir.empty() ? default_scratch() : options.scratch_dir;
+  const std::vector<std::string> args = image_argv(config_, options.command, options.extra_args);
+  if (args.empty()) {
+    throw Error(ErrorKind::Validation, options.image, "the image has no command to run",
+                "give a command, or rebuild the image with cog build");
+  }
+  std::vector<BindMount> binds;
+  if (options.project_dir) binds.push_back({fs::absolute(*options.project_dir), "/src", false});
+  binds.insert(binds.end(), options.binds.begin(), options.binds.end());
+
+  if (is_engine_runtime(options.runtime)) {
+    engine_ = find_engine(options.runtime);
+    engine_spec_.image = ensure_engine_image(*engine_, store.layout(), descriptor, manifest.config.digest,
+                                             options.image, scratch);
+    engine_spec_.args = args;
+    // The image's own env is in the image; GPU env comes from the engine's own --gpus handling.
+    engine_spec_.env = options.env;
+    engine_spec_.cwd = options.working_dir;
+    engine_spec_.binds = binds;
+    engine_spec_.terminal = options.terminal;
+    engine_spec_.interactive = options.interactive;
+    engine_spec_.gpus = options.gpus.request;
+    return;
+  }
+
+  runtime_ = detect_runtime(options.runtime);
   RootfsCache cache(default_rootfs_cache_path());
   overlay_ = std::make_unique<Overlay>(cache.ensure(store.layout(), manifest, config_), scratch);
 
   ContainerSpec spec;
   spec.rootfs = overlay_->merged();
-  spec.args = image_argv(config_, options.command, options.extra_args);
-  if (spec.args.empty()) {
-    throw Error(ErrorKind::Validation, options.image, "the image has no command to run",
-                "give a command, or rebuild the image with cog build");
-  }
-  spec.env = config_.config.env;
-  spec.env.insert(spec.env.end(), options.env.begin(), options.env.end());
+  spec.args = args;
+  // One value per name: image env < GPU env (CDI, NVIDIA hook) < the caller's.
+  spec.env = merge_env(merge_env(config_.config.env, options.gpus.edits.env), options.env);
   spec.cwd = !options.working_dir.empty() ? options.working_dir
              : config_.config.working_dir.empty() ? "/" : config_.config.working_dir;
-  if (options.project_dir) {
-    fs::create_directories(overlay_->merged() / "src");
-    spec.binds.push_back({fs::absolute(*options.project_dir), "/src", false});
-  }
-  spec.binds.insert(spec.binds.end(), options.binds.begin(), options.binds.end());
+  if (options.project_dir) fs::create_directories(overlay_->merged() / "src");
+  spec.binds = binds;
   spec.terminal = options.terminal;
-  spec.extra_devices = options.devices;
+  spec.extra_devices = options.gpus.device_nodes;
+  spec.edits = options.gpus.edits;
   bundle_ = std::make_unique<Bundle>(scratch, spec);
 }
 
 ImageContainer::~ImageContainer() {
+  engine_container_.reset();
   container_.reset();  // kills and deletes the container before its root goes away
   bundle_.reset();
   overlay_.reset();
 }
 
 void ImageContainer::start(const support::SpawnOptions& io) {
+  if (engine_) {
+    engine_container_ = std::make_unique<EngineContainer>(*engine_, engine_spec_, new_container_id("cog"), io);
+    return;
+  }
   container_ = std::make_unique<Container>(runtime_, *bundle_, new_container_id("cog"), io);
 }
 
 bool ImageContainer::running() {
-  if (!container_ || result_) return false;
+  if (result_) return false;
+  if (engine_container_) {
+    if (!engine_container_->exited()) return true;
+    result_ = engine_container_->wait();
+    return false;
+  }
+  if (!container_) return false;
   if (!container_->exited()) return true;
   result_ = container_->wait();
   return false;
 }
 
 void ImageContainer::signal(int signal_number) {
-  if (container_ && !result_) container_->kill(signal_number);
+  if (result_) return;
+  if (engine_container_) engine_container_->kill(signal_number);
+  if (container_) container_->kill(signal_number);
 }
 
 void ImageContainer::stop(double grace_s) {
@@ -99,6 +129,7 @@ void ImageContainer::stop(double grace_s) {
 }
 
 support::ProcessResult ImageContainer::wait() {
+  if (!result_ && engine_container_) result_ = engine_container_->wait();
   if (!result_ && container_) result_ = container_->wait();
   return result_.value_or(support::ProcessResult{});
 }

@@ -1,6 +1,7 @@
 #pragma once
 // An image from the local store run as a container: unpacked once into the rootfs cache, a fresh
-// writable overlay on top, a bundle, and runc/crun. What `cog run IMAGE`, `cog serve` and
+// writable overlay on top, a bundle, and runc/crun (or, with runtime docker/podman, loaded into
+// that engine and run by it: engine_container.hpp). What `cog run IMAGE`, `cog serve` and
 // `cog exec` start. The caller should have entered a private mount namespace
 // (enter_private_mount_namespace) first, so the overlay can never outlive the command.
 #include <filesystem>
@@ -9,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "builder/container/engine_container.hpp"
+#include "builder/container/gpu.hpp"
 #include "builder/container/oci_runtime.hpp"
 #include "builder/container/rootfs_cache.hpp"
 #include "builder/oci/image.hpp"
@@ -22,9 +25,10 @@ struct ImageRunOptions {
   std::vector<std::string> env;            // NAME=value, after the image's own
   std::optional<std::filesystem::path> project_dir;  // bound read-write at /src
   std::vector<BindMount> binds;            // more host paths
-  std::string runtime;                     // "runc", "crun", "" = detect
+  std::string runtime;                     // "runc", "crun", "docker", "podman", "" = detect runc/crun
   bool terminal = false;
-  std::vector<std::string> devices;        // host device nodes (GPUs)
+  bool interactive = false;                // docker/podman: keep stdin open (runc always shares ours)
+  GpuAccess gpus;                          // --gpus (engines get gpus.request and do the rest)
   std::string working_dir;                 // "" = the image's
   std::filesystem::path store_dir;         // "" = the default store
   std::filesystem::path scratch_dir;       // "" = $XDG_RUNTIME_DIR or /tmp, for overlays and bundles
@@ -54,6 +58,10 @@ class ImageContainer {
   std::unique_ptr<Overlay> overlay_;
   std::unique_ptr<Bundle> bundle_;
   std::unique_ptr<Container> container_;
+  // docker/podman instead of the four above.
+  std::optional<Engine> engine_;
+  EngineRunSpec engine_spec_;
+  std::unique_ptr<EngineContainer> engine_container_;
   std::optional<support::ProcessResult> result_;
 };
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "builder/container/overlay_layer.hpp"
 #include "builder/oci/unpack.hpp"
 #include "builder/support/error.hpp"
 
@@ -59,8 +60,58 @@ std::vector<fs::path> RootfsCache::ensure(const oci::Layout& layout, const oci::
                     " diff IDs",
                 "rebuild or re-pull the image");
   }
+  if (manifest.layers.empty()) {
+    throw Error(ErrorKind::Validation, "image", "has no layers", "rebuild or re-pull the image");
+  }
+  std::vector<fs::path> lowers;  // top first, as overlayfs lists them
+  for (const auto& diff_id : config.diff_ids) lowers.insert(lowers.begin(), layer_dir(diff_id));
+  if (!fits_one_overlay(lowers)) return {ensure_merged(layout, manifest, config)};
+  for (size_t i = 0; i < manifest.layers.size(); ++i) ensure_layer(layout, manifest.layers[i], config.diff_ids[i]);
+  return lowers;
+}
+
+bool RootfsCache::fits_one_overlay(const std::vector<fs::path>& lower_dirs) {
+  // Room is left for upperdir=, workdir= (Overlay's scratch paths) within the 4096-byte page.
+  constexpr size_t option_budget = 4096 - 1024;
+  constexpr size_t max_lowers = 128;  // well under the kernel's stack limit (500)
+  size_t length = std::string("lowerdir=").size();
+  for (const auto& dir : lower_dirs) length += dir.string().size() + 1;
+  return lower_dirs.size() <= max_lowers && length <= option_budget;
+}
+
+fs::path RootfsCache::ensure_layer(const oci::Layout& layout, const oci::Descriptor& layer,
+                                   const oci::Digest& diff_id) const {
+  // The rename is the completion marker: a layer directory exists only once fully unpacked (no
+  // marker file, which every container would see at its root).
+  const fs::path target = layer_dir(diff_id);
+  if (fs::is_directory(target)) return target;
+  const fs::path staging = make_temp_dir(dir_ / "layers", ".unpack-");
+  try {
+    unpack_layer_for_overlay(layout.blob_path(layer.digest), staging);
+    fs::permissions(staging, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec);
+    std::error_code ec;
+    fs::rename(staging, target, ec);
+    if (ec) {
+      // Another process won the race: its layer is as good as ours.
+      fs::remove_all(staging);
+      if (!fs::is_directory(target)) {
+        throw Error(ErrorKind::Io, target.string(), "could not move the unpacked layer into place: " + ec.message(),
+                    "check free space and permissions of the rootfs cache");
+      }
+    }
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    throw;
+  }
+  return target;
+}
+
+fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manifest& manifest,
+                                    const oci::ImageConfig& config) const {
   const fs::path root = dir_ / chain_id(config.diff_ids).hex;
-  if (fs::exists(root / ".cog-complete")) return {root};
+  if (fs::exists(root / ".cog-complete")) return root;
 
   const fs::path staging = make_temp_dir(dir_, ".unpack-");
   try {
@@ -74,14 +125,17 @@ std::vector<fs::path> RootfsCache::ensure(const oci::Layout& layout, const oci::
     if (ec) {
       // Another process won the race: its root is as good as ours.
       fs::remove_all(staging);
-      if (!fs::exists(root / ".cog-complete")) throw;
+      if (!fs::exists(root / ".cog-complete")) {
+        throw Error(ErrorKind::Io, root.string(), "could not move the unpacked root into place: " + ec.message(),
+                    "check free space and permissions of the rootfs cache");
+      }
     }
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(staging, ignored);
     throw;
   }
-  return {root};
+  return root;
 }
 
 Overlay::Overlay(const std::vector<fs::path>& lower_dirs, const fs::path& scratch) {

@@ -1,6 +1,9 @@
 #pragma once
-// Unpacked images, cached by chain ID so that images with the same layers share one root, and a
-// container's writable overlay on top of it.
+// Unpacked images, and a container's writable overlay on top of them. Each layer is unpacked
+// once, by diff ID, into <cache>/layers/<hex> (whiteouts in overlayfs form, overlay_layer.hpp),
+// and an image is the overlay of its layers: images that share layers share their files on disk.
+// An image with more layers than one overlay mount can take is merged instead into one root
+// cached by chain ID, <cache>/<chain-id hex>.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,11 +27,22 @@ class RootfsCache {
 
   // The read-only lower directories (top first) that make up the image's root, unpacking what is
   // missing. An unpack goes into a temporary directory renamed into place at the end, so an
-  // interrupted unpack never leaves a half-written root behind.
+  // interrupted unpack never leaves a half-written layer or root behind.
   std::vector<std::filesystem::path> ensure(const oci::Layout& layout, const oci::Manifest& manifest,
                                             const oci::ImageConfig& config) const;
 
+  std::filesystem::path layer_dir(const oci::Digest& diff_id) const { return dir_ / "layers" / diff_id.hex; }
+
+  // Whether `lower_dirs` fit in one overlay mount: the kernel takes at most a page of mount
+  // options and a bounded lower stack.
+  static bool fits_one_overlay(const std::vector<std::filesystem::path>& lower_dirs);
+
  private:
+  std::filesystem::path ensure_layer(const oci::Layout& layout, const oci::Descriptor& layer,
+                                     const oci::Digest& diff_id) const;
+  std::filesystem::path ensure_merged(const oci::Layout& layout, const oci::Manifest& manifest,
+                                      const oci::ImageConfig& config) const;
+
   std::filesystem::path dir_;
 };
 

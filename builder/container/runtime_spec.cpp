@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
+
 namespace cog::builder::container {
 namespace {
 
@@ -49,6 +51,37 @@ json device_entry(const std::string& path) {
           {"gid", 0}};
 }
 
+json cdi_device_entry(const CdiDeviceNode& node) {
+  const std::string host_path = node.host_path.empty() ? node.path : node.host_path;
+  json entry = {{"path", node.path}};
+  struct stat info {};
+  const bool exists = stat(host_path.c_str(), &info) == 0;
+  std::string type = node.type;
+  if (type.empty()) type = exists && S_ISBLK(info.st_mode) ? "b" : "c";
+  entry["type"] = type;
+  if (node.major && node.minor) {
+    entry["major"] = *node.major;
+    entry["minor"] = *node.minor;
+  } else if (exists && (S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode))) {
+    entry["major"] = major(info.st_rdev);
+    entry["minor"] = minor(info.st_rdev);
+  } else {
+    return nullptr;  // CDI's rule: a node whose host path is missing and numbers unknown is skipped
+  }
+  entry["fileMode"] = node.file_mode.value_or(exists ? (info.st_mode & 07777) : 0666);
+  entry["uid"] = node.uid.value_or(0);
+  entry["gid"] = node.gid.value_or(0);
+  return entry;
+}
+
+json hook_entry(const CdiHook& hook) {
+  json entry = {{"path", hook.path}};
+  if (!hook.args.empty()) entry["args"] = hook.args;
+  if (!hook.env.empty()) entry["env"] = hook.env;
+  if (hook.timeout) entry["timeout"] = *hook.timeout;
+  return entry;
+}
+
 // As many open files as this host lets us have: raising past our own hard limit is refused.
 json open_files_limit() {
   struct rlimit limit {};
@@ -57,6 +90,20 @@ json open_files_limit() {
 }
 
 }  // namespace
+
+std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides) {
+  for (const auto& entry : overrides) {
+    const std::string name = entry.substr(0, entry.find('='));
+    auto same = std::find_if(base.begin(), base.end(),
+                             [&](const std::string& old) { return old.substr(0, old.find('=')) == name; });
+    if (same != base.end()) {
+      *same = entry;
+    } else {
+      base.push_back(entry);
+    }
+  }
+  return base;
+}
 
 nlohmann::json runtime_spec(const ContainerSpec& spec) {
   json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}},
@@ -68,6 +115,15 @@ nlohmann::json runtime_spec(const ContainerSpec& spec) {
   for (const auto& bind : spec.binds) {
     std::vector<std::string> options = {"rbind", bind.read_only ? "ro" : "rw"};
     mounts.push_back(mount(bind.destination, "bind", bind.source.string(), options));
+  }
+  for (const auto& cdi_mount : spec.edits.mounts) {
+    const std::string type = cdi_mount.type.empty() ? "bind" : cdi_mount.type;
+    std::vector<std::string> options = cdi_mount.options;
+    if (type == "bind" && std::find(options.begin(), options.end(), "bind") == options.end() &&
+        std::find(options.begin(), options.end(), "rbind") == options.end()) {
+      options.insert(options.begin(), "rbind");
+    }
+    mounts.push_back(mount(cdi_mount.container_path, type, cdi_mount.host_path, options));
   }
 
   json devices = json::array();
@@ -82,6 +138,24 @@ nlohmann::json runtime_spec(const ContainerSpec& spec) {
                             {"minor", device["minor"]},
                             {"access", "rwm"}});
   }
+  for (const auto& node : spec.edits.device_nodes) {
+    json device = cdi_device_entry(node);
+    if (device.is_null()) continue;
+    // One node per container path: the last definition wins (a device listed by two CDI devices).
+    for (auto it = devices.begin(); it != devices.end(); ++it) {
+      if ((*it)["path"] == device["path"]) {
+        devices.erase(it);
+        break;
+      }
+    }
+    devices.push_back(device);
+    json rule = {{"allow", true}, {"type", device["type"]}, {"major", device["major"]}, {"minor", device["minor"]},
+                 {"access", node.permissions.empty() ? "rwm" : node.permissions}};
+    device_rules.push_back(rule);
+  }
+  json hooks = json::object();
+  for (const auto& hook : spec.edits.hooks) hooks[hook.hook_name].push_back(hook_entry(hook));
+
   // The usual character devices a process expects (runc creates them; the cgroup must allow them).
   for (auto [major_number, minor_number] : std::vector<std::pair<int, int>>{
            {1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}}) {
@@ -99,7 +173,7 @@ nlohmann::json runtime_spec(const ContainerSpec& spec) {
                                 {"permitted", capabilities},
                                 {"ambient", capabilities}};
 
-  return {
+  json document = {
       {"ociVersion", "1.0.2"},
       {"process",
        {{"terminal", spec.terminal},
@@ -123,6 +197,8 @@ nlohmann::json runtime_spec(const ContainerSpec& spec) {
         {"readonlyPaths",
          {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
   };
+  if (!hooks.empty()) document["hooks"] = hooks;
+  return document;
 }
 
 }  // namespace cog::builder::container

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/container/cdi.hpp"
+
 namespace cog::builder::container {
 
 struct BindMount {
@@ -26,7 +28,14 @@ struct ContainerSpec {
   bool host_network = true;
   std::string hostname = "cog";
   std::vector<std::string> extra_devices;  // host device nodes to expose (GPUs), e.g. /dev/nvidia0
+  // CDI edits (or the NVIDIA hook): their device nodes, mounts and hooks. Their env is not read
+  // here: the caller merges it into `env` (image env < device env < the user's -e).
+  CdiEdits edits;
 };
+
+// `base` with each NAME=value of `overrides` replacing an entry of the same name (or appended):
+// a process sees one value per name.
+std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides);
 
 // The config.json document (OCI runtime-spec 1.0) for `spec`.
 nlohmann::json runtime_spec(const ContainerSpec& spec);

@@ -15,7 +15,7 @@ ContainerServer::ContainerServer(ContainerServerOptions options) : options_(std:
   builder::container::ImageRunOptions run;
   run.image = options_.image;
   run.runtime = options_.runtime;
-  run.devices = options_.devices;
+  run.gpus = options_.gpus;
   run.project_dir = options_.project_dir;
   run.env = {"PORT=" + std::to_string(options_.port), "LOG_FORMAT=console",
              std::string("COG_LOG_LEVEL=") + (options_.debug ? "debug" : "warning")};

@@ -24,8 +24,8 @@ struct ContainerServerOptions {
   bool debug = false;
   std::vector<std::string> env;      // -e NAME=value
   std::optional<std::filesystem::path> project_dir;  // dev images: the project at /src
-  std::string runtime;               // runc | crun | "" = detect
-  std::vector<std::string> devices;  // GPUs
+  std::string runtime;               // runc | crun | docker | podman | "" = detect runc/crun
+  builder::container::GpuAccess gpus;
 };
 
 class ContainerServer {

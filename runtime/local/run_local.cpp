@@ -140,7 +140,7 @@ int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& e
   for (const auto& [name, value] : options.run.host.env) server_options.env.push_back(name + "=" + value);
   server_options.project_dir = options.project_dir;
   server_options.runtime = options.runtime;
-  server_options.devices = options.devices;
+  server_options.gpus = options.gpus;
   ContainerServer server(server_options);
 
   // Inputs are checked against the image's labelled schema before anything starts.
@@ -163,7 +163,7 @@ int serve_image(const ServeImageOptions& options, std::ostream& err) {
   server_options.project_dir = options.project_dir;
   server_options.runtime = options.runtime;
   server_options.debug = options.debug;
-  server_options.devices = options.devices;
+  server_options.gpus = options.gpus;
 
   sigset_t signals;
   sigemptyset(&signals);

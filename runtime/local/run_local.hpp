@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "builder/container/gpu.hpp"
+
 namespace cog::runtime::local {
 
 struct HostRuntimeOptions {
@@ -40,8 +42,8 @@ struct RunImageOptions {
   RunLocalOptions run;
   std::string image;
   std::optional<std::filesystem::path> project_dir;  // development images: mounted at /src
-  std::string runtime;                               // runc | crun | "" = detect
-  std::vector<std::string> devices;
+  std::string runtime;                               // runc | crun | docker | podman | "" = detect
+  builder::container::GpuAccess gpus;
 };
 int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& err);
 
@@ -54,7 +56,7 @@ struct ServeImageOptions {
   std::string upload_url;
   std::string runtime;
   bool debug = false;
-  std::vector<std::string> devices;  // GPUs
+  builder::container::GpuAccess gpus;
 };
 int serve_image(const ServeImageOptions& options, std::ostream& err);
 
