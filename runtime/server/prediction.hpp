@@ -2,6 +2,7 @@
 // One prediction (or training) as the supervisor tracks it, and the JSON views of it that the
 // HTTP responses, webhooks and SSE events carry.
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <optional>
 #include <set>
@@ -37,6 +38,10 @@ struct Prediction {
 
   std::shared_ptr<EventStream> stream;      // SSE subscribers, when the runner streams
   std::shared_ptr<WebhookChannel> webhook;  // when the request named a webhook
+
+  // Notified (under the supervisor's lock) when the prediction ends. One per prediction, so that
+  // the end of one wakes only its own waiting request, not every request in flight.
+  std::condition_variable ended;
 
   bool terminal() const {
     return status == "succeeded" || status == "failed" || status == "canceled";

@@ -201,14 +201,17 @@ void Supervisor::finish(Prediction& p, const std::string& status, const std::str
   if (status == "failed") p.error = error;
   p.completed_at = rfc3339_now();
   if (!p.metrics.contains("predict_time")) p.metrics["predict_time"] = 0.0;
-  const json body = prediction_body(p);
-  if (p.stream) {
-    p.stream->publish("completed", body);
-    p.stream->close();
+  if (p.stream || p.webhook) {  // most sync requests have neither: the body is built by the caller
+    const json body = prediction_body(p);
+    if (p.stream) {
+      p.stream->publish("completed", body);
+      p.stream->close();
+    }
+    if (p.webhook) p.webhook->post("completed", [&] { return body; });
   }
-  if (p.webhook) p.webhook->post("completed", [&] { return body; });
+  p.ended.notify_all();
   inflight_.erase(p.id);
-  cv_.notify_all();
+  if (shutting_down_) cv_.notify_all();  // shutdown() waits for inflight_ to empty
 }
 
 void Supervisor::on_schema(const std::string& text) {
@@ -415,12 +418,12 @@ CreateResult Supervisor::create(CreateRequest request) {
 
 void Supervisor::wait(const std::shared_ptr<Prediction>& prediction) {
   std::unique_lock lock(mutex_);
-  cv_.wait(lock, [&] { return prediction->terminal(); });
+  prediction->ended.wait(lock, [&] { return prediction->terminal(); });
 }
 
 bool Supervisor::wait_for(const std::shared_ptr<Prediction>& prediction, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return cv_.wait_for(lock, timeout, [&] { return prediction->terminal(); });
+  return prediction->ended.wait_for(lock, timeout, [&] { return prediction->terminal(); });
 }
 
 json Supervisor::body(const std::shared_ptr<Prediction>& prediction) const {
