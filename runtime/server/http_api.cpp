@@ -38,8 +38,8 @@ bool parse_request(const httplib::Request& req, httplib::Response& res, bool tra
   json body = json::object();
   if (!req.body.empty()) {
     body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) {
-      send_json(res, 422, detail({"body"}, "Invalid JSON in request body", "value_error.jsondecode"));
+    if (body.is_discarded()) {  // 400, as Cog (a body that is not JSON is not a validation error)
+      send_json(res, 400, detail({"body"}, "Invalid JSON in request body", "value_error.jsondecode"));
       return false;
     }
   }
@@ -51,8 +51,26 @@ bool parse_request(const httplib::Request& req, httplib::Response& res, bool tra
   out.training = training;
   out.from_put = !path_id.empty();
   out.id = path_id;
+  // Cog's request types: `id` a string, `context` a map of strings.
+  if (body.contains("id") && !body["id"].is_null() && !body["id"].is_string()) {
+    send_json(res, 422, detail({"body", "id"}, "Input should be a valid string", "value_error"));
+    return false;
+  }
+  if (body.contains("context") && !body["context"].is_null()) {
+    const json& context = body["context"];
+    if (!context.is_object()) {
+      send_json(res, 422, detail({"body", "context"}, "Input should be a valid dictionary", "value_error"));
+      return false;
+    }
+    for (const auto& [key, value] : context.items()) {
+      if (!value.is_string()) {
+        send_json(res, 422, detail({"body", "context", key}, "Input should be a valid string", "value_error"));
+        return false;
+      }
+    }
+  }
   if (body.contains("id") && !body["id"].is_null()) {
-    const std::string body_id = body["id"].is_string() ? body["id"].get<std::string>() : body["id"].dump();
+    const std::string body_id = body["id"].get<std::string>();
     if (!path_id.empty() && body_id != path_id) {
       send_json(res, 422, detail({"body", "id"},
                                  std::string(training ? "training" : "prediction") +
@@ -262,6 +280,18 @@ void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSig
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  // A known path asked with another method: 405 with an empty body, as Cog's router answers.
+  const auto not_allowed = [](const httplib::Request&, httplib::Response& res) { res.status = 405; };
+  for (const char* path : {"/", "/health-check", "/openapi.json"}) {
+    server.Post(path, not_allowed).Put(path, not_allowed).Delete(path, not_allowed).Patch(path, not_allowed);
+  }
+  for (const char* path : {"/shutdown", "/predictions", "/trainings", R"(/(predictions|trainings)/[^/]+/cancel)"}) {
+    server.Get(path, not_allowed).Put(path, not_allowed).Delete(path, not_allowed).Patch(path, not_allowed);
+  }
+  server.Get(R"(/(predictions|trainings)/[^/]+)", not_allowed)
+      .Post(R"(/(predictions|trainings)/[^/]+)", not_allowed)
+      .Delete(R"(/(predictions|trainings)/[^/]+)", not_allowed)
+      .Patch(R"(/(predictions|trainings)/[^/]+)", not_allowed);
   server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string message = "internal server error";
     try {
