@@ -1,0 +1,94 @@
+"""`--runtime docker` (and podman where installed): our image loaded into a real, private dockerd
+(docker_helpers.py) and run by it with the semantics of our own containers."""
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+from docker_helpers import docker_daemon  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building images and running dockerd need root")
+
+RUN_PY = '''from cog import BaseRunner, Input
+
+
+class Runner(BaseRunner):
+    def run(self, name: str = Input(default="world")) -> str:
+        print("greeting", name)
+        return f"hello {name}"
+'''
+
+
+@pytest.fixture
+def project(tmp_path):
+    project = tmp_path / "docker-project"
+    project.mkdir()
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
+    (project / "run.py").write_text(RUN_PY)
+    return project
+
+
+@pytest.fixture
+def tag(cog_bin):
+    name = f"cog-e2e-docker-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+
+
+def cog(cog_bin, *args, cwd, env):
+    return subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True,
+                          env=dict(env, SOURCE_DATE_EPOCH="0"), stdin=subprocess.DEVNULL, timeout=900)
+
+
+def test_run_image_with_docker(cog_bin, project, tag, docker_daemon):
+    env = docker_daemon.env()
+    built = cog(cog_bin, "build", "-t", tag, cwd=project, env=env)
+    assert built.returncode == 0, built.stderr
+
+    result = cog(cog_bin, "run", tag, "--runtime", "docker", "-i", "name=docker", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr + docker_daemon.log()[-3000:]
+    assert result.stdout == "hello docker\n"
+    # The image is in docker under our name, with our config digest as its ID; no container is left.
+    image_id = docker_daemon.docker("image", "inspect", "--format", "{{.Id}}", f"{tag}:latest").stdout.strip()
+    assert image_id.startswith("sha256:")
+    assert docker_daemon.docker("ps", "-aq").stdout.strip() == ""
+
+    # A second run finds the image loaded and does not load it again (same image, same ID).
+    again = cog(cog_bin, "run", tag, "--runtime", "docker", "-i", "name=again", cwd=project, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "hello again\n"
+    assert docker_daemon.docker("image", "inspect", "--format", "{{.Id}}", f"{tag}:latest").stdout.strip() == image_id
+
+
+def test_exec_with_docker_mounts_the_project_and_keeps_the_exit_code(cog_bin, project, docker_daemon):
+    env = docker_daemon.env()
+    (project / "data.txt").write_text("from the host\n")
+    result = cog(cog_bin, "exec", "--progress", "quiet", "--runtime", "docker", "-e", "GREETING=hi",
+                 "sh", "-c", "cat data.txt; echo $GREETING; pwd; echo made > made.txt", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "from the host\nhi\n/src\n"
+    assert (project / "made.txt").read_text() == "made\n"  # /src is the project, read-write
+    failed = cog(cog_bin, "exec", "--progress", "quiet", "--runtime", "docker", "sh", "-c", "exit 3", cwd=project,
+                 env=env)
+    assert failed.returncode == 3
+    assert docker_daemon.docker("ps", "-aq").stdout.strip() == ""
+
+
+def test_missing_engine_is_a_clear_error(cog_bin, project, tmp_path):
+    if shutil.which("podman") or os.path.exists("/usr/bin/podman"):
+        pytest.skip("podman is installed here")
+    result = cog(cog_bin, "exec", "--progress", "quiet", "--runtime", "podman", "true", cwd=project,
+                 env=dict(os.environ))
+    assert result.returncode == 1
+    assert "podman is not installed" in result.stderr and "apt-get install podman" in result.stderr
+
+
+@pytest.mark.skipif(not (shutil.which("podman") or os.path.exists("/usr/bin/podman")), reason="podman is not installed")
+def test_run_image_with_podman(cog_bin, project, tag):
+    built = cog(cog_bin, "build", "-t", tag, cwd=project, env=dict(os.environ))
+    assert built.returncode == 0, built.stderr
+    result = cog(cog_bin, "run", tag, "--runtime", "podman", "-i", "name=podman", cwd=project, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello podman\n"
