@@ -1,0 +1,91 @@
+"""The rootfs cache unpacks each layer once, by diff ID, and mounts an image as an overlay of its
+layers: images sharing layers share them on disk, and deletions made by a later layer (whiteouts,
+opaque directories) hold inside the container. Each test uses its own cache (COG_ROOTFS_CACHE)."""
+import json
+import os
+import pathlib
+import stat
+import subprocess
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
+
+RUN_PY = '''from cog import BaseRunner
+
+
+class Runner(BaseRunner):
+    def run(self) -> str:
+        return "{word}"
+'''
+
+
+def cog(cog_bin, *args, cwd, cache):
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_ROOTFS_CACHE=str(cache))
+    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=env,
+                            stdin=subprocess.DEVNULL, timeout=900)
+    assert result.returncode == 0, f"cog {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def diff_ids(tag):
+    store = pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
+    config = subprocess.run(["skopeo", "inspect", "--config", f"oci:{store}:{tag}:latest"], capture_output=True,
+                            text=True, check=True).stdout
+    return [d.split(":", 1)[1] for d in json.loads(config)["rootfs"]["diff_ids"]]
+
+
+def make_project(root, name, word, run_steps=()):
+    project = root / name
+    project.mkdir()
+    steps = "".join(f"    - {step}\n" for step in run_steps)
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\n' + (f"  run:\n{steps}" if steps else "") +
+                                      'run: "run.py:Runner"\n')
+    (project / "run.py").write_text(RUN_PY.format(word=word))
+    return project
+
+
+@pytest.fixture
+def tags(cog_bin):
+    names = []
+    yield lambda: names.append(f"cog-e2e-layers-{uuid.uuid4().hex[:8]}") or names[-1]
+    for name in names:
+        subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+
+
+def test_images_sharing_layers_unpack_them_once(cog_bin, tmp_path, tags):
+    cache = tmp_path / "rootfs"
+    first, second = tags(), tags()
+    cog(cog_bin, "build", "-t", first, cwd=make_project(tmp_path, "a", "first"), cache=cache)
+    cog(cog_bin, "build", "-t", second, cwd=make_project(tmp_path, "b", "second"), cache=cache)
+    first_layers, second_layers = diff_ids(first), diff_ids(second)
+    shared = set(first_layers) & set(second_layers)
+    assert shared and first_layers[-1] != second_layers[-1]  # base and runtime shared, sources differ
+
+    assert cog(cog_bin, "run", first, cwd=tmp_path, cache=cache).stdout == "first\n"
+    layers = cache / "layers"
+    assert sorted(p.name for p in layers.iterdir()) == sorted(first_layers)
+    before = {name: (layers / name).stat().st_ino for name in shared}
+
+    assert cog(cog_bin, "run", second, cwd=tmp_path, cache=cache).stdout == "second\n"
+    assert sorted(p.name for p in layers.iterdir()) == sorted(set(first_layers) | set(second_layers))
+    # The shared layers were not unpacked again (the same directories), and nothing else is cached.
+    assert {name: (layers / name).stat().st_ino for name in shared} == before
+    assert sorted(p.name for p in cache.iterdir()) == ["layers"]
+
+
+def test_deletions_in_a_later_layer_hold_in_the_container(cog_bin, tmp_path):
+    cache = tmp_path / "rootfs"
+    project = make_project(tmp_path, "deletes", "x", run_steps=[
+        "rm /etc/debian_version",
+        "rm -rf /usr/share/doc && mkdir /usr/share/doc && touch /usr/share/doc/only-this",
+    ])
+    result = cog(cog_bin, "exec", "--progress", "quiet", "sh", "-c",
+                 "test -e /etc/debian_version && echo present || echo gone; ls /usr/share/doc; "
+                 "test -e /etc/os-release && echo kept",
+                 cwd=project, cache=cache)
+    assert result.stdout == "gone\nonly-this\nkept\n"
+    # In the cache the deletion is an overlayfs whiteout: a 0/0 character device in the step's layer.
+    whiteouts = [p for p in (cache / "layers").glob("*/etc/debian_version") if stat.S_ISCHR(p.lstat().st_mode)]
+    assert len(whiteouts) == 1 and whiteouts[0].lstat().st_rdev == os.makedev(0, 0)
