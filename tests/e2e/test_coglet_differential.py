@@ -38,8 +38,10 @@ slot is free (an immediate next request gets 409), so the flows wait for a non-B
 Needs PyPI once (the venv is cached under ~/.cache/cog-test/coglet-venv); skips when it cannot be
 reached.
 """
+import http.server
 import json
 import re
+import socket
 import threading
 import time
 
@@ -63,13 +65,15 @@ class Pair:
     """Our server and coglet on the same fixture."""
 
     def __init__(self, server_bin, venv, workdir, fixture, train=False, env=None, coglet_env=None,
-                 wait=("READY", "SETUP_FAILED", "UNHEALTHY")):
+                 wait=("READY", "SETUP_FAILED", "UNHEALTHY"), args=None):
         project = prepare_project(FIXTURES / fixture, workdir / fixture, train=train)
         stub_var = "COG_TRAIN_TYPE_STUB" if train else "COG_PREDICT_TYPE_STUB"
         our_env = dict(env or {}, **{stub_var: project_ref(project, train)})
+        mode = ("--x-mode", "train") if train else ()
         self.ours = Server(server_bin, fixture, env=our_env, stub_var=stub_var,
-                           args=("--x-mode", "train") if train else ())
-        self.cog = Coglet(venv, project, train=train, env=dict(env or {}, **(coglet_env or {})))
+                           args=mode + tuple((args or {}).get("ours", ())))
+        self.cog = Coglet(venv, project, train=train, env=dict(env or {}, **(coglet_env or {})),
+                          args=tuple((args or {}).get("cog", ())))
         if wait:
             for _, server in self.both():
                 server.wait_for(*wait, timeout=60)
@@ -366,11 +370,13 @@ def test_same_answers(pairs, fixture, case, flow, options):
 
 
 def await_webhook(recorder, event_status, prediction_id, timeout=30):
-    requests_seen = recorder.wait_until(
-        lambda seen: any((r["json"] or {}).get("id") == prediction_id and r["json"].get("status") in event_status
-                         for r in seen), timeout=timeout)
-    return next(r["json"] for r in requests_seen
-                if (r["json"] or {}).get("id") == prediction_id and r["json"].get("status") in event_status)
+    """The first webhook payload of prediction_id (any id when None) with one of these statuses."""
+    def matches(r):
+        payload = r["json"] or {}
+        return prediction_id in (None, payload.get("id")) and payload.get("status") in event_status
+
+    return next(r["json"] for r in recorder.wait_until(lambda seen: any(map(matches, seen)), timeout=timeout)
+                if matches(r))
 
 
 # coglet delivers a cancel to a sync run() only when the blocking call in progress returns (ours
@@ -489,3 +495,86 @@ def test_worker_death(pairs, fixture, how):
             "status": "failed"}, (name, died)
         assert after == (health, health_error), name
         assert (again["status"], again["body"]) == (status, body), name
+
+
+def test_disconnect_cancels_a_sync_prediction(pairs):
+    """A sync prediction whose client goes away is canceled (its webhook says so); the next one runs."""
+    def flow(server):
+        hooks = Recorder()
+        try:
+            data = json.dumps({"input": {"seconds": SLEEP}, "webhook": hooks.url,
+                               "webhook_events_filter": ["start", "completed"]}).encode()
+            client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            client.sendall(b"POST /predictions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+            start = await_webhook(hooks, {"processing"}, None)
+            client.close()
+            seen = [{"request": "webhook completed",
+                     "body": await_webhook(hooks, {"canceled", "succeeded", "failed"}, start["id"])}]
+            wait_not_busy(server)
+            seen.append(observe(server, "POST", "/predictions", {"input": {"seconds": 0}}))
+            return seen
+        finally:
+            hooks.close()
+
+    run_both(pairs("sleep"), flow)
+
+
+class FileServer(http.server.ThreadingHTTPServer):
+    """Serves one text file at /input.txt (a file input given by URL)."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _FileHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}/input.txt"
+
+
+class _FileHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = b"from a URL"
+        self.send_response(200 if self.path == "/input.txt" else 404)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_file_input_by_url(pairs):
+    files = FileServer()
+    try:
+        run_both(pairs("input_types"), requests(
+            predict({"text": "abc", "image": files.url, "images": [files.url, IMAGE]})))
+    finally:
+        files.shutdown()
+        files.server_close()
+
+
+def test_outputs_uploaded_with_upload_url(pairs, tmp_path):
+    """--upload-url: each file output is PUT there and the prediction returns the Location."""
+    uploads = {"ours": Recorder(location="http://files.example"), "cog": Recorder(location="http://files.example")}
+    try:
+        pair = pairs("output_paths", fresh=True, args={name: ("--upload-url", r.url + "/upload/")
+                                                       for name, r in uploads.items()})
+        run_both(pair, requests(predict({"count": 2})))
+        received = {name: sorted((r["method"], r["path"], r["body"]) for r in recorder.requests)
+                    for name, recorder in uploads.items()}
+        assert received["ours"] == received["cog"] == [("PUT", "/upload/out0.txt", b"file 0"),
+                                                       ("PUT", "/upload/out1.txt", b"file 1")]
+    finally:
+        for recorder in uploads.values():
+            recorder.close()
+
+
+def test_shutdown(pairs):
+    pair = pairs("hello", fresh=True)
+    run_both(pair, requests(("POST", "/shutdown")))
+    for name, server in pair.both():
+        assert server.process.wait(timeout=20) == 0, name
