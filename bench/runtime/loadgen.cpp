@@ -12,8 +12,8 @@
 // few microseconds per request and is never what the benchmark measures.
 //
 // A 409 (all slots busy: Cog has no queue and tells clients to retry) is retried on the same
-// connection, as a client would, at once or after --busy-pause-us; the latency of that request runs from its first send to
-// the final answer, and the retries are counted ("busy_retries").
+// connection, as a client would, at once or after --busy-pause-us; the latency of that request
+// runs from its first send to the final answer, and the retries are counted ("busy_retries").
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -231,7 +231,9 @@ int main(int argc, char** argv) {
           Answer answer = connection->exchange();
           for (int retry = 0; answer.status == 409 && retry < kMaxBusyRetries; ++retry) {
             ++result.busy_retries;
-            if (options.busy_pause_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(options.busy_pause_us));
+            if (options.busy_pause_us > 0) {
+              std::this_thread::sleep_for(std::chrono::microseconds(options.busy_pause_us));
+            }
             answer = connection->exchange();
           }
           const auto end = Clock::now();
@@ -273,7 +275,8 @@ int main(int argc, char** argv) {
 
   std::ostringstream out;
   out << "{\"requests\":" << latencies.size() << ",\"connections\":" << options.connections
-      << ",\"seconds\":" << seconds << ",\"rps\":" << (seconds > 0 ? static_cast<double>(latencies.size()) / seconds : 0)
+      << ",\"seconds\":" << seconds
+      << ",\"rps\":" << (seconds > 0 ? static_cast<double>(latencies.size()) / seconds : 0)
       << ",\"p50_us\":" << percentile(latencies, 0.50) << ",\"p90_us\":" << percentile(latencies, 0.90)
       << ",\"p99_us\":" << percentile(latencies, 0.99) << ",\"mean_us\":" << mean
       << ",\"max_us\":" << (latencies.empty() ? 0 : latencies.back()) << ",\"statuses\":{";
@@ -282,7 +285,8 @@ int main(int argc, char** argv) {
     out << (first ? "" : ",") << "\"" << status << "\":" << count;
     first = false;
   }
-  out << "},\"busy_retries\":" << busy_retries << ",\"unexpected\":" << unexpected << ",\"first_unexpected\":" << json_string(first_unexpected)
+  out << "},\"busy_retries\":" << busy_retries << ",\"unexpected\":" << unexpected
+      << ",\"first_unexpected\":" << json_string(first_unexpected)
       << ",\"error\":" << json_string(first_error) << "}";
   std::cout << out.str() << std::endl;
   const bool complete = static_cast<long>(latencies.size()) == options.requests;
