@@ -26,6 +26,7 @@ Deliberate differences (everything else must be equal):
 | /openapi.json key order              | as generated (Cog's static serialiser order) | re-serialised, keys sorted            | JSON object order carries no meaning; compared as parsed JSON |
 | worker died in a prediction (`os_exit`, `segfault`) | error says how; health `DEFUNCT`; later predictions 503 | `Worker crashed`; health `UNHEALTHY` (healthcheck channel closed); the slot is poisoned, later predictions 409 forever | reference §4.1: a worker crash is terminal, DEFUNCT; test_worker_death pins both sides |
 | cancel of a sync `run()` in `time.sleep` | interrupted at once                  | takes effect when the sleep returns         | reference §5.11; the cancel cases sleep only 2 s so both finish |
+| list of files with `--upload-url`    | in the order run() returned them       | in the order the uploads finished          | a list's order is part of the output; compared sorted |
 | order of concurrent `output` webhooks | in output order                        | fired concurrently, any order              | compared sorted by the outputs they carry |
 
 Not compared yet: metric type changes (coglet raises `TypeError: Metric 'k' has type int, cannot
@@ -197,8 +198,9 @@ def normalise(value, ours, theirs=None):
     return value
 
 
-def run_both(pair, flow):
-    """Runs flow(server) on both servers at once (so slow cases overlap) and compares."""
+def run_both(pair, flow, parallel=False):
+    """Runs flow(server) on both servers and compares. `parallel` overlaps the two runs (for slow
+    flows); not for fixtures that write fixed paths such as /tmp/<name>-weights.txt."""
     results = {}
 
     def run(name, server):
@@ -210,6 +212,8 @@ def run_both(pair, flow):
     threads = [threading.Thread(target=run, args=(name, server)) for name, server in pair.both()]
     for thread in threads:
         thread.start()
+        if not parallel:
+            thread.join(120)
     for thread in threads:
         thread.join(120)
     for name, server in pair.both():
@@ -405,7 +409,7 @@ def test_cancel_async_prediction(pairs):
         finally:
             hooks.close()
 
-    run_both(pairs("sleep"), flow)
+    run_both(pairs("sleep"), flow, parallel=True)
 
 
 def test_busy_server_answers_409(pairs):
@@ -425,7 +429,7 @@ def test_busy_server_answers_409(pairs):
         finally:
             hooks.close()
 
-    run_both(pairs("sleep"), flow)
+    run_both(pairs("sleep"), flow, parallel=True)
 
 
 def test_webhooks_for_an_iterator(pairs):
@@ -517,7 +521,7 @@ def test_disconnect_cancels_a_sync_prediction(pairs):
         finally:
             hooks.close()
 
-    run_both(pairs("sleep"), flow)
+    run_both(pairs("sleep"), flow, parallel=True)
 
 
 class FileServer(http.server.ThreadingHTTPServer):
@@ -557,13 +561,27 @@ def test_file_input_by_url(pairs):
         files.server_close()
 
 
+def sorted_output(flow):
+    """coglet 0.23.1 lists uploaded files in the order their uploads finished (ours: the order
+    run() returned them): compare sorted, keep the originals in server.unsorted_outputs."""
+    def wrapped(server):
+        seen = flow(server)
+        server.unsorted_outputs = [list(observation["body"]["output"]) for observation in seen]
+        for observation in seen:
+            observation["body"]["output"] = sorted(observation["body"]["output"])
+        return seen
+    return wrapped
+
+
 def test_outputs_uploaded_with_upload_url(pairs, tmp_path):
     """--upload-url: each file output is PUT there and the prediction returns the Location."""
     uploads = {"ours": Recorder(location="http://files.example"), "cog": Recorder(location="http://files.example")}
     try:
         pair = pairs("output_paths", fresh=True, args={name: ("--upload-url", r.url + "/upload/")
                                                        for name, r in uploads.items()})
-        run_both(pair, requests(predict({"count": 2})))
+        run_both(pair, sorted_output(requests(predict({"count": 2}))))
+        assert pair.ours.unsorted_outputs == [["http://files.example/upload/out0.txt",
+                                               "http://files.example/upload/out1.txt"]]
         received = {name: sorted((r["method"], r["path"], r["body"]) for r in recorder.requests)
                     for name, recorder in uploads.items()}
         assert received["ours"] == received["cog"] == [("PUT", "/upload/out0.txt", b"file 0"),
