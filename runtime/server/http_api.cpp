@@ -149,6 +149,8 @@ void stream_events(httplib::Response& res, Supervisor& supervisor, std::shared_p
 // prediction created without an id has no other way to be canceled).
 void wait_unless_client_leaves(const httplib::Request& req, Supervisor& supervisor,
                                const std::shared_ptr<Prediction>& prediction) {
+  // Most predictions end within the first interval: only the longer ones look for their socket.
+  if (supervisor.wait_for(prediction, kDisconnectPollInterval)) return;
   const ClientConnection client(req);
   bool canceled = !client.found();
   while (!supervisor.wait_for(prediction, kDisconnectPollInterval)) {
