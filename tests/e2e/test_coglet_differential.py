@@ -596,3 +596,44 @@ def test_shutdown(pairs):
     run_both(pair, requests(("POST", "/shutdown")))
     for name, server in pair.both():
         assert server.process.wait(timeout=20) == 0, name
+
+
+def test_concurrent_async_predictions(pairs):
+    """Two slots (COG_MAX_CONCURRENCY=2, an async run()): two predictions run at once, a third
+    gets 409, health is BUSY meanwhile and READY after."""
+    def flow(server):
+        hooks = Recorder()
+        try:
+            seen = []
+            for index in range(3):
+                body = {"id": f"c{index}", "input": {"seconds": 1, "label": str(index)}, "webhook": hooks.url,
+                        "webhook_events_filter": ["completed"]}
+                seen.append(observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"}))
+            seen.append(observe(server, "GET", "/health-check"))
+            seen.append({"request": "webhooks", "body": sorted(
+                (await_webhook(hooks, {"succeeded", "failed"}, f"c{index}") for index in range(2)),
+                key=lambda payload: payload["id"])})
+            wait_not_busy(server)
+            seen.append(observe(server, "GET", "/health-check"))
+            return seen
+        finally:
+            hooks.close()
+
+    run_both(pairs("async_concurrent", env={"COG_MAX_CONCURRENCY": "2"}), flow, parallel=True)
+
+
+def test_sse_reattach_with_put(pairs):
+    """PUT with Accept: text/event-stream on a streaming prediction in flight attaches to its
+    events (replayed from the start) instead of starting another one."""
+    def flow(server):
+        headers = {"Accept": "text/event-stream"}
+        body = {"input": {"prompt": "one two three"}}
+        first = {}
+        thread = threading.Thread(target=lambda: first.update(
+            observe(server, "PUT", "/predictions/streamed", body, headers)))
+        thread.start()
+        second = observe(server, "PUT", "/predictions/streamed", body, headers)
+        thread.join(30)
+        return [first, second]
+
+    run_both(pairs("output_concatenate"), flow)
