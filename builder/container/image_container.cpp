@@ -66,7 +66,7 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
 
   runtime_ = detect_runtime(options.runtime);
   RootfsCache cache(default_rootfs_cache_path());
-  overlay_ = std::make_unique<Overlay>(cache.ensure(store.layout(), manifest, config_), scratch);
+  overlay_ = std::make_unique<Overlay>(cache.ensure_layers(store.layout(), manifest, config_), scratch);
 
   ContainerSpec spec;
   spec.rootfs = overlay_->merged();

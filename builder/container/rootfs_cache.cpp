@@ -51,8 +51,7 @@ fs::path default_rootfs_cache_path() {
 
 RootfsCache::RootfsCache(fs::path dir) : dir_(std::move(dir)) {}
 
-std::vector<fs::path> RootfsCache::ensure(const oci::Layout& layout, const oci::Manifest& manifest,
-                                          const oci::ImageConfig& config) const {
+void RootfsCache::check_layers(const oci::Manifest& manifest, const oci::ImageConfig& config) const {
   if (manifest.layers.size() != config.diff_ids.size()) {
     throw Error(ErrorKind::Validation, "image config",
                 "the manifest lists " + std::to_string(manifest.layers.size()) +
@@ -63,6 +62,17 @@ std::vector<fs::path> RootfsCache::ensure(const oci::Layout& layout, const oci::
   if (manifest.layers.empty()) {
     throw Error(ErrorKind::Validation, "image", "has no layers", "rebuild or re-pull the image");
   }
+}
+
+std::vector<fs::path> RootfsCache::ensure(const oci::Layout& layout, const oci::Manifest& manifest,
+                                          const oci::ImageConfig& config) const {
+  check_layers(manifest, config);
+  return {ensure_merged(layout, manifest, config)};
+}
+
+std::vector<fs::path> RootfsCache::ensure_layers(const oci::Layout& layout, const oci::Manifest& manifest,
+                                                 const oci::ImageConfig& config) const {
+  check_layers(manifest, config);
   std::vector<fs::path> lowers;  // top first, as overlayfs lists them
   for (const auto& diff_id : config.diff_ids) lowers.insert(lowers.begin(), layer_dir(diff_id));
   if (!fits_one_overlay(lowers)) return {ensure_merged(layout, manifest, config)};

@@ -26,8 +26,15 @@ class RootfsCache {
   explicit RootfsCache(std::filesystem::path dir);
 
   // The read-only lower directories (top first) that make up the image's root, unpacking what is
-  // missing. An unpack goes into a temporary directory renamed into place at the end, so an
-  // interrupted unpack never leaves a half-written layer or root behind.
+  // missing: one directory per layer (layer_dir), or one merged root when the layers do not fit
+  // one overlay mount. An unpack goes into a temporary directory renamed into place at the end,
+  // so an interrupted unpack never leaves a half-written layer or root behind.
+  std::vector<std::filesystem::path> ensure_layers(const oci::Layout& layout, const oci::Manifest& manifest,
+                                                   const oci::ImageConfig& config) const;
+
+  // The image's root as one directory (every layer applied in order, cached by chain ID): for
+  // callers that read files of the root directly (e.g. a --base-image being inspected). Returned
+  // as a one-element list of lower directories.
   std::vector<std::filesystem::path> ensure(const oci::Layout& layout, const oci::Manifest& manifest,
                                             const oci::ImageConfig& config) const;
 
@@ -42,6 +49,7 @@ class RootfsCache {
                                      const oci::Digest& diff_id) const;
   std::filesystem::path ensure_merged(const oci::Layout& layout, const oci::Manifest& manifest,
                                       const oci::ImageConfig& config) const;
+  void check_layers(const oci::Manifest& manifest, const oci::ImageConfig& config) const;
 
   std::filesystem::path dir_;
 };
