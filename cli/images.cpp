@@ -7,26 +7,10 @@
 
 #include "builder/oci/store.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/human_size.hpp"
 #include "cli/command.hpp"
 
 namespace cog::cli {
-namespace {
-
-std::string human_size(std::int64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1000 && unit < 4) {
-    value /= 1000;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f%s" : "%.3g%s", value, units[unit]);
-  return text;
-}
-
-}  // namespace
-
 void add_images_command(CLI::App& app, GlobalOptions& /*global*/) {
   auto* images = app.add_subcommand("images", "List images in the local image store");
   auto quiet = std::make_shared<bool>(false);
@@ -42,7 +26,7 @@ void add_images_command(CLI::App& app, GlobalOptions& /*global*/) {
     for (const auto& image : list) {
       std::printf("%-40s %-14s %-22s %s\n", image.name.c_str(),
                   image.manifest_digest.hex.substr(0, 12).c_str(), image.created.c_str(),
-                  human_size(image.size).c_str());
+                  builder::support::human_size(image.size, builder::support::SizeStyle::Listing).c_str());
     }
   });
 

@@ -1,21 +1,8 @@
 #include "builder/registry/progress.hpp"
 
-#include <cstdio>
+#include "builder/support/human_size.hpp"
 
 namespace cog::builder::registry {
-
-std::string human_size(std::int64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1000 && unit < 4) {
-    value /= 1000;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-  return text;
-}
 
 Progress::Progress(std::ostream* out, bool live) : out_(out), live_(live && out) {}
 
@@ -56,7 +43,7 @@ void Progress::note(const std::string& message) {
 
 std::string Progress::render(const Line& line) const {
   if (!line.status.empty()) return line.label + ": " + line.status;
-  return line.label + ": " + human_size(line.done) + " / " + human_size(line.total);
+  return line.label + ": " + support::human_size(line.done) + " / " + support::human_size(line.total);
 }
 
 void Progress::redraw(bool force) {

@@ -41,7 +41,4 @@ class Progress {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-// `1.2 MB`, `340 kB`, `12 B` (decimal units, as docker prints them).
-std::string human_size(std::int64_t bytes);
-
 }  // namespace cog::builder::registry

@@ -27,9 +27,3 @@ TEST_CASE("live progress redraws its block in place") {
   CHECK(out.str().find("cccccccccccc: 0 B / 1.5 MB") != std::string::npos);
   CHECK(out.str().rfind("cccccccccccc: Pushed\n") != std::string::npos);
 }
-
-TEST_CASE("sizes read like docker's") {
-  CHECK(human_size(12) == "12 B");
-  CHECK(human_size(340'000) == "340.0 kB");
-  CHECK(human_size(1'234'567) == "1.2 MB");
-}
