@@ -359,6 +359,7 @@ CASES = [
     ("train_function", "train", requests(("POST", "/trainings", {"input": {"steps": 3}}), ("GET", "/")),
      {"train": True}),
     ("train_function", "train_invalid", requests(("POST", "/trainings", {"input": {"steps": 0}})), {"train": True}),
+    ("train_function", "cancel_unknown", requests(("POST", "/trainings/nope/cancel")), {"train": True}),
     ("train_function", "openapi", requests(("GET", "/openapi.json")), {"train": True}),
     ("train_function", "put", requests(("PUT", "/trainings/t-1", {"id": "t-2", "input": {}}),
                                         ("PUT", "/trainings/t-1", {"input": {"name": "d"}})), {"train": True}),
@@ -473,6 +474,14 @@ AFTER_WORKER_DEATH = {
     "cog": ("UNHEALTHY", "Healthcheck error: protocol error: healthcheck channel closed", 409,
             {"error": "At capacity - all prediction slots busy", "status": "failed"}),
 }
+
+
+def test_setup_timeout(pairs):
+    """COG_SETUP_TIMEOUT turns an over-long setup into SETUP_FAILED."""
+    pair = pairs("slow_setup", fresh=True, env={"SLOW_SETUP_SECONDS": "10", "COG_SETUP_TIMEOUT": "1"}, wait=None)
+    for _, server in pair.both():
+        server.wait_for("SETUP_FAILED", timeout=30)
+    run_both(pair, requests(("GET", "/health-check"), predict()))
 
 
 @pytest.mark.parametrize("fixture,how", [("os_exit", "exited with code 1"),
