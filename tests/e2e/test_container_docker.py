@@ -1,8 +1,13 @@
 """`--runtime docker` (and podman where installed): our image loaded into a real, private dockerd
 (docker_helpers.py) and run by it with the semantics of our own containers."""
+import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
+import time
+import urllib.request
 import uuid
 
 import pytest
@@ -73,6 +78,44 @@ def test_exec_with_docker_mounts_the_project_and_keeps_the_exit_code(cog_bin, pr
     failed = cog(cog_bin, "exec", "--progress", "quiet", "--runtime", "docker", "sh", "-c", "exit 3", cwd=project,
                  env=env)
     assert failed.returncode == 3
+    assert docker_daemon.docker("ps", "-aq").stdout.strip() == ""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_with_docker_answers_and_ctrl_c_removes_the_container(cog_bin, project, docker_daemon):
+    port = free_port()
+    server = subprocess.Popen([str(cog_bin), "serve", "--progress", "quiet", "--runtime", "docker", "-p", str(port)],
+                              cwd=project, env=dict(docker_daemon.env(), SOURCE_DATE_EPOCH="0"),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, status = time.monotonic() + 180, None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health-check", timeout=1) as reply:
+                    status = json.load(reply)["status"]
+                if status == "READY":
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert status == "READY", server.stderr.read() if server.poll() is not None else "not ready in time"
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predictions", method="POST",
+                                         data=json.dumps({"input": {"name": "serve"}}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            assert json.load(reply)["output"] == "hello serve"
+        assert docker_daemon.docker("ps", "-q").stdout.strip() != ""
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=60) == 0, server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
     assert docker_daemon.docker("ps", "-aq").stdout.strip() == ""
 
 
