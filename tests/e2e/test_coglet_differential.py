@@ -512,8 +512,10 @@ def test_worker_death(pairs, fixture, how):
         assert (again["status"], again["body"]) == (status, body), name
 
 
-def test_disconnect_cancels_a_sync_prediction(pairs):
-    """A sync prediction whose client goes away is canceled (its webhook says so); the next one runs."""
+@pytest.mark.parametrize("leave", ["close", "half_close"])
+def test_disconnect_cancels_a_sync_prediction(pairs, leave):
+    """A sync prediction whose client goes away (or shuts its sending side, which Cog's HTTP server
+    also takes as a hang-up) is canceled (its webhook says so); the next one runs."""
     def flow(server):
         hooks = Recorder()
         try:
@@ -523,9 +525,13 @@ def test_disconnect_cancels_a_sync_prediction(pairs):
             client.sendall(b"POST /predictions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                            b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
             start = await_webhook(hooks, {"processing"}, None)
-            client.close()
+            if leave == "close":
+                client.close()
+            else:
+                client.shutdown(socket.SHUT_WR)
             seen = [{"request": "webhook completed",
                      "body": await_webhook(hooks, {"canceled", "succeeded", "failed"}, start["id"])}]
+            client.close()
             wait_not_busy(server)
             seen.append(observe(server, "POST", "/predictions", {"input": {"seconds": 0}}))
             return seen
