@@ -343,6 +343,8 @@ CASES = [
     ("output_concatenate", "predict", requests(predict({"prompt": "a b c"})), {}),
     ("output_concatenate", "sse", requests(predict({"prompt": "a b c"}) + ({"Accept": "text/event-stream"},)), {}),
     ("output_concatenate", "openapi", requests(("GET", "/openapi.json")), {}),
+    ("streaming_events", "sse", requests(predict({"count": 2}) + ({"Accept": "text/event-stream"},)), {}),
+    ("streaming_events", "sync", requests(predict({"count": 2}), ("GET", "/openapi.json")), {}),
     ("async_generator", "predict", requests(predict({"count": 2})), {}),
     ("async_concurrent", "predict", requests(predict({"seconds": 0.01, "label": "y"})),
      {"coglet_env": {"COG_MAX_CONCURRENCY": "8"}}),
