@@ -49,7 +49,9 @@ def coglet_venv(cache_dir=CACHE_DIR):
         if stamp.exists():
             return venv
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True, capture_output=True)
+        created = subprocess.run([PYTHON, "-m", "venv", str(venv)], capture_output=True, text=True)
+        if created.returncode != 0:
+            raise RuntimeError(f"{PYTHON} -m venv {venv} failed (install Debian's python3-venv):\n{created.stderr}")
         install = subprocess.run(
             [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "--timeout", "20",
              "--retries", "1", f"cog=={COGLET_VERSION}", f"coglet=={COGLET_VERSION}"],
