@@ -1,0 +1,39 @@
+#include <doctest/doctest.h>
+
+#include "runtime/server/input_validation.hpp"
+
+using namespace cog::runtime::server;
+using nlohmann::json;
+
+namespace {
+
+// An OpenAPI document whose Input has a required string and an integer with a minimum.
+const json kDocument = json::parse(R"({"components":{"schemas":{"Input":{"type":"object","title":"Input",
+  "properties":{"text":{"type":"string","title":"Text","x-order":0},
+                "count":{"type":"integer","minimum":1,"title":"Count","x-order":1}},
+  "required":["text","image"]}}}})");
+
+}  // namespace
+
+TEST_CASE("422 entries come in Cog's order: field errors by name, then missing fields") {
+  auto validator = InputValidator::from_openapi(kDocument, "Input");
+  REQUIRE(validator);
+  json input = {{"text", 5}, {"count", "x"}, {"unknown", true}};
+  const auto invalid = validator->check(input);
+  REQUIRE(invalid);
+  CHECK(*invalid == json::parse(R"({"detail":[
+    {"loc":["body","input","count"],"msg":"\"x\" is not of type \"integer\"","type":"value_error"},
+    {"loc":["body","input","text"],"msg":"5 is not of type \"string\"","type":"value_error"},
+    {"loc":["body","input","image"],"msg":"Field required","type":"value_error.missing"}]})"));
+  CHECK_FALSE(input.contains("unknown"));  // unknown keys are dropped before validation
+}
+
+TEST_CASE("an input that is not an object is a __root__ error, as Cog's") {
+  auto validator = InputValidator::from_openapi(kDocument, "Input");
+  REQUIRE(validator);
+  json input = json::array({1});
+  const auto invalid = validator->check(input);
+  REQUIRE(invalid);
+  CHECK(*invalid == json::parse(R"({"detail":[
+    {"loc":["body","input","__root__"],"msg":"[1] is not of type \"object\"","type":"value_error"}]})"));
+}
