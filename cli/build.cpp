@@ -33,9 +33,9 @@ void run_build(const BuildFlags& flags) {
   } else if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
     options.source_date_epoch = std::atoll(epoch);
   }
-  if (flags.separate_weights) {
-    throw Error(ErrorKind::Usage, "--separate-weights", "not supported by the daemonless builder yet",
-                "build without it; weights stay in the source layer");
+  options.separate_weights = flags.separate_weights;
+  if (options.registry_mirror.empty()) {
+    if (const char* mirror = std::getenv("COG_REGISTRY_MIRROR"); mirror && *mirror) options.registry_mirror = mirror;
   }
   const bool quiet = flags.progress == "quiet";
   auto result = builder::build::build_image(loaded, options, [&](std::string_view line) {
@@ -67,7 +67,10 @@ void add_build_command(CLI::App& app, GlobalOptions& /*global*/) {
   build->add_option("--openapi-schema", flags->options.openapi_schema_file,
                     "Load OpenAPI schema from a file");
   build->add_option("--base-image", flags->options.base_image,
-                    "Start from this image (oci:DIR[:TAG], docker-archive:FILE, or a stored image)");
+                    "Start from this image (REGISTRY/REPO[:TAG], oci:DIR[:TAG], docker-archive:FILE, or a stored image)");
+  build->add_option("--registry-mirror", flags->options.registry_mirror,
+                    "HOST[:PORT] to pull --base-image from when its registry cannot be reached "
+                    "(default: $COG_REGISTRY_MIRROR)");
   build->add_option("--progress", flags->progress,
                     "Set type of build progress output, 'auto' (default), 'tty', 'plain', or 'quiet'")
       ->check(CLI::IsMember({"auto", "tty", "plain", "quiet"}));

@@ -9,11 +9,13 @@
 #include <sstream>
 
 #include "builder/build/cuda_layer.hpp"
+#include "builder/build/base_image.hpp"
 #include "builder/build/dockerignore.hpp"
 #include "builder/build/labels.hpp"
 #include "builder/build/runtime_files.hpp"
 #include "builder/build/schema.hpp"
 #include "builder/config/compat.hpp"
+#include "builder/container/rootfs_cache.hpp"
 #include "builder/exec/debian_base.hpp"
 #include "builder/exec/install_steps.hpp"
 #include "builder/exec/sandbox.hpp"
@@ -173,6 +175,7 @@ class Pipeline {
   void make_plan() {
     plan::PlanOptions plan_options;
     plan_options.dev = options_.dev;
+    plan_options.separate_weights = options_.separate_weights && !options_.dev;
     plan_options.image_name = result_.image_name;
     plan_options.config_file_name = options_.config_file_name;
     // We never start from r8.im's cog-base (unreachable here): plan for the plain layout.
@@ -253,6 +256,12 @@ class Pipeline {
   // `environment`, which Cog sets before any package step.
   std::vector<std::string> step_env() const {
     auto env = exec::default_step_env(options_.source_date_epoch);
+    // A base image's Env wins over the defaults, as RUN after FROM sees it.
+    for (const auto& variable : base_env_) {
+      const auto name = variable.substr(0, variable.find('='));
+      std::erase_if(env, [&](const std::string& set) { return set.substr(0, set.find('=')) == name; });
+      env.push_back(variable);
+    }
     env.push_back(std::string(kPipBreakSystemPackages));
     for (const auto& [name, value] : user_env_) env.push_back(name + "=" + value);
     return env;
@@ -272,8 +281,8 @@ class Pipeline {
 
   void add_base() {
     if (!options_.base_image.empty()) {
-      throw Error(ErrorKind::Usage, "--base-image", "bases other than the Debian one are not supported yet",
-                  "leave --base-image out to build on a Debian base assembled from packages");
+      add_external_base();
+      return;
     }
     exec::BaseRequest request;
     request.python_version = config_.build.python_version;
@@ -347,6 +356,124 @@ class Pipeline {
     return image_.config().config.get_env(name).value_or("");
   }
 
+  // --base-image: the base's layers as they are (same blobs, same digests) and its config
+  // inherited, as Docker's FROM does; its root, unpacked once (hostile entries rejected) and shared
+  // with `cog run`'s root cache, is the lowest layer of every sandboxed step.
+  void add_external_base() {
+    const std::string where = "--base-image " + options_.base_image;
+    const std::string mirror =
+        options_.registry_mirror.empty() ? "" : parse_registry_mirror(options_.registry_mirror);
+    auto base = resolve_base_image(options_.base_image, store_, mirror,
+                                   [&](const std::string& line) { progress_(line); });
+    image_.from_image(store_.layout(), base.manifest);
+    image_.set_created(options_.source_date_epoch);
+    check_base_platform(image_.config(), options_.base_image);
+    const auto manifest = store_.layout().read_manifest(base.manifest.digest);
+    progress_("  BASE " + base.source + " (" + std::to_string(manifest.layers.size()) + " layers, " +
+              base.manifest.digest.str() + ")");
+    lowers_ = unpack_base(store_.layout(), base.manifest, container::default_rootfs_cache_path(),
+                          options_.base_image);
+    result_.layers_reused += static_cast<int>(manifest.layers.size());
+    chain_key_ = next_key("base image", {base.manifest.digest.str()});
+    base_env_ = image_.config().config.env;
+
+    auto facts = inspect_base(lowers_, step_env(), work_.path);
+    base_.rootfs = lowers_.front();
+    base_.suite = facts.apt_suite;
+    base_.python_version = facts.python_version;
+    base_.init_path = facts.init_path;
+    base_.key = base.manifest.digest.hex;
+    if (facts.python_version.empty()) {
+      throw Error(ErrorKind::Compatibility, where, "the base image has no python3 on its PATH",
+                  "use a base image with Python " + runtime_.python_version + " installed as python3");
+    }
+    // Python mismatch check: the worker embeds one Python, the base brings its own.
+    const std::string base_python = major_minor(facts.python_version);
+    if (base_python != runtime_.python_version) {
+      throw Error(ErrorKind::Compatibility, where,
+                  "the base image has Python " + facts.python_version + ", this cog's worker embeds Python " +
+                      runtime_.python_version,
+                  "use a base image with Python " + runtime_.python_version);
+    }
+    const auto& written = config_.build.python_version_as_written;
+    if (!written.empty() && major_minor(written) != base_python) {
+      progress_("warning: build.python_version: " + written + " is ignored, the base image has Python " +
+                facts.python_version);
+    }
+    if (base_.init_path.empty()) add_static_tini();
+  }
+
+  static std::string major_minor(const std::string& version) {
+    auto first = version.find('.');
+    if (first == std::string::npos) return version;
+    auto second = version.find('.', first + 1);
+    return second == std::string::npos ? version : version.substr(0, second);
+  }
+
+  // A base without tini gets this machine's static tini (Debian's `tini` package), so the server
+  // never runs as PID 1 (which would leave zombies unreaped); without one, it does, with a warning.
+  void add_static_tini() {
+    const fs::path tini = host_static_tini();
+    if (tini.empty()) {
+      progress_("warning: --base-image: the base has no tini and this machine no tini-static "
+                "(apt-get install tini); the server runs as PID 1");
+      return;
+    }
+    const std::string description = "tini (init) at /opt/cog/bin/tini";
+    const std::string key = next_key(description, {oci::sha256_of_file(tini).str()});
+    base_.init_path = "/opt/cog/bin/tini";
+    if (reuse(key, description)) return;
+    const fs::path staging = work_.path / "tini";
+    fs::create_directories(staging / "opt/cog/bin");
+    fs::copy_file(tini, staging / "opt/cog/bin/tini");
+    fs::permissions(staging / "opt/cog/bin/tini", fs::perms::owner_all | fs::perms::group_read |
+                                                      fs::perms::group_exec | fs::perms::others_read |
+                                                      fs::perms::others_exec);
+    oci::LayerOptions options = layer_options();
+    options.preserve_owner = false;
+    auto layer = image_.add_layer_from_directory(staging, options, description);
+    keep_layer(key, layer, staging);
+  }
+
+  // gpu: true: the CUDA / cuDNN runtime wheels right after the base, and the env and labels of an
+  // nvidia/cuda base (builder/build/cuda_layer.hpp). A base image that has CUDA already is kept.
+  void add_cuda_runtime() {
+    auto cuda = plan_cuda_runtime(plan_.config);
+    if (!cuda || image_.config().config.get_env("CUDA_VERSION")) return;
+    for (const auto& [name, value] : cuda->env) set_user_env(name, value);
+    for (const auto& [name, value] : cuda->labels) image_.config().config.labels[name] = value;
+    if (!cuda->note.empty()) progress_("  NOTE " + cuda->note);
+    if (cuda->requirements.empty()) return;
+    std::string pins;
+    for (const auto& wheel : cuda->wheels) pins += " " + wheel.package + "==" + wheel.version;
+    progress_("  CUDA wheels:" + pins);
+    const fs::path requirements = work_.path / "cuda-requirements.txt";
+    std::ofstream(requirements) << cuda->requirements;
+    const auto library_dirs = cuda_library_dirs(plan_.config.build.cuda, plan_.config.build.python_version);
+    auto spec = cuda_runtime_step(requirements, library_dirs, caches_, options_.source_date_epoch);
+    spec.env = step_env();
+    trust_host(spec);
+    sandbox_layer(cuda->description, spec, with_env({cuda->requirements, "cuda layer 1"}));
+  }
+
+  // ENV NAME=value: replaces an earlier value in place, as Docker's image config does.
+  void set_user_env(const std::string& name, const std::string& value) {
+    for (auto& [set_name, set_value] : user_env_) {
+      if (set_name == name) {
+        set_value = value;
+        return;
+      }
+    }
+    user_env_.emplace_back(name, value);
+  }
+
+  std::string current_env(const std::string& name) const {
+    for (const auto& [set_name, value] : user_env_) {
+      if (set_name == name) return value;
+    }
+    return image_.config().config.get_env(name).value_or("");
+  }
+
   void execute(const plan::Step& step) {
     using plan::StepKind;
     switch (step.kind) {
@@ -378,7 +505,9 @@ class Pipeline {
           auto spec = exec::pip_install_step(requirements, caches_, options_.source_date_epoch);
           spec.env = step_env();
           trust_host(spec);
-          sandbox_layer("pip install -r requirements.txt", spec, with_env({plan_.requirements}));
+          auto inputs = with_env({plan_.requirements});
+          add_local_artifacts(spec, inputs);
+          sandbox_layer("pip install -r requirements.txt", spec, inputs);
         });
         break;
       case StepKind::SdkInstall:
@@ -392,9 +521,10 @@ class Pipeline {
         phase("source", [&] { add_source(); });
         break;
       case StepKind::WeightsStage:
+        break;  // no `<image>-weights` image: the weights become layers of this image directly
       case StepKind::WeightsCopy:
-        throw Error(ErrorKind::Usage, "--separate-weights", "not supported by the daemonless builder yet",
-                    "build without --separate-weights");
+        phase("weights", [&] { add_weights(step.path); });
+        break;
       default:
         // Base, tini and Python come with the Debian base; WORKDIR/EXPOSE/CMD are set at commit;
         // CopyConfig is folded into the source layer.
@@ -434,6 +564,79 @@ class Pipeline {
     keep_layer(key, layer, staging);
   }
 
+  // Local wheels and sdists named in the requirements (./dist/x.whl) are bound read-only where the
+  // generated requirements expect them (/tmp/local_package_artifacts/<path>) and key the layer by
+  // content. As Cog does, cog/coglet that they pulled in are uninstalled again: the image's SDK is ours.
+  void add_local_artifacts(exec::StepSpec& spec, std::vector<std::string>& inputs) {
+    if (plan_.local_artifacts.empty()) return;
+    const fs::path staging = work_.path / "local_package_artifacts";
+    for (const auto& artifact : plan_.local_artifacts) {
+      const fs::path source = config_.project_dir / artifact;
+      if (!fs::is_regular_file(source)) {
+        throw Error(ErrorKind::NotFound, "python_requirements: " + artifact, "the file does not exist",
+                    "build it first, or fix the path in the requirements");
+      }
+      fs::create_directories((staging / artifact).parent_path());
+      fs::copy_file(source, staging / artifact, fs::copy_options::overwrite_existing);
+      inputs.push_back("local artifact " + artifact + " " + oci::sha256_of_file(staging / artifact).str());
+    }
+    spec.binds.push_back({staging, std::string(config::k_local_artifacts_dir), true});
+    std::vector<std::string> argv = {"/bin/sh", "-c",
+                                     "\"$0\" \"$@\" && python3 -m pip uninstall --yes --quiet "
+                                     "--disable-pip-version-check --root-user-action=ignore cog coglet"};
+    argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
+    spec.argv = std::move(argv);
+  }
+
+  // --separate-weights: one layer per weight file or directory (at /src/<path>), before the code.
+  // Like Cog's `COPY --link`, the layer depends only on the weights' content, never on the layers
+  // below: a new requirement or a code change does not re-tar gigabytes. Nothing after it in the
+  // chain is keyed on it (only the source layer follows), so it leaves the chain key alone.
+  void add_weights(const std::string& path) {
+    oci::LayerOptions options = layer_options();
+    options.preserve_owner = false;
+    options.prefix = "src";
+    options.exclude = [&](const std::string& relative, bool is_directory) {
+      const bool inside = relative == path || relative.rfind(path + "/", 0) == 0;
+      const bool parent = is_directory && path.rfind(relative + "/", 0) == 0;
+      return !inside && !parent;
+    };
+    auto entries = oci::collect_entries(config_.project_dir, options);
+    std::string content = "weights layer 1\n" + path + "\n" + std::to_string(options_.source_date_epoch);
+    for (const auto& entry : entries) {
+      content += "\n" + entry.path + " " + std::to_string(static_cast<int>(entry.kind)) + " " +
+                 std::to_string(entry.mode) + " " + entry.link_target;
+      if (entry.kind == oci::TarEntry::Kind::File && !entry.source.empty()) {
+        content += " " + oci::sha256_of_file(entry.source).str();
+      }
+    }
+    const std::string key = hash_text(content);
+    const std::string description = "COPY --link " + path + " /src/" + path;
+    if (!options_.no_cache) {
+      if (auto hit = layer_cache_.lookup(key)) {
+        image_.add_layer(*hit, description);
+        ++result_.layers_reused;
+        progress_("  CACHED " + description);
+        return;
+      }
+    }
+    progress_("  STEP " + description);
+    auto blob = oci::write_layer(std::move(entries), work_.path / "weights.tar.gz", options);
+    auto descriptor = store_.layout().write_blob_file(blob.file, blob.media_type, blob.digest, true);
+    oci::StoredLayer layer{descriptor, blob.diff_id};
+    image_.add_layer(layer, description);
+    layer_cache_.store(key, layer);
+    ++result_.layers_built;
+  }
+
+  bool is_weight(const std::string& relative) const {
+    for (const auto& dir : plan_.weights.dirs) {
+      if (relative == dir || relative.rfind(dir + "/", 0) == 0) return true;
+    }
+    return std::find(plan_.weights.files.begin(), plan_.weights.files.end(), relative) !=
+           plan_.weights.files.end();
+  }
+
   void run_command(const plan::Step& step) {
     exec::StepSpec spec;
     spec.argv = {"/bin/sh", "-c", step.command};
@@ -458,7 +661,8 @@ class Pipeline {
     options.preserve_owner = false;
     options.prefix = "src";
     options.exclude = [&](const std::string& relative, bool) {
-      return relative == ".cog" || relative.rfind(".cog/", 0) == 0 || ignore.excluded(relative);
+      return relative == ".cog" || relative.rfind(".cog/", 0) == 0 || ignore.excluded(relative) ||
+             is_weight(relative);
     };
     auto entries = oci::collect_entries(config_.project_dir, options);
     // The schema at /src/.cog/openapi_schema.json, and a non-default config file as /src/cog.yaml.
@@ -513,6 +717,7 @@ class Pipeline {
     inputs.config_json = config_label(plan_.config, max_concurrency_);
     inputs.openapi_schema = schema_.openapi;
     inputs.pip_freeze = pip_freeze();
+    inputs.has_init = !base_.init_path.empty();
     for (const auto& [name, value] : image_labels(inputs)) image_.config().config.labels[name] = value;
     image_.config().config.labels["org.opencontainers.image.title"] = result_.image_name;
     image_.config().config.labels["run.cog.builder"] = std::string("cog-cpp ") + COG_VERSION;
@@ -520,12 +725,13 @@ class Pipeline {
 
   void commit() {
     auto& runtime = image_.config().config;
-    runtime.set_env("PATH", kDefaultPath);
+    if (!runtime.get_env("PATH")) runtime.set_env("PATH", kDefaultPath);
     for (const auto& [name, value] : user_env_) runtime.set_env(name, value);
     runtime.set_env("COG_SDK_DIR", kImageSdkDir);
     runtime.set_env("PIP_BREAK_SYSTEM_PACKAGES", "1");
     if (max_concurrency_ > 1) runtime.set_env("COG_MAX_CONCURRENCY", std::to_string(max_concurrency_));
-    runtime.entrypoint = std::vector<std::string>{base_.init_path, "--"};
+    runtime.entrypoint = std::nullopt;  // a base's own entrypoint is replaced, as by ours
+    if (!base_.init_path.empty()) runtime.entrypoint = std::vector<std::string>{base_.init_path, "--"};
     runtime.cmd = std::vector<std::string>{kImageServer};
     runtime.working_dir = "/src";
     runtime.exposed_ports = {"5000/tcp"};
@@ -554,6 +760,7 @@ class Pipeline {
   exec::DebianBase base_;
   int max_concurrency_ = 1;
   std::vector<std::pair<std::string, std::string>> user_env_;
+  std::vector<std::string> base_env_;  // a --base-image's Env, NAME=value
   std::vector<fs::path> lowers_;
   std::string chain_key_;
   int step_count_ = 0;

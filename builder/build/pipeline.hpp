@@ -19,7 +19,9 @@ struct BuildOptions {
   std::string tag;                   // -t; empty = cog.yaml `image`, else cog-<dirname>
   std::vector<std::string> outputs;  // -o oci:DIR[:TAG] | docker-archive:FILE[:REF]
   bool no_cache = false;
-  std::string base_image;            // --base-image oci:DIR[:TAG] | docker-archive:FILE | store name
+  std::string base_image;            // --base-image REGISTRY/REPO[:TAG] | oci:DIR[:TAG] | docker-archive:FILE | store name
+  std::string registry_mirror;       // --registry-mirror / COG_REGISTRY_MIRROR: HOST[:PORT] for unreachable registries
+  bool separate_weights = false;     // --separate-weights: weights in their own layers before the code
   std::filesystem::path openapi_schema_file;  // --openapi-schema
   std::vector<std::string> secrets;  // --secret id=ID,src=FILE | id=ID,env=VAR
   std::int64_t source_date_epoch = 0;  // --timestamp / SOURCE_DATE_EPOCH

@@ -1,0 +1,252 @@
+"""cog build --base-image: a base built here, saved as oci:DIR and docker-archive:FILE and copied to a
+local docker-registry with skopeo, becomes the first layers of another project's image (same
+digests), which then runs. Missing, broken and hostile bases are clear errors. Needs root."""
+import gzip
+import hashlib
+import io
+import json
+import os
+import pathlib
+import subprocess
+import tarfile
+import uuid
+
+import pytest
+
+import registry_helpers as rh
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
+
+BASE_RUN_PY = '''from cog import BaseRunner
+
+
+class Runner(BaseRunner):
+    def run(self) -> str:
+        return "base"
+'''
+
+APP_RUN_PY = '''import os
+from cog import BaseRunner
+
+
+class Runner(BaseRunner):
+    def run(self, name: str = "world") -> str:
+        return os.environ["BASE_GREETING"] + " " + name + " " + open("/base-marker.txt").read().strip()
+'''
+
+
+def cog(cog_bin, *args, cwd, check=True, env=None):
+    run_env = dict(os.environ, SOURCE_DATE_EPOCH="0")
+    run_env.update(env or {})
+    result = subprocess.run([str(cog_bin), *map(str, args)], cwd=cwd, capture_output=True, text=True, env=run_env,
+                            timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"cog {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def store_root() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
+
+
+def stored_image(tag):
+    """(manifest, config) of a store image, read straight from the OCI layout."""
+    root = store_root()
+    name = tag if ":" in tag.split("/")[-1] else tag + ":latest"
+    for entry in json.loads((root / "index.json").read_text())["manifests"]:
+        if entry.get("annotations", {}).get("org.opencontainers.image.ref.name") == name:
+            manifest = json.loads((root / "blobs/sha256" / entry["digest"].split(":")[1]).read_bytes())
+            config = json.loads((root / "blobs/sha256" / manifest["config"]["digest"].split(":")[1]).read_bytes())
+            return manifest, config
+    raise AssertionError(f"{name} is not in the store")
+
+
+def layer_digests(manifest):
+    return [layer["digest"] for layer in manifest["layers"]]
+
+
+def archive_layer_digests(archive):
+    """The layers of a docker-archive as they are stored in it (uncompressed tars: digest = diff_id)."""
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))[0]
+        return ["sha256:" + hashlib.sha256(tar.extractfile(name).read()).hexdigest() for name in manifest["Layers"]]
+
+
+def make_project(directory, run_py, cog_yaml):
+    directory.mkdir(parents=True)
+    (directory / "cog.yaml").write_text(cog_yaml)
+    (directory / "run.py").write_text(run_py)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def base(cog_bin, tmp_path_factory):
+    """A base image (Debian + python + a marker file + BASE_GREETING in its Env) in the store, as
+    oci:DIR, as docker-archive:FILE and in a local registry."""
+    tmp = tmp_path_factory.mktemp("bases")
+    tag = f"cog-e2e-base-{uuid.uuid4().hex[:8]}"
+    project = make_project(tmp / "base", BASE_RUN_PY,
+                           'build:\n  python_version: "3.11"\n  run:\n    - echo from-base > /base-marker.txt\n'
+                           'environment:\n  - BASE_GREETING=hola\nrun: "run.py:Runner"\n')
+    layout, archive = tmp / "layout", tmp / "base.tar"
+    cog(cog_bin, "build", "-t", tag, "-o", f"oci:{layout}:base", "-o", f"docker-archive:{archive}", cwd=project)
+    registry = rh.Registry(tmp / "registry").start()
+    rh.skopeo("copy", f"oci:{layout}:base", f"docker://{registry.host}/bases/python:3.11", "--dest-tls-verify=false")
+    manifest, config = stored_image(tag)
+    yield {"tag": tag, "layout": layout, "archive": archive, "registry": registry, "manifest": manifest,
+           "config": config, "tmp": tmp}
+    registry.stop()
+    subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
+
+
+@pytest.fixture
+def app(tmp_path, cog_bin):
+    project = make_project(tmp_path / "app", APP_RUN_PY, 'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
+    tag = f"cog-e2e-app-{uuid.uuid4().hex[:8]}"
+    yield project, tag
+    subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
+
+
+@pytest.mark.parametrize("source", ["oci", "docker-archive", "registry", "store"])
+def test_build_on_a_base_keeps_its_layers_and_runs(cog_bin, base, app, source):
+    project, tag = app
+    reference = {
+        "oci": f"oci:{base['layout']}:base",
+        "docker-archive": f"docker-archive:{base['archive']}",
+        "registry": f"{base['registry'].host}/bases/python:3.11",
+        "store": base["tag"],
+    }[source]
+    expected = archive_layer_digests(base["archive"]) if source == "docker-archive" else layer_digests(base["manifest"])
+
+    result = cog(cog_bin, "build", "-t", tag, "--base-image", reference, cwd=project)
+    manifest, config = stored_image(tag)
+    # The base's layers come first, byte for byte; the build adds the runtime and the source on top.
+    assert layer_digests(manifest)[:len(expected)] == expected
+    assert config["rootfs"]["diff_ids"][:len(expected)] == base["config"]["rootfs"]["diff_ids"]
+    assert len(manifest["layers"]) == len(expected) + 2, result.stderr
+    # Its Env is inherited (as FROM does), ours set on top; our entrypoint and command.
+    env = config["config"]["Env"]
+    assert "BASE_GREETING=hola" in env and "COG_PREDICT_TYPE_STUB=run.py:Runner" in env
+    assert config["config"]["Entrypoint"][0] in ("/usr/bin/tini", "/sbin/tini")
+    assert config["config"]["Cmd"] == ["/opt/cog/bin/cog-server"]
+
+    assert cog(cog_bin, "run", tag, "-i", "name=amigo", cwd=project).stdout == "hola amigo from-base\n"
+
+    # Unchanged inputs: everything but the source layer comes from the cache, same digest.
+    again = cog(cog_bin, "build", "-t", tag, "--base-image", reference, cwd=project)
+    assert stored_image(tag)[0] == manifest
+    assert "1 layers built" in again.stderr
+
+
+def test_a_registry_that_cannot_be_reached_falls_back_to_the_mirror(cog_bin, base, app):
+    project, tag = app
+    unreachable = f"127.0.0.1:{rh.free_port()}/bases/python:3.11"
+    failed = cog(cog_bin, "build", "-t", tag, "--base-image", unreachable, cwd=project, check=False)
+    assert failed.returncode != 0
+    assert f"--base-image {unreachable}" in failed.stderr and "cannot reach" in failed.stderr
+
+    result = cog(cog_bin, "build", "-t", tag, "--base-image", unreachable, cwd=project,
+                 env={"COG_REGISTRY_MIRROR": base["registry"].host})
+    assert "from the mirror" in result.stderr
+    assert layer_digests(stored_image(tag)[0])[:len(base["manifest"]["layers"])] == layer_digests(base["manifest"])
+
+
+def test_a_base_without_tini_gets_a_static_one(cog_bin, base, app, tmp_path):
+    if not os.access("/usr/bin/tini-static", os.X_OK):
+        pytest.skip("this machine has no /usr/bin/tini-static (apt-get install tini)")
+    project, tag = app
+    bare = make_project(tmp_path / "bare", BASE_RUN_PY,
+                        'build:\n  python_version: "3.11"\n  run:\n    - rm -f /usr/bin/tini /sbin/tini\nrun: "run.py:Runner"\n')
+    bare_tag = f"cog-e2e-bare-{uuid.uuid4().hex[:8]}"
+    try:
+        cog(cog_bin, "build", "-t", bare_tag, cwd=bare)
+        project.joinpath("run.py").write_text(BASE_RUN_PY)
+        cog(cog_bin, "build", "-t", tag, "--base-image", bare_tag, cwd=project)
+        config = stored_image(tag)[1]
+        assert config["config"]["Entrypoint"] == ["/opt/cog/bin/tini", "--"]
+        assert config["config"]["Labels"]["run.cog.has_init"] == "true"
+        assert cog(cog_bin, "run", tag, cwd=project).stdout == "base\n"
+    finally:
+        subprocess.run([str(cog_bin), "rmi", bare_tag], capture_output=True)
+
+
+def hostile_layout(root: pathlib.Path, entries):
+    """An OCI layout whose one layer holds `entries` ((name, kind, data_or_target)) as written."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, kind, value in entries:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(value)
+                tar.addfile(info, io.BytesIO(value))
+            else:
+                info.type = tarfile.SYMTYPE if kind == "symlink" else tarfile.LNKTYPE
+                info.linkname = value
+                tar.addfile(info)
+    data = raw.getvalue()
+    compressed = gzip.compress(data, mtime=0)
+    layer_digest = rh._write_blob(root, compressed)
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(data).hexdigest()]}}).encode()
+    config_digest = rh._write_blob(root, config)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest,
+                                      "size": len(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                       "digest": layer_digest, "size": len(compressed)}]}).encode()
+    manifest_digest = rh._write_blob(root, manifest)
+    (root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": len(manifest),
+         "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}))
+    return layer_digest
+
+
+def test_missing_broken_and_hostile_bases_are_clear_errors(cog_bin, app, tmp_path):
+    project, tag = app
+
+    def fails(reference, *expected):
+        result = cog(cog_bin, "build", "-t", tag, "--base-image", reference, cwd=project, check=False)
+        assert result.returncode == 1, result.stderr
+        assert "cog: error: --base-image" in result.stderr, result.stderr
+        for text in expected:
+            assert text in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and "terminate called" not in result.stderr
+
+    fails(f"oci:{tmp_path / 'nowhere'}", "does not exist")
+    garbage = tmp_path / "garbage.tar"
+    garbage.write_bytes(b"not a tar at all" * 100)
+    fails(f"docker-archive:{garbage}")
+    fails(f"{base_free_registry()}/nothing/here:1", "cannot reach")
+
+    # A layer blob that does not hash to its digest is refused before anything is unpacked.
+    corrupt = tmp_path / "corrupt"
+    layer = hostile_layout(corrupt, [("etc/ok", "file", b"fine")])
+    (corrupt / "blobs/sha256" / layer.split(":")[1]).write_bytes(gzip.compress(b"tampered", mtime=0))
+    fails(f"oci:{corrupt}", "expected " + layer)
+
+    # Hostile layers: nothing outside the root is touched.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    escape = tmp_path / "escape"
+    escape.mkdir()
+    hostile_layout(escape, [("../../../../../../" + str(tmp_path / "escaped")[1:], "file", b"x")])
+    fails(f"oci:{escape}", "..")
+    assert not (tmp_path / "escaped").exists()
+    whiteout = tmp_path / "whiteout"
+    whiteout.mkdir()
+    hostile_layout(whiteout, [("../../../../../../" + str(victim.parent)[1:] + "/.wh.victim.txt", "file", b"")])
+    fails(f"oci:{whiteout}")
+    assert victim.read_text() == "keep"
+    # Links out of the root are contained (followed as if the root were /); the base then has no
+    # python3, which is the error.
+    links = tmp_path / "links"
+    links.mkdir()
+    hostile_layout(links, [("out", "symlink", str(tmp_path)), ("out/victim.txt", "file", b"overwritten"),
+                           ("/abs.txt", "file", b"inside")])
+    fails(f"oci:{links}", "no python3")
+    assert victim.read_text() == "keep"
+
+
+def base_free_registry():
+    return f"127.0.0.1:{rh.free_port()}"
