@@ -74,7 +74,15 @@ std::vector<fs::path> RootfsCache::ensure_layers(const oci::Layout& layout, cons
                                                  const oci::ImageConfig& config) const {
   check_layers(manifest, config);
   std::vector<fs::path> lowers;  // top first, as overlayfs lists them
-  for (const auto& diff_id : config.diff_ids) lowers.insert(lowers.begin(), layer_dir(diff_id));
+  for (const auto& diff_id : config.diff_ids) {
+    // overlayfs refuses a directory listed twice ("conflicting lowerdir path"), and a layer may
+    // repeat (an image built on a cog-built base carries the runtime layer twice). The topmost
+    // copy touches every path the lower one does, and wins there, so dropping the lower copy
+    // leaves the same tree.
+    const fs::path dir = layer_dir(diff_id);
+    std::erase(lowers, dir);
+    lowers.insert(lowers.begin(), dir);
+  }
   if (!fits_one_overlay(lowers)) return {ensure_merged(layout, manifest, config)};
   for (size_t i = 0; i < manifest.layers.size(); ++i) ensure_layer(layout, manifest.layers[i], config.diff_ids[i]);
   return lowers;
