@@ -1,6 +1,7 @@
 #include "builder/container/engine_container.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -87,6 +88,14 @@ std::string ensure_engine_image(const Engine& engine, const oci::Layout& layout,
 
 std::vector<std::string> engine_run_args(const Engine& engine, const EngineRunSpec& spec, const std::string& id) {
   std::vector<std::string> args = {"run", "--rm", "--name", id, "--network", "host"};
+  // As in our own spec (runtime_spec.cpp): an engine's default limits may exceed what this host
+  // lets even root set (podman raises nofile and nproc, and fails where it may not); ours never do.
+  for (const auto& [resource, name] : {std::pair{RLIMIT_NOFILE, "nofile"}, std::pair{RLIMIT_NPROC, "nproc"}}) {
+    struct rlimit limit {};
+    if (getrlimit(resource, &limit) != 0 || limit.rlim_max == RLIM_INFINITY) continue;
+    const std::string value = std::to_string(limit.rlim_max);
+    args.insert(args.end(), {"--ulimit", std::string(name) + "=" + value + ":" + value});
+  }
   if (spec.interactive || spec.terminal) args.push_back("--interactive");
   if (spec.terminal) args.push_back("--tty");
   for (const auto& entry : spec.env) args.insert(args.end(), {"--env", entry});
