@@ -1,0 +1,112 @@
+"""cog build --separate-weights: large weight files get their own layers before the code layer, the
+code layer leaves them out, a code change reuses the weight layers, and the image runs the same.
+Needs root."""
+import hashlib
+import json
+import os
+import pathlib
+import random
+import subprocess
+import tarfile
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
+
+RUN_PY = '''import hashlib
+from cog import BaseRunner
+
+
+class Runner(BaseRunner):
+    def run(self) -> str:
+        digests = [hashlib.sha256(open(p, "rb").read()).hexdigest()[:12] for p in ("weights/model.bin", "big.ckpt")]
+        return "{} {}".format(GREETING, " ".join(digests))
+
+
+GREETING = "weights"
+'''
+
+MIB = 1024 * 1024
+
+
+def cog(cog_bin, *args, cwd, check=True):
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0")
+    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"cog {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def store_root() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
+
+
+def image_layers(tag):
+    """[(digest, [paths in the layer])] of a store image."""
+    root = store_root()
+    for entry in json.loads((root / "index.json").read_text())["manifests"]:
+        if entry.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag + ":latest":
+            manifest = json.loads((root / "blobs/sha256" / entry["digest"].split(":")[1]).read_bytes())
+            layers = []
+            for layer in manifest["layers"]:
+                with tarfile.open(root / "blobs/sha256" / layer["digest"].split(":")[1]) as tar:
+                    layers.append((layer["digest"], tar.getnames()))
+            return layers
+    raise AssertionError(f"{tag} is not in the store")
+
+
+def built(stderr):
+    return int(stderr.split(" layers built")[0].rsplit("; ", 1)[1])
+
+
+@pytest.fixture
+def project(tmp_path):
+    project = tmp_path / "weighty"
+    (project / "weights").mkdir(parents=True)
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
+    (project / "run.py").write_text(RUN_PY)
+    rng = random.Random(7)
+    (project / "weights/model.bin").write_bytes(rng.randbytes(11 * MIB))
+    (project / "weights/config.json").write_text("{}")
+    (project / "big.ckpt").write_bytes(rng.randbytes(10 * MIB + 1))
+    return project
+
+
+@pytest.fixture
+def tag(cog_bin):
+    name = f"cog-e2e-weights-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+
+
+def expected_output(project, greeting="weights"):
+    digests = [hashlib.sha256((project / p).read_bytes()).hexdigest()[:12] for p in ("weights/model.bin", "big.ckpt")]
+    return f"{greeting} {' '.join(digests)}\n"
+
+
+def test_weights_get_their_own_layers_and_survive_a_code_change(cog_bin, project, tag):
+    cog(cog_bin, "build", "-t", tag, "--separate-weights", cwd=project)
+    layers = image_layers(tag)
+    source_digest, source = layers[-1]
+    weights = [(digest, names) for digest, names in layers if any(n.startswith("src/") for n in names)][:-1]
+    assert [sorted(n for n in names if n.startswith("src/")) for _, names in weights] == [
+        ["src/weights", "src/weights/config.json", "src/weights/model.bin"], ["src/big.ckpt"]]
+    assert "src/run.py" in source
+    assert not any(n.startswith("src/weights") or n == "src/big.ckpt" for n in source), source
+    assert cog(cog_bin, "run", tag, cwd=project).stdout == expected_output(project)
+
+    (project / "run.py").write_text(RUN_PY.replace('GREETING = "weights"', 'GREETING = "changed"'))
+    rebuilt = cog(cog_bin, "build", "-t", tag, "--separate-weights", cwd=project)
+    assert built(rebuilt.stderr) == 1, rebuilt.stderr  # only the code layer
+    after = image_layers(tag)
+    assert [d for d, _ in after[:-1]] == [d for d, _ in layers[:-1]]
+    assert after[-1][0] != source_digest
+    assert cog(cog_bin, "run", tag, cwd=project).stdout == expected_output(project, "changed")
+
+
+def test_without_the_flag_weights_stay_in_the_code_layer(cog_bin, project, tag):
+    cog(cog_bin, "build", "-t", tag, cwd=project)
+    layers = image_layers(tag)
+    assert "src/weights/model.bin" in layers[-1][1] and "src/big.ckpt" in layers[-1][1]
+    assert cog(cog_bin, "run", tag, cwd=project).stdout == expected_output(project)
