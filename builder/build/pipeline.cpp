@@ -13,6 +13,7 @@
 #include "builder/build/dockerignore.hpp"
 #include "builder/build/labels.hpp"
 #include "builder/build/runtime_files.hpp"
+#include "builder/build/worker_build.hpp"
 #include "builder/build/schema.hpp"
 #include "builder/config/compat.hpp"
 #include "builder/container/rootfs_cache.hpp"
@@ -290,12 +291,15 @@ class Pipeline {
     request.extra_packages = {"libpython" + config_.build.python_version};
     progress_("  BASE Debian with Python " + config_.build.python_version);
     base_ = exec::ensure_debian_base(request, step_output());
-    if (runtime_.python_version != config_.build.python_version) {
+    // A worker for another Python is compiled inside the image's root (add_runtime): its sources
+    // must be at hand, which is checked before any layer is written.
+    if (runtime_.python_version != exec::major_minor(base_.python_version) && runtime_.worker_sources.empty()) {
       throw Error(ErrorKind::Compatibility, "build.python_version",
-                  "this cog's worker embeds Python " + runtime_.python_version + ", the image would have " +
-                      config_.build.python_version,
-                  "use python_version: \"" + runtime_.python_version + "\" (Debian " + base_.suite +
-                      " offers " + config_.build.python_version + ")");
+                  "this cog's worker embeds Python " + runtime_.python_version + ", the image has " +
+                      base_.python_version + ", and the worker's sources (worker-src/ beside cog-worker) are "
+                      "missing, so no worker can be compiled for it",
+                  "rebuild cog (target cog-worker), set COG_RUNTIME_DIR to a directory holding cog-server, "
+                  "cog-worker and worker-src/, or use python_version: \"" + runtime_.python_version + "\"");
     }
     image_.from_scratch();
     image_.set_created(options_.source_date_epoch);
@@ -539,6 +543,10 @@ class Pipeline {
   }
 
   void add_runtime() {
+    // Only on our Debian base so far: its suite and key name the root the worker is compiled in.
+    if (options_.base_image.empty() && runtime_.python_version != exec::major_minor(base_.python_version)) {
+      use_compiled_worker();
+    }
     // Keyed by the files' identity (path, size, mtime): restaging ~20 MB per build is the slow part.
     std::vector<std::string> inputs;
     auto identify = [&](const fs::path& file) {
@@ -547,6 +555,7 @@ class Pipeline {
     };
     identify(runtime_.server_binary);
     identify(runtime_.worker_binary);
+    for (const auto& [soname, file] : runtime_.worker_libraries) identify(file);
     for (const auto& entry : fs::recursive_directory_iterator(runtime_.sdk_dir / "cog")) {
       if (entry.is_regular_file() && entry.path().extension() == ".py") identify(entry.path());
     }
@@ -562,6 +571,33 @@ class Pipeline {
     options.preserve_owner = false;
     auto layer = image_.add_layer_from_directory(staging, options, description);
     keep_layer(key, layer, staging);
+  }
+
+  // The worker here embeds another Python than the image's: one compiled inside the base's root
+  // (builder/build/worker_build.hpp), cached across builds, replaces it in the runtime layer.
+  void use_compiled_worker() {
+    WorkerBuildRequest request;
+    request.sources = runtime_.worker_sources;
+    request.base_layers = {base_.rootfs};
+    request.base_key = base_.key;
+    request.suite = base_.suite;
+    request.python_version = exec::major_minor(base_.python_version);
+    request.caches = caches_;
+    request.env = exec::default_step_env(options_.source_date_epoch);
+    request.ca_bundle = exec::host_ca_bundle();
+    request.cache_root = cache_root_;
+    request.scratch = work_.path;
+    request.no_cache = options_.no_cache;
+    const std::string what = "cog-worker for Python " + request.python_version + " (Debian " + base_.suite + ")";
+    const auto start = Clock::now();
+    progress_("  WORKER " + what + ": this cog's worker embeds " + runtime_.python_version);
+    auto worker = ensure_worker(request, step_output());
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    progress_(std::string(worker.reused ? "  CACHED " : "  DONE compiled ") + what + " " + worker.key.substr(0, 12) +
+              " (" + format_seconds(elapsed) + ")");
+    runtime_.worker_binary = worker.binary;
+    runtime_.worker_libraries = worker.libraries;
+    runtime_.python_version = worker.python_version;
   }
 
   // Local wheels and sdists named in the requirements (./dist/x.whl) are bound read-only where the

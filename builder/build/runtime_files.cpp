@@ -1,5 +1,6 @@
 #include "builder/build/runtime_files.hpp"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -84,6 +85,9 @@ RuntimeFiles locate_runtime() {
     files.sdk_dir = fs::path(COG_SOURCE_DIR) / "runtime" / "python";
   }
   require(files.sdk_dir / "cog" / "__init__.py", "the cog Python SDK", "set COG_SDK_DIR");
+  if (fs::exists(runtime_dir / "worker-src" / "runtime" / "worker" / "main.cc")) {
+    files.worker_sources = runtime_dir / "worker-src";
+  }
   static const std::regex python_pattern(R"(^libpython(\d+\.\d+))");
   for (const auto& library : shared_libraries(files.worker_binary)) {
     std::smatch match;
@@ -96,16 +100,31 @@ RuntimeFiles locate_runtime() {
   return files;
 }
 
+bool newer_library(const fs::path& candidate, const fs::path& current) {
+  std::error_code ec;
+  const fs::path candidate_file = fs::canonical(candidate, ec);
+  const fs::path current_file = fs::canonical(current, ec);
+  return strverscmp(candidate_file.filename().c_str(), current_file.filename().c_str()) > 0;
+}
+
 void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging) {
   const fs::path root = staging / fs::path(kImageRuntimeDir).relative_path();
   copy_file_to(runtime.server_binary, root / "bin" / "cog-server");
   copy_file_to(runtime.worker_binary, root / "bin" / "cog-worker");
-  for (const auto& binary : {runtime.server_binary, runtime.worker_binary}) {
-    for (const auto& library : shared_libraries(binary)) {
-      if (image_provides(library.soname)) continue;
-      copy_file_to(fs::canonical(library.path), root / "lib" / library.soname);
-    }
+  std::map<std::string, fs::path> libraries;  // soname -> the file that goes in
+  auto offer = [&](const std::string& soname, const fs::path& file, bool wins_ties) {
+    if (image_provides(soname)) return;
+    auto [it, inserted] = libraries.emplace(soname, file);
+    if (inserted) return;
+    if (newer_library(file, it->second) || (wins_ties && !newer_library(it->second, file))) it->second = file;
+  };
+  for (const auto& library : shared_libraries(runtime.server_binary)) offer(library.soname, library.path, false);
+  if (runtime.worker_libraries.empty()) {
+    for (const auto& library : shared_libraries(runtime.worker_binary)) offer(library.soname, library.path, false);
+  } else {
+    for (const auto& [soname, file] : runtime.worker_libraries) offer(soname, file, true);
   }
+  for (const auto& [soname, file] : libraries) copy_file_to(fs::canonical(file), root / "lib" / soname);
   // The SDK, without bytecode caches (they would make the layer differ from machine to machine).
   const fs::path sdk_source = runtime.sdk_dir / "cog";
   for (auto it = fs::recursive_directory_iterator(sdk_source); it != fs::recursive_directory_iterator(); ++it) {

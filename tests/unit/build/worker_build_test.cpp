@@ -1,0 +1,98 @@
+// The pure parts of compiling a worker for another Python: what is installed, what keys the
+// cache, how apt's candidates are read. The compile itself runs in tests/e2e/test_python_versions.py.
+#include <doctest/doctest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "builder/build/worker_build.hpp"
+#include "builder/support/error.hpp"
+
+namespace fs = std::filesystem;
+using namespace cog::builder::build;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "cog-worker-test-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void write(const fs::path& file, const std::string& text) {
+  fs::create_directories(file.parent_path());
+  std::ofstream(file) << text;
+}
+
+}  // namespace
+
+TEST_CASE("the compile installs g++ and the headers of the image's Python") {
+  CHECK(worker_build_packages("3.13") ==
+        std::vector<std::string>{"g++", "libpython3.13-dev", "nlohmann-json3-dev", "pybind11-dev"});
+}
+
+TEST_CASE("the sources' hash follows names and contents, not the build's stamp") {
+  TempDir sources;
+  write(sources.path / "runtime/worker/main.cc", "int main() {}\n");
+  write(sources.path / "runtime/ipc/frame.cpp", "// frame\n");
+  const auto first = hash_worker_sources(sources.path);
+  CHECK(first.size() == 64);
+  write(sources.path / ".complete", "");
+  CHECK(hash_worker_sources(sources.path) == first);
+  write(sources.path / "runtime/ipc/frame.cpp", "// frame, changed\n");
+  const auto changed = hash_worker_sources(sources.path);
+  CHECK(changed != first);
+  fs::rename(sources.path / "runtime/ipc/frame.cpp", sources.path / "runtime/ipc/frame2.cpp");
+  CHECK(hash_worker_sources(sources.path) != changed);
+}
+
+TEST_CASE("the cache key covers base, sources, Python and compiler versions, in any order") {
+  const std::vector<std::string> compilers = {"g++ 4:14.2.0-1", "pybind11-dev 2.13.6-1"};
+  const auto key = worker_cache_key("base", "sources", "3.13", compilers);
+  CHECK(key == worker_cache_key("base", "sources", "3.13", {"pybind11-dev 2.13.6-1", "g++ 4:14.2.0-1"}));
+  CHECK(key != worker_cache_key("base2", "sources", "3.13", compilers));
+  CHECK(key != worker_cache_key("base", "sources2", "3.13", compilers));
+  CHECK(key != worker_cache_key("base", "sources", "3.12", compilers));
+  CHECK(key != worker_cache_key("base", "sources", "3.13", {"g++ 4:14.2.0-2", "pybind11-dev 2.13.6-1"}));
+}
+
+TEST_CASE("apt-cache policy output gives each package's candidate") {
+  const std::string output =
+      "g++:\n"
+      "  Installed: (none)\n"
+      "  Candidate: 4:14.2.0-1\n"
+      "  Version table:\n"
+      "     4:14.2.0-1 500\n"
+      "        500 http://deb.debian.org/debian trixie/main amd64 Packages\n"
+      "libpython3.13-dev:\n"
+      "  Installed: (none)\n"
+      "  Candidate: 3.13.5-2\n"
+      "no-such-package:\n"
+      "  Installed: (none)\n"
+      "  Candidate: (none)\n";
+  CHECK(parse_apt_candidates(output) ==
+        std::vector<std::string>{"g++ 4:14.2.0-1", "libpython3.13-dev 3.13.5-2"});
+  CHECK(parse_apt_candidates("").empty());
+}
+
+TEST_CASE("without the worker's sources the compile is refused with what to do") {
+  WorkerBuildRequest request;
+  request.python_version = "3.13";
+  TempDir empty;
+  request.sources = empty.path;
+  request.cache_root = empty.path / "cache";
+  try {
+    ensure_worker(request, {});
+    FAIL("expected an error");
+  } catch (const cog::Error& error) {
+    CHECK(error.kind() == cog::ErrorKind::NotFound);
+    CHECK(error.message().find("Python 3.13") != std::string::npos);
+    CHECK(error.fix().find("worker-src") != std::string::npos);
+  }
+}
