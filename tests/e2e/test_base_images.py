@@ -250,3 +250,21 @@ def test_missing_broken_and_hostile_bases_are_clear_errors(cog_bin, app, tmp_pat
 
 def base_free_registry():
     return f"127.0.0.1:{rh.free_port()}"
+
+
+def test_a_base_with_another_python_is_refused_naming_both(cog_bin, app, tmp_path):
+    project, tag = app
+    # A python3 first on the PATH that says it is 3.13: the probe runs `python3 --version` in the base.
+    other = make_project(tmp_path / "other", BASE_RUN_PY,
+                         'build:\n  python_version: "3.11"\n  run:\n'
+                         "    - printf '#!/bin/sh\\necho Python 3.13.1\\n' > /usr/local/bin/python3\n"
+                         '    - chmod 755 /usr/local/bin/python3\nrun: "run.py:Runner"\n')
+    other_tag = f"cog-e2e-other-{uuid.uuid4().hex[:8]}"
+    try:
+        cog(cog_bin, "build", "-t", other_tag, cwd=other)
+        result = cog(cog_bin, "build", "-t", tag, "--base-image", other_tag, cwd=project, check=False)
+        assert result.returncode == 1, result.stderr
+        assert f"cog: error: --base-image {other_tag}: the base image has Python 3.13.1, this cog's worker embeds " \
+               "Python 3.11" in result.stderr, result.stderr
+    finally:
+        subprocess.run([str(cog_bin), "rmi", other_tag], capture_output=True)
