@@ -2,10 +2,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "builder/build/engine_load.hpp"
 #include "builder/build/pipeline.hpp"
+#include "builder/build/progress_view.hpp"
 #include "builder/config/load.hpp"
+#include "builder/oci/store.hpp"
+#include "builder/registry/push_target.hpp"
+#include "cli/build.hpp"
 #include "cli/command.hpp"
+#include "cli/push.hpp"
 
 namespace cog::cli {
 namespace {
@@ -13,15 +20,43 @@ namespace {
 struct BuildFlags {
   builder::build::BuildOptions options;
   std::string config_file = "cog.yaml";
-  std::string progress = "auto";
+  std::string progress = default_progress();
   bool separate_weights = false;
   std::string use_cuda_base_image = "auto";
   std::string use_cog_base_image;
   long timestamp = -1;
   bool print_timings = false;
+  bool push = false;
+  bool load = false;
 };
 
-void run_build(const BuildFlags& flags) {
+// A name says which registry it lives in when its first component is a host (has a dot or a
+// port, or is localhost), as Docker reads names; `hello` would silently mean Docker Hub.
+bool names_registry(const std::string& name) {
+  auto slash = name.find('/');
+  if (slash == std::string::npos) return false;
+  std::string first = name.substr(0, slash);
+  return first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost";
+}
+
+// Where --push sends the image: -t, else cog.yaml's `image` (or `model` with COG_MODEL_*), as `cog push`.
+builder::registry::Reference push_target_for(const std::string& tag, const builder::config::Config& config) {
+  if (tag.empty() && config.image.empty() && config.model.empty()) {
+    throw Error(ErrorKind::Usage, "--push",
+                "To push images, you must either set the 'image' option in cog.yaml or pass an image name "
+                "with -t",
+                "for example 'cog build -t registry.hooli.corp/hotdog-detector --push'");
+  }
+  const std::string& name = tag.empty() ? config.image : tag;
+  if (!name.empty() && !names_registry(name)) {
+    throw Error(ErrorKind::Usage, "--push", "the image name '" + name + "' names no registry",
+                "name the registry host, e.g. -t r8.im/<owner>/" + name + " or -t localhost:5000/" + name);
+  }
+  if (!tag.empty()) return builder::registry::parse_reference(tag);
+  return builder::registry::resolve_push_target({"", config.image, config.model, {}});
+}
+
+void run_build(const BuildFlags& flags, const GlobalOptions& global) {
   auto config_path = builder::config::find_config(std::filesystem::current_path(), flags.config_file);
   auto loaded = builder::config::load_config(config_path);
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
@@ -37,10 +72,16 @@ void run_build(const BuildFlags& flags) {
   if (options.registry_mirror.empty()) {
     if (const char* mirror = std::getenv("COG_REGISTRY_MIRROR"); mirror && *mirror) options.registry_mirror = mirror;
   }
-  const bool quiet = flags.progress == "quiet";
-  auto result = builder::build::build_image(loaded, options, [&](std::string_view line) {
-    if (!quiet) std::cerr << line << "\n";
-  });
+  // Both checked before building, so a mistake costs no build.
+  std::optional<builder::registry::Reference> push_target;
+  if (flags.push) {
+    push_target = push_target_for(options.tag, loaded.config);
+    if (options.tag.empty()) options.tag = push_target->str();
+  }
+  std::optional<builder::build::ContainerEngine> engine;
+  if (flags.load) engine = builder::build::find_container_engine();
+
+  auto result = build_with_progress(loaded, options, flags.progress);
   if (flags.print_timings) {
     for (const auto& phase : result.phases) {
       std::cerr << "  " << phase.name << ": " << phase.elapsed.count() << " ms\n";
@@ -48,11 +89,37 @@ void run_build(const BuildFlags& flags) {
   }
   std::cerr << "Image built as " << result.image_name << " (" << result.manifest.digest.str() << "; "
             << result.layers_built << " layers built, " << result.layers_reused << " reused)\n";
+  if (push_target) {
+    push_stored_image(result.image_name, *push_target, {flags.progress, false, {}, global.debug});
+  }
+  if (engine) {
+    builder::oci::ImageStore store(options.store_dir.empty() ? builder::oci::default_store_path()
+                                                             : options.store_dir);
+    std::cerr << "Loading " << result.image_name << " into " << engine->name << "...\n";
+    std::cerr << builder::build::load_into_engine(*engine, store.layout(), result.manifest, result.image_name)
+              << "\n";
+  }
 }
 
 }  // namespace
 
-void add_build_command(CLI::App& app, GlobalOptions& /*global*/) {
+builder::build::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
+                                                const builder::build::BuildOptions& options,
+                                                const std::string& mode) {
+  if (!progress_is_live(mode)) {
+    return builder::build::build_image(loaded, options, [&](std::string_view line) {
+      if (mode != "quiet") std::cerr << line << "\n";
+    });
+  }
+  builder::build::TerminalProgress::Options view_options;
+  view_options.out = &std::cerr;
+  builder::build::TerminalProgress view(view_options);
+  auto result = builder::build::build_image(loaded, options, [&](std::string_view line) { view.feed(line); });
+  view.finish(true);  // when build_image throws, the view's destructor shows the failed step instead
+  return result;
+}
+
+void add_build_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<BuildFlags>();
   auto* build = app.add_subcommand("build", "Build an image from cog.yaml");
   build->add_option("-t,--tag", flags->options.tag,
@@ -84,7 +151,10 @@ void add_build_command(CLI::App& app, GlobalOptions& /*global*/) {
                     "Number of seconds since Epoch to use for the build timestamp")
       ->group("");
   build->add_flag("--timings", flags->print_timings, "Print how long each build phase took");
-  build->callback([flags] { run_build(*flags); });
+  build->add_flag("--push", flags->push,
+                  "Push the image to its registry after the build (the name from -t or cog.yaml's image)");
+  build->add_flag("--load", flags->load, "Load the image into docker (or podman) after the build");
+  build->callback([flags, &global] { run_build(*flags, global); });
 }
 
 }  // namespace cog::cli

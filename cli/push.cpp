@@ -1,5 +1,6 @@
 // cog push [IMAGE]: resolve the target (argument > cog.yaml image, or model + COG_MODEL_*), then
 // send the image from the local image store (or --from) to the registry.
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -11,19 +12,52 @@
 #include "builder/registry/push.hpp"
 #include "builder/registry/push_target.hpp"
 #include "builder/registry/terminal.hpp"
+#include "cli/build.hpp"
 #include "cli/command.hpp"
+#include "cli/push.hpp"
 
 namespace cog::cli {
+
+bool progress_is_live(const std::string& progress) {
+  const char* term = std::getenv("TERM");
+  return progress == "tty" || (progress == "auto" && builder::registry::stderr_is_terminal() && term &&
+                               std::string_view(term) != "dumb");
+}
+
+std::string default_progress() {
+  const char* progress = std::getenv("BUILDKIT_PROGRESS");
+  return progress && *progress ? progress : "auto";
+}
+
 namespace {
 
 struct PushFlags {
   std::string image;
   std::string from;
   std::string config_file = "cog.yaml";
-  std::string progress = std::getenv("BUILDKIT_PROGRESS") ? std::getenv("BUILDKIT_PROGRESS") : "auto";
+  std::string progress = default_progress();
   std::string ca_bundle;
   bool insecure = false;
 };
+
+builder::registry::TransferOptions transfer_options(const PushSettings& settings,
+                                                    builder::registry::TransferStats& stats) {
+  auto options = builder::registry::transfer_options_from_environment();
+  options.client.insecure = settings.insecure;
+  if (!settings.ca_bundle.empty()) options.client.tls.ca_bundle = settings.ca_bundle;
+  options.progress = settings.progress == "quiet" ? nullptr : &std::cerr;
+  options.live_progress = progress_is_live(settings.progress);
+  options.stats = &stats;
+  return options;
+}
+
+void print_pushed(const builder::registry::PushResult& result, const builder::registry::Reference& target,
+                  const builder::registry::TransferStats& stats, const PushSettings& settings) {
+  std::cerr << "Pushed " << result.reference << "@" << result.digest.str() << "\n";
+  if (settings.debug) std::cerr << "push stats: " << stats.summary() << "\n";
+  if (target.registry == builder::registry::kReplicateRegistryHost)
+    std::cerr << "\nRun your model on Replicate:\n    https://replicate.com/" << target.repository << "\n";
+}
 
 void run_push(const PushFlags& flags, const GlobalOptions& global) {
   namespace registry = builder::registry;
@@ -38,51 +72,42 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
     if (error.kind() != cog::ErrorKind::NotFound || flags.image.empty()) throw;  // no cog.yaml: fine with an argument
   }
   auto target = registry::resolve_push_target(inputs);
+  const PushSettings settings{flags.progress, flags.insecure, flags.ca_bundle, global.debug};
 
-  auto options = registry::transfer_options_from_environment();
-  options.client.insecure = flags.insecure;
-  if (!flags.ca_bundle.empty()) options.client.tls.ca_bundle = flags.ca_bundle;
-  bool live = flags.progress == "tty" || (flags.progress == "auto" && registry::stderr_is_terminal() &&
-                                          std::getenv("TERM") && std::string(std::getenv("TERM")) != "dumb");
-  options.progress = flags.progress == "quiet" ? nullptr : &std::cerr;
-  options.live_progress = live;
-  registry::TransferStats stats;
-  options.stats = &stats;
-
+  if (!flags.from.empty()) {
+    std::cerr << "Pushing to " << target.str() << "...\n";
+    registry::TransferStats stats;
+    auto result = registry::push_image(flags.from, target, transfer_options(settings, stats));
+    print_pushed(result, target, stats, settings);
+    return;
+  }
   // As Cog: build the project first (when it names a model to build) and push what was built.
-  std::string built_image;
-  if (flags.from.empty() && project && (!project->config.run.empty() || !project->config.train.empty())) {
+  std::string stored = flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str())
+                                           : flags.image;
+  if (project && (!project->config.run.empty() || !project->config.train.empty())) {
     builder::build::BuildOptions build_options;
     build_options.tag = target.str();
     build_options.config_file_name = flags.config_file;
-    auto built = builder::build::build_image(*project, build_options, [&](std::string_view line) {
-      if (flags.progress != "quiet") std::cerr << line << "\n";
-    });
-    built_image = built.image_name;
+    stored = build_with_progress(*project, build_options, flags.progress).image_name;
   }
-  std::cerr << "Pushing to " << target.str() << "...\n";
-  registry::PushResult result;
-  if (!flags.from.empty()) {
-    result = registry::push_image(flags.from, target, options);
-  } else {
-    builder::oci::ImageStore store(builder::oci::default_store_path());
-    std::string written = flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str())
-                                              : flags.image;
-    if (!built_image.empty()) written = built_image;
-    auto manifest = store.find(written);
-    if (!manifest) manifest = store.find(target.str());
-    if (!manifest)
-      throw cog::Error(cog::ErrorKind::NotFound, target.str(), "no such image in the local image store",
-                       "build it first with `cog build -t " + written + "`, or name one with --from");
-    result = registry::push_image(store.layout(), *manifest, target, options);
-  }
-  std::cerr << "Pushed " << result.reference << "@" << result.digest.str() << "\n";
-  if (global.debug) std::cerr << "push stats: " << stats.summary() << "\n";
-  if (target.registry == registry::kReplicateRegistryHost)
-    std::cerr << "\nRun your model on Replicate:\n    https://replicate.com/" << target.repository << "\n";
+  push_stored_image(stored, target, settings);
 }
 
 }  // namespace
+
+void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
+                       const PushSettings& settings) {
+  builder::oci::ImageStore store(builder::oci::default_store_path());
+  auto manifest = store.find(stored_name);
+  if (!manifest) manifest = store.find(target.str());
+  if (!manifest)
+    throw cog::Error(cog::ErrorKind::NotFound, target.str(), "no such image in the local image store",
+                     "build it first with `cog build -t " + stored_name + "`, or name one with --from");
+  std::cerr << "Pushing to " << target.str() << "...\n";
+  builder::registry::TransferStats stats;
+  auto result = builder::registry::push_image(store.layout(), *manifest, target, transfer_options(settings, stats));
+  print_pushed(result, target, stats, settings);
+}
 
 void add_push_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<PushFlags>();

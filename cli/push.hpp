@@ -1,0 +1,29 @@
+#pragma once
+// What `cog push` and `cog build --push` share: sending an image from the local image store to a
+// registry, with the same options, progress and messages.
+#include <string>
+
+#include "builder/registry/reference.hpp"
+
+namespace cog::cli {
+
+struct PushSettings {
+  std::string progress = "auto";  // auto | tty | plain | quiet
+  bool insecure = false;          // plain HTTP and unverified TLS allowed
+  std::string ca_bundle;          // empty = $COG_REGISTRY_CA_BUNDLE, else the system's CAs
+  bool debug = false;             // print the transfer counters at the end
+};
+
+// Pushes `stored_name` (else `target` itself) from the local image store to `target`, printing
+// `Pushing to <ref>...`, the transfer progress and `Pushed <ref>@<digest>`. Throws cog::Error.
+void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
+                       const PushSettings& settings);
+
+// Whether `--progress` asks for a live view: tty, or auto with stderr on a terminal whose TERM is
+// not dumb.
+bool progress_is_live(const std::string& progress);
+
+// --progress's default: $BUILDKIT_PROGRESS, else auto (as Cog).
+std::string default_progress();
+
+}  // namespace cog::cli

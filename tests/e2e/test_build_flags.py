@@ -1,0 +1,276 @@
+"""cog build --push (a real docker-registry, checked with skopeo), --load (docker, when the fixture
+can start a private dockerd) and --progress (the live view on a pseudo-terminal, plain lines
+otherwise). Needs root, like every build; the Debian base is cached after the first build."""
+import fcntl
+import json
+import os
+import pathlib
+import pty
+import re
+import select
+import struct
+import subprocess
+import termios
+import time
+import uuid
+
+import pytest
+
+from docker_helpers import docker_daemon  # noqa: F401  (the fixture)
+from registry_helpers import Registry, running
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building images needs root")
+
+RUN_PY = '''from cog import BaseRunner
+
+
+class Runner(BaseRunner):
+    def run(self, name: str = "world") -> str:
+        return "hello " + name
+'''
+
+ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def cog(cog_bin, *args, cwd, check=True, env=None):
+    run_env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_NO_UPDATE_CHECK="1")
+    run_env.pop("BUILDKIT_PROGRESS", None)
+    run_env.update(env or {})
+    result = subprocess.run([str(cog_bin), *map(str, args)], cwd=cwd, capture_output=True, text=True, env=run_env,
+                            timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"cog {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def built_digest(stderr: str) -> str:
+    match = re.search(r"Image built as \S+ \((sha256:[0-9a-f]{64});", stderr)
+    assert match, stderr
+    return match.group(1)
+
+
+def pushed_digest(stderr: str) -> str:
+    return [line for line in stderr.splitlines() if line.startswith("Pushed ")][-1].rsplit("@", 1)[1]
+
+
+def skopeo_inspect(reference: str) -> dict:
+    result = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{reference}"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def project(tmp_path):
+    project = tmp_path / "hello"
+    project.mkdir()
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
+    (project / "run.py").write_text(RUN_PY)
+    return project
+
+
+@pytest.fixture
+def cleanup(cog_bin):
+    """Names of images this test put in the local store, removed afterwards."""
+    names = []
+    yield names
+    for name in names:
+        subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+
+
+# ------------------------------------------------------------------------------------- --push
+
+def test_push_sends_the_built_image_to_the_registry_in_its_name(cog_bin, project, cleanup, tmp_path):
+    with running(Registry(tmp_path / "registry")) as registry:
+        target = f"{registry.host}/models/hello-{uuid.uuid4().hex[:6]}:v1"
+        cleanup.append(target)
+        result = cog(cog_bin, "build", "-t", target, "--push", "--progress", "plain", cwd=project)
+        assert f"Pushing to {target}..." in result.stderr
+        digest = built_digest(result.stderr)
+        assert pushed_digest(result.stderr) == digest  # what was built is what was pushed
+        inspect = skopeo_inspect(target)
+        assert inspect["Digest"] == digest
+        assert "run.cog.openapi_schema" in inspect["Labels"]
+        assert inspect["Labels"]["org.opencontainers.image.title"] == target
+
+
+def test_push_takes_the_name_from_cog_yaml(cog_bin, project, cleanup, tmp_path):
+    with running(Registry(tmp_path / "registry")) as registry:
+        image = f"{registry.host}/from/yaml"
+        cleanup.append(image)
+        (project / "cog.yaml").write_text(
+            f'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\nimage: {image}\n')
+        result = cog(cog_bin, "build", "--push", "--progress", "quiet", cwd=project)
+        assert f"Pushing to {image}:latest..." in result.stderr
+        assert skopeo_inspect(image)["Digest"] == pushed_digest(result.stderr)
+
+
+def test_push_without_a_registry_name_fails_before_building(cog_bin, project):
+    missing = cog(cog_bin, "build", "--push", cwd=project, check=False)
+    assert missing.returncode == 1
+    assert "To push images, you must either set the 'image' option in cog.yaml or pass an image name with -t" \
+        in missing.stderr
+    assert "Building image" not in missing.stderr
+
+    bare = cog(cog_bin, "build", "-t", "hello", "--push", cwd=project, check=False)
+    assert bare.returncode == 1
+    assert "--push: the image name 'hello' names no registry" in bare.stderr
+    assert "-t r8.im/<owner>/hello" in bare.stderr
+    assert "Building image" not in bare.stderr
+
+
+def test_push_to_a_registry_that_is_not_there_fails_clearly(cog_bin, project, cleanup):
+    from registry_helpers import free_port
+    target = f"127.0.0.1:{free_port()}/nobody/home"
+    cleanup.append(target)
+    result = cog(cog_bin, "build", "-t", target, "--push", "--progress", "plain", cwd=project, check=False)
+    assert result.returncode == 1
+    assert "Image built as" in result.stderr  # the build itself worked and is kept
+    assert "cog: error:" in result.stderr and "127.0.0.1" in result.stderr
+
+
+# ------------------------------------------------------------------------------------- --load
+
+def stored_config_digest(tag: str) -> str:
+    store = pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
+    raw = subprocess.run(["skopeo", "inspect", "--raw", f"oci:{store}:{tag}:latest"], capture_output=True,
+                         check=True).stdout
+    return json.loads(raw)["config"]["digest"]
+
+
+def test_load_hands_the_image_to_docker(cog_bin, project, cleanup, docker_daemon):
+    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    cleanup.append(tag)
+    result = cog(cog_bin, "build", "-t", tag, "--load", "--progress", "plain", cwd=project,
+                 env={"DOCKER_HOST": docker_daemon.host})
+    assert f"Loading {tag} into docker..." in result.stderr
+    assert f"Loaded image: {tag}:latest" in result.stderr
+    inspect = json.loads(docker_daemon.docker("image", "inspect", tag).stdout)[0]
+    assert inspect["Id"] == stored_config_digest(tag)  # the very image we built, not a re-encoding
+    labels = inspect["Config"]["Labels"]
+    assert "run.cog.openapi_schema" in labels and "run.cog.version" in labels
+    assert labels["org.opencontainers.image.title"] == tag
+    assert inspect["Config"]["WorkingDir"] == "/src"
+    ran = docker_daemon.docker("run", "--rm", "--network", "none", tag, "python3", "-c",
+                               "import cog, pathlib; print(pathlib.Path('/src/run.py').read_text().count('class Runner'))")
+    assert ran.stdout.strip() == "1"
+    docker_daemon.docker("rmi", tag)
+
+
+def test_load_with_no_daemon_reports_dockers_own_message(cog_bin, project, cleanup, tmp_path):
+    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    cleanup.append(tag)
+    result = cog(cog_bin, "build", "-t", tag, "--load", "--progress", "plain", cwd=project, check=False,
+                 env={"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"})
+    assert result.returncode == 1
+    assert "--load: `docker load` failed" in result.stderr
+    assert "no-such.sock" in result.stderr  # docker's own explanation is passed on
+    assert "start the docker daemon" in result.stderr
+
+
+def test_load_without_docker_or_podman_names_the_alternative(cog_bin, project, tmp_path):
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    result = cog(cog_bin, "build", "--load", cwd=project, check=False, env={"PATH": str(empty)})
+    assert result.returncode == 1
+    assert "--load: neither docker nor podman is installed" in result.stderr
+    assert "-o docker-archive:FILE" in result.stderr
+    assert "Building image" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------- --progress
+
+def run_on_terminal(cog_bin, args, cwd, columns=60, timeout=300):
+    """Runs cog with stdout and stderr on a pseudo-terminal `columns` wide; returns (exit code, output)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_NO_UPDATE_CHECK="1", TERM="xterm")
+    env.pop("BUILDKIT_PROGRESS", None)
+    process = subprocess.Popen([str(cog_bin), *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                               env=env)
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed its end
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(master)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode, output.decode("utf-8", "replace")
+
+
+def screen_lines(output: str):
+    """The lines that stay on the screen: each frame's live area is erased by the next frame."""
+    lines = []
+    for part in re.split(r"(\x1b\[\d+A\r\x1b\[J)", output.replace("\r\n", "\n")):
+        match = re.fullmatch(r"\x1b\[(\d+)A\r\x1b\[J", part)
+        if match:
+            del lines[len(lines) - int(match.group(1)):]
+        else:
+            lines += part.split("\n")[:-1] if part.endswith("\n") else part.split("\n")
+    return lines
+
+
+def test_tty_progress_collapses_steps_and_fits_the_terminal(cog_bin, project, cleanup):
+    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    cleanup.append(tag)
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\n  run:\n'
+                                      '    - "for i in 1 2 3; do echo progress-line-$i; sleep 0.3; done"\n'
+                                      'run: "run.py:Runner"\n')
+    code, output = run_on_terminal(cog_bin, ["build", "-t", tag, "--progress", "tty", "--no-cache"], project)
+    assert code == 0, output
+    assert "\x1b[" in output and "[+] Building" in output  # frames were drawn and redrawn
+    assert "progress-line-1" in output  # the running step's output was shown live...
+    screen = screen_lines(output)
+    # ...and what remains is one line per finished step, with its timing.
+    done = [line for line in screen if line.startswith("=> DONE RUN for i in 1 2 3")]
+    assert len(done) == 1 and re.search(r"\(\d+\.\ds\)$", done[0]), screen
+    assert not any("progress-line-1" in line for line in screen), screen
+    assert not any(line.startswith("[+] Building") for line in screen), screen
+    assert any(line.startswith("Image built as " + tag) for line in screen), screen
+    for line in screen:  # the view's lines fit (the CLI's own last line may wrap)
+        if line.startswith(("=> ", "   | ", "[+] ", "Building image")):
+            assert len(ESCAPE.sub("", line)) < 60, line
+
+
+def test_tty_progress_keeps_a_failed_steps_output(cog_bin, project):
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\n  run:\n'
+                                      '    - "echo first-words; echo last-words; exit 3"\n'
+                                      'run: "run.py:Runner"\n')
+    code, output = run_on_terminal(cog_bin, ["build", "-t", f"cog-e2e-{uuid.uuid4().hex[:8]}", "--progress", "tty"],
+                                   project, columns=100)
+    assert code == 1, output
+    screen = screen_lines(output)
+    failed = [i for i, line in enumerate(screen) if line.startswith("=> FAILED RUN echo first-words")]
+    assert failed, screen
+    assert screen[failed[0] + 1:failed[0] + 3] == ["   | first-words", "   | last-words"], screen
+    assert any("exited with status 3" in line for line in screen), screen
+
+
+def test_plain_and_quiet_progress_print_no_escape_codes(cog_bin, project, cleanup):
+    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    cleanup.append(tag)
+    plain = cog(cog_bin, "build", "-t", tag, "--progress", "plain", cwd=project)
+    assert "\x1b" not in plain.stderr
+    assert "  CACHED " in plain.stderr or "  DONE " in plain.stderr
+    # auto with stderr on a pipe is plain too
+    auto = cog(cog_bin, "build", "-t", tag, cwd=project)
+    assert "\x1b" not in auto.stderr and "Building image" in auto.stderr
+    quiet = cog(cog_bin, "build", "-t", tag, "--progress", "quiet", cwd=project)
+    assert "Building image" not in quiet.stderr and "Image built as" in quiet.stderr
