@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 namespace cog::runtime::server {
 
@@ -25,6 +26,8 @@ std::unique_ptr<InputValidator> InputValidator::from_openapi(const json& documen
 
 namespace {
 
+const std::string kProperties = "properties";
+
 json field_of(const SchemaError& error) {
   if (error.instance_path.empty()) return "__root__";
   const auto& first = error.instance_path.front();
@@ -43,14 +46,14 @@ std::optional<json> InputValidator::check(json& input) const {
   }
   std::vector<SchemaError> errors = schema_.validate(input);
   if (errors.empty()) return std::nullopt;
-  // Cog's validator walks the schema's keywords in alphabetical order: the errors under
-  // "properties" (one field after another) come before the missing ones of "required".
-  const auto keyword_of = [](const SchemaError& error) {
-    return error.instance_path.empty() ? error.keyword : std::string("properties");
+  // Cog's validator walks each schema's keywords in alphabetical order: the errors under
+  // "properties" (field by field, alphabetically) come before the missing ones of "required", and
+  // one field's errors follow its keywords ("enum" before "type", "minLength" before "pattern").
+  const auto order_of = [](const SchemaError& error) {
+    return std::tie(error.instance_path.empty() ? error.keyword : kProperties, error.instance_path, error.keyword);
   };
-  std::stable_sort(errors.begin(), errors.end(), [&](const SchemaError& a, const SchemaError& b) {
-    return keyword_of(a) < keyword_of(b);
-  });
+  std::stable_sort(errors.begin(), errors.end(),
+                   [&](const SchemaError& a, const SchemaError& b) { return order_of(a) < order_of(b); });
   json detail = json::array();
   for (const auto& error : errors) {
     if (error.keyword == "required") {

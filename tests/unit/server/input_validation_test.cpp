@@ -37,3 +37,20 @@ TEST_CASE("an input that is not an object is a __root__ error, as Cog's") {
   CHECK(*invalid == json::parse(R"({"detail":[
     {"loc":["body","input","__root__"],"msg":"[1] is not of type \"object\"","type":"value_error"}]})"));
 }
+
+TEST_CASE("one field's errors follow its schema keywords alphabetically, as Cog's") {
+  const json document = json::parse(R"({"components":{"schemas":{
+    "Input":{"type":"object","properties":{
+      "size":{"allOf":[{"$ref":"#/components/schemas/size"}],"x-order":0},
+      "text":{"type":"string","minLength":2,"pattern":"^[a-z]+$","x-order":1}}},
+    "size":{"title":"size","enum":[3,4,5],"type":"integer"}}}})");
+  auto validator = InputValidator::from_openapi(document, "Input");
+  REQUIRE(validator);
+  json input = {{"size", "3"}, {"text", "A"}};
+  const auto invalid = validator->check(input);
+  REQUIRE(invalid);
+  std::vector<std::string> messages;
+  for (const auto& entry : (*invalid)["detail"]) messages.push_back(entry["msg"]);
+  CHECK(messages == std::vector<std::string>{"\"3\" is not one of [3,4,5]", "\"3\" is not of type \"integer\"",
+                                             "\"A\" is shorter than 2 characters", "\"A\" does not match \"^[a-z]+$\""});
+}
