@@ -6,6 +6,7 @@
 
 #include "builder/build/pipeline.hpp"
 #include "builder/config/load.hpp"
+#include "builder/container/engine_container.hpp"
 #include "builder/container/image_container.hpp"
 #include "cli/command.hpp"
 #include "cli/environment.hpp"
@@ -23,7 +24,10 @@ struct ExecFlags {
 
 int run_exec(const ExecFlags& flags) {
   // Before any thread exists: mounts made from here on vanish with this process.
-  builder::container::enter_private_mount_namespace();
+  // docker/podman mount nothing here, so a user in the docker group needs no root.
+  if (!builder::container::is_engine_runtime(flags.container.runtime)) {
+    builder::container::enter_private_mount_namespace();
+  }
   auto config_path = builder::config::find_config(std::filesystem::current_path(), flags.config_file);
   auto loaded = builder::config::load_config(config_path);
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";

@@ -7,6 +7,7 @@
 
 #include "builder/support/error.hpp"
 #include "builder/config/load.hpp"
+#include "builder/container/engine_container.hpp"
 #include "builder/container/rootfs_cache.hpp"
 #include "cli/command.hpp"
 #include "cli/environment.hpp"
@@ -96,7 +97,10 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
                                        std::cerr);
     } else {
       // Before any thread exists: the container's mounts then vanish with this process.
-      builder::container::enter_private_mount_namespace();
+      // docker/podman mount nothing here, so a user in the docker group needs no root.
+      if (!builder::container::is_engine_runtime(flags->container.runtime)) {
+        builder::container::enter_private_mount_namespace();
+      }
       runtime::local::RunImageOptions image_options;
       image_options.run = options;
       image_options.runtime = flags->container.runtime;

@@ -6,6 +6,7 @@
 
 #include "builder/support/error.hpp"
 #include "builder/config/load.hpp"
+#include "builder/container/engine_container.hpp"
 #include "builder/container/rootfs_cache.hpp"
 #include "cli/command.hpp"
 #include "cli/environment.hpp"
@@ -41,7 +42,10 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->callback([flags, &global] {
     if (!flags->local) {
       // Before any thread exists: the container's mounts then vanish with this process.
-      builder::container::enter_private_mount_namespace();
+      // docker/podman mount nothing here, so a user in the docker group needs no root.
+      if (!builder::container::is_engine_runtime(flags->container.runtime)) {
+        builder::container::enter_private_mount_namespace();
+      }
       auto loaded = builder::config::load_config(
           builder::config::find_config(std::filesystem::current_path(), flags->config_file));
       for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
