@@ -29,7 +29,13 @@ TEST_CASE("--gpus accepts docker's forms") {
   CHECK(parse_gpus("2").count == 2);
   CHECK(parse_gpus("device=0,2").indices == std::vector<int>{0, 2});
   CHECK(parse_gpus("\"device=1\"").indices == std::vector<int>{1});
+  CHECK(parse_gpus("device=GPU-4cf8db2d,1").names == std::vector<std::string>{"GPU-4cf8db2d"});
+  CHECK(parse_gpus("device=GPU-4cf8db2d,1").indices == std::vector<int>{1});
+  CHECK(parse_gpus("nvidia.com/gpu=all").cdi_names == std::vector<std::string>{"nvidia.com/gpu=all"});
+  CHECK(parse_gpus("nvidia.com/gpu=0,nvidia.com/gpu=1").cdi_names.size() == 2);
+  CHECK(parse_gpus("2").text == "2");
   CHECK_THROWS_WITH_AS(parse_gpus("0"), doctest::Contains("zero GPUs"), cog::Error);
+  CHECK_THROWS_WITH_AS(parse_gpus("device=0;rm"), doctest::Contains("use --gpus all"), cog::Error);
   CHECK_THROWS_WITH_AS(parse_gpus("many"), doctest::Contains("use --gpus all"), cog::Error);
 }
 
@@ -54,6 +60,8 @@ TEST_CASE("no GPU is a clear error, not a hang") {
                        cog::Error);
   CHECK_THROWS_WITH_AS(gpu_devices(parse_gpus("device=1"), detect_host_gpus(FakeDev({"nvidia0"}).path)),
                        doctest::Contains("there is no /dev/nvidia1"), cog::Error);
+  CHECK_THROWS_WITH_AS(gpu_devices(parse_gpus("device=GPU-4cf8"), detect_host_gpus(FakeDev({"nvidia0"}).path)),
+                       doctest::Contains("need CDI specs"), cog::Error);
 }
 
 TEST_CASE("the image's CUDA must not be newer than the driver's") {
