@@ -108,3 +108,15 @@ def test_a_python_no_source_offers_is_refused_with_what_is_available(cog_bin, tm
     assert "Python 3.12 is not available" in result.stderr
     assert "3.11 (Debian bookworm), 3.13 (Debian trixie)" in result.stderr
     assert "Image built as" not in result.stderr
+
+
+@pytest.mark.skipif(os.environ.get("COG_E2E_HEAVY") != "1", reason="recompiles the worker (a minute): COG_E2E_HEAVY=1")
+def test_no_cache_recompiles_the_worker_to_the_same_image(cog_bin, python313, tmp_path):
+    tag, first, _ = python313
+    project = tmp_path / "again"
+    project.mkdir()
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.13"\nrun: "run.py:Runner"\n')
+    (project / "run.py").write_text(RUN_PY)
+    fresh = cog(cog_bin, "build", "-t", tag, "--no-cache", cwd=project)
+    assert "DONE compiled cog-worker for Python 3.13" in fresh.stderr
+    assert image_digest(fresh.stderr) == image_digest(first.stderr)
