@@ -4,10 +4,10 @@
 #include <iostream>
 #include <optional>
 
-#include "builder/build/engine_load.hpp"
 #include "builder/build/pipeline.hpp"
 #include "builder/build/progress_view.hpp"
 #include "builder/config/load.hpp"
+#include "builder/container/engine_container.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/registry/push_target.hpp"
 #include "cli/build.hpp"
@@ -56,6 +56,20 @@ builder::registry::Reference push_target_for(const std::string& tag, const build
   return builder::registry::resolve_push_target({"", config.image, config.model, {}});
 }
 
+// What --load hands the image to: docker, else podman (found as `--runtime docker|podman` finds them).
+builder::container::Engine engine_for_load() {
+  for (const char* name : {"docker", "podman"}) {
+    try {
+      return builder::container::find_engine(name);
+    } catch (const Error& error) {
+      if (error.kind() != ErrorKind::NotFound) throw;
+    }
+  }
+  throw Error(ErrorKind::NotFound, "--load", "neither docker nor podman is installed",
+              "install one (Debian: apt-get install docker.io), or write the image with -o docker-archive:FILE "
+              "and load that where docker runs");
+}
+
 void run_build(const BuildFlags& flags, const GlobalOptions& global) {
   auto config_path = builder::config::find_config(std::filesystem::current_path(), flags.config_file);
   auto loaded = builder::config::load_config(config_path);
@@ -78,8 +92,8 @@ void run_build(const BuildFlags& flags, const GlobalOptions& global) {
     push_target = push_target_for(options.tag, loaded.config);
     if (options.tag.empty()) options.tag = push_target->str();
   }
-  std::optional<builder::build::ContainerEngine> engine;
-  if (flags.load) engine = builder::build::find_container_engine();
+  std::optional<builder::container::Engine> engine;
+  if (flags.load) engine = engine_for_load();
 
   auto result = build_with_progress(loaded, options, flags.progress);
   if (flags.print_timings) {
@@ -96,8 +110,11 @@ void run_build(const BuildFlags& flags, const GlobalOptions& global) {
     builder::oci::ImageStore store(options.store_dir.empty() ? builder::oci::default_store_path()
                                                              : options.store_dir);
     std::cerr << "Loading " << result.image_name << " into " << engine->name << "...\n";
-    std::cerr << builder::build::load_into_engine(*engine, store.layout(), result.manifest, result.image_name)
-              << "\n";
+    const auto config_digest = store.layout().read_manifest(result.manifest.digest).config.digest;
+    std::cerr << "Loaded "
+              << builder::container::ensure_engine_image(*engine, store.layout(), result.manifest, config_digest,
+                                                         result.image_name, store.layout().root() / ".cog-load")
+              << " into " << engine->name << "\n";
   }
 }
 
