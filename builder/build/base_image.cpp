@@ -43,7 +43,12 @@ oci::Descriptor pull_base(const registry::Reference& ref, oci::ImageStore& store
     source = "registry " + ref.str();
     return registry::pull_image(ref, store.layout(), options);
   } catch (const Error& origin_error) {
-    if (origin_error.kind() != ErrorKind::Io || mirror_host.empty()) throw;
+    if (origin_error.kind() != ErrorKind::Io) throw;
+    if (mirror_host.empty()) {
+      throw Error(ErrorKind::Io, origin_error.where(), origin_error.message(),
+                  (origin_error.fix().empty() ? "" : origin_error.fix() + ", ") +
+                      "or pull through a mirror: --registry-mirror HOST (COG_REGISTRY_MIRROR)");
+    }
     const auto mirrored = on_mirror(ref, mirror_host);
     progress("  " + ref.registry + " cannot be reached (" + origin_error.message() + "); pulling " +
              mirrored.str() + " from the mirror");

@@ -380,6 +380,11 @@ class Pipeline {
     result_.layers_reused += static_cast<int>(manifest.layers.size());
     chain_key_ = next_key("base image", {base.manifest.digest.str()});
     base_env_ = image_.config().config.env;
+    // `build.run` commands run where the base's WORKDIR points, as RUN after FROM does.
+    const std::string& workdir = image_.config().config.working_dir;
+    if (auto dir = resolve_in_root(lowers_.front(), workdir); !workdir.empty() && dir && fs::is_directory(*dir)) {
+      base_workdir_ = workdir;
+    }
 
     auto facts = inspect_base(lowers_, step_env(), work_.path);
     base_.rootfs = lowers_.front();
@@ -676,6 +681,7 @@ class Pipeline {
   void run_command(const plan::Step& step) {
     exec::StepSpec spec;
     spec.argv = {"/bin/sh", "-c", step.command};
+    if (!base_workdir_.empty()) spec.workdir = base_workdir_;
     spec.env = step_env();
     trust_host(spec);
     std::vector<std::string> inputs = with_env({step.command});
@@ -797,6 +803,7 @@ class Pipeline {
   int max_concurrency_ = 1;
   std::vector<std::pair<std::string, std::string>> user_env_;
   std::vector<std::string> base_env_;  // a --base-image's Env, NAME=value
+  std::string base_workdir_;           // a --base-image's WorkingDir, when it exists in its root
   std::vector<fs::path> lowers_;
   std::string chain_key_;
   int step_count_ = 0;

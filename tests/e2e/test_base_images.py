@@ -31,7 +31,8 @@ from cog import BaseRunner
 
 class Runner(BaseRunner):
     def run(self, name: str = "world") -> str:
-        return os.environ["BASE_GREETING"] + " " + name + " " + open("/base-marker.txt").read().strip()
+        return " ".join([os.environ["BASE_GREETING"], name, open("/base-marker.txt").read().strip(),
+                         open("/build-workdir.txt").read().strip()])
 '''
 
 
@@ -101,7 +102,9 @@ def base(cog_bin, tmp_path_factory):
 
 @pytest.fixture
 def app(tmp_path, cog_bin):
-    project = make_project(tmp_path / "app", APP_RUN_PY, 'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
+    # The run step records where it ran: the base's WorkingDir (/src), as RUN after FROM.
+    project = make_project(tmp_path / "app", APP_RUN_PY, 'build:\n  python_version: "3.11"\n  run:\n'
+                           '    - pwd > /build-workdir.txt\nrun: "run.py:Runner"\n')
     tag = f"cog-e2e-app-{uuid.uuid4().hex[:8]}"
     yield project, tag
     subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
@@ -120,17 +123,18 @@ def test_build_on_a_base_keeps_its_layers_and_runs(cog_bin, base, app, source):
 
     result = cog(cog_bin, "build", "-t", tag, "--base-image", reference, cwd=project)
     manifest, config = stored_image(tag)
-    # The base's layers come first, byte for byte; the build adds the runtime and the source on top.
+    # The base's layers come first, byte for byte; the build adds the runtime, the run step and the
+    # source on top.
     assert layer_digests(manifest)[:len(expected)] == expected
     assert config["rootfs"]["diff_ids"][:len(expected)] == base["config"]["rootfs"]["diff_ids"]
-    assert len(manifest["layers"]) == len(expected) + 2, result.stderr
+    assert len(manifest["layers"]) == len(expected) + 3, result.stderr
     # Its Env is inherited (as FROM does), ours set on top; our entrypoint and command.
     env = config["config"]["Env"]
     assert "BASE_GREETING=hola" in env and "COG_PREDICT_TYPE_STUB=run.py:Runner" in env
     assert config["config"]["Entrypoint"][0] in ("/usr/bin/tini", "/sbin/tini")
     assert config["config"]["Cmd"] == ["/opt/cog/bin/cog-server"]
 
-    assert cog(cog_bin, "run", tag, "-i", "name=amigo", cwd=project).stdout == "hola amigo from-base\n"
+    assert cog(cog_bin, "run", tag, "-i", "name=amigo", cwd=project).stdout == "hola amigo from-base /src\n"
 
     # Unchanged inputs: everything but the source layer comes from the cache, same digest.
     again = cog(cog_bin, "build", "-t", tag, "--base-image", reference, cwd=project)
