@@ -91,13 +91,15 @@ def base(cog_bin, tmp_path_factory):
                            'environment:\n  - BASE_GREETING=hola\nrun: "run.py:Runner"\n')
     layout, archive = tmp / "layout", tmp / "base.tar"
     cog(cog_bin, "build", "-t", tag, "-o", f"oci:{layout}:base", "-o", f"docker-archive:{archive}", cwd=project)
-    registry = rh.Registry(tmp / "registry").start()
-    rh.skopeo("copy", f"oci:{layout}:base", f"docker://{registry.host}/bases/python:3.11", "--dest-tls-verify=false")
-    manifest, config = stored_image(tag)
-    yield {"tag": tag, "layout": layout, "archive": archive, "registry": registry, "manifest": manifest,
-           "config": config, "tmp": tmp}
-    registry.stop()
-    subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
+    try:
+        with rh.running(rh.Registry(tmp / "registry")) as registry:
+            rh.skopeo("copy", f"oci:{layout}:base", f"docker://{registry.host}/bases/python:3.11",
+                      "--dest-tls-verify=false")
+            manifest, config = stored_image(tag)
+            yield {"tag": tag, "layout": layout, "archive": archive, "registry": registry, "manifest": manifest,
+                   "config": config, "tmp": tmp}
+    finally:
+        subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
 
 
 @pytest.fixture
