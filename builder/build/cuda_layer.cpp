@@ -100,8 +100,8 @@ std::optional<CudaRuntimeLayer> plan_cuda_runtime(const config::Config& complete
   return layer;
 }
 
-exec::StepSpec cuda_runtime_step(const fs::path& requirements_file, const std::vector<std::string>& library_dirs,
-                                 const exec::StepCaches& caches, std::int64_t source_date_epoch) {
+exec::StepSpec cuda_runtime_step(const fs::path& requirements_file, const exec::StepCaches& caches,
+                                 std::int64_t source_date_epoch) {
   auto step = exec::pip_install_step(requirements_file, caches, source_date_epoch);
   // --no-deps: the table pins every dependency among the wheels, so nothing unpinned (newer
   // cuBLAS, setuptools from old cu11 metadata) can slip in and the layer depends on the table only.
@@ -112,9 +112,11 @@ exec::StepSpec cuda_runtime_step(const fs::path& requirements_file, const std::v
   }
   std::ostringstream script;
   script << "set -e\n" << pip << "\n";
-  for (const auto& dir : library_dirs) {
-    script << "[ -d " << shell_quote(dir) << " ] && echo " << shell_quote(dir) << " >> /etc/ld.so.conf.d/cog-cuda.conf\n";
-  }
+  // Found where pip put them, not assumed: a --base-image's Python may use site-packages.
+  script << "python3 -c 'import glob, os, nvidia\n"
+            "for root in nvidia.__path__:\n"
+            "    print(*sorted(glob.glob(os.path.join(root, \"*\", \"lib\"))), sep=\"\\n\")'"
+            " > /etc/ld.so.conf.d/cog-cuda.conf\n";
   // aux-cache records inodes and times: dropped so the same wheels give the same layer.
   script << "ldconfig\nrm -f /var/cache/ldconfig/aux-cache\n";
   step.argv = {"/bin/sh", "-c", script.str()};

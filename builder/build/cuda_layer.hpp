@@ -61,10 +61,10 @@ struct CudaRuntimeLayer {
 std::optional<CudaRuntimeLayer> plan_cuda_runtime(const config::Config& completed);
 
 // `pip install --no-deps -r <requirements>` into the system site-packages (the table pins every
-// dependency among the wheels), then the library directories in /etc/ld.so.conf.d/cog-cuda.conf
-// and `ldconfig`, so programs that clear LD_LIBRARY_PATH still find them.
+// dependency among the wheels), then the wheels' library directories (nvidia/*/lib, wherever pip
+// put them) in /etc/ld.so.conf.d/cog-cuda.conf and `ldconfig`, so programs that clear
+// LD_LIBRARY_PATH still find them.
 exec::StepSpec cuda_runtime_step(const std::filesystem::path& requirements_file,
-                                 const std::vector<std::string>& library_dirs,
                                  const exec::StepCaches& caches, std::int64_t source_date_epoch);
 
 // Docker's ENV expansion of `$LD_LIBRARY_PATH` / `${LD_LIBRARY_PATH}` in `value` with the

@@ -8,8 +8,8 @@
 #include <map>
 #include <sstream>
 
-#include "builder/build/cuda_layer.hpp"
 #include "builder/build/base_image.hpp"
+#include "builder/build/cuda_layer.hpp"
 #include "builder/build/dockerignore.hpp"
 #include "builder/build/labels.hpp"
 #include "builder/build/runtime_files.hpp"
@@ -321,45 +321,6 @@ class Pipeline {
     chain_key_ = key;
   }
 
-  // gpu: true: the CUDA / cuDNN runtime wheels right after the base, and the env and labels of an
-  // nvidia/cuda base (builder/build/cuda_layer.hpp). A base image that has CUDA already is kept.
-  void add_cuda_runtime() {
-    auto cuda = plan_cuda_runtime(plan_.config);
-    if (!cuda || image_.config().config.get_env("CUDA_VERSION")) return;
-    for (const auto& [name, value] : cuda->env) set_user_env(name, value);
-    for (const auto& [name, value] : cuda->labels) image_.config().config.labels[name] = value;
-    if (!cuda->note.empty()) progress_("  NOTE " + cuda->note);
-    if (cuda->requirements.empty()) return;
-    std::string pins;
-    for (const auto& wheel : cuda->wheels) pins += " " + wheel.package + "==" + wheel.version;
-    progress_("  CUDA wheels:" + pins);
-    const fs::path requirements = work_.path / "cuda-requirements.txt";
-    std::ofstream(requirements) << cuda->requirements;
-    const auto library_dirs = cuda_library_dirs(plan_.config.build.cuda, plan_.config.build.python_version);
-    auto spec = cuda_runtime_step(requirements, library_dirs, caches_, options_.source_date_epoch);
-    spec.env = step_env();
-    trust_host(spec);
-    sandbox_layer(cuda->description, spec, with_env({cuda->requirements, "cuda layer 1"}));
-  }
-
-  // ENV NAME=value: replaces an earlier value in place, as Docker's image config does.
-  void set_user_env(const std::string& name, const std::string& value) {
-    for (auto& [set_name, set_value] : user_env_) {
-      if (set_name == name) {
-        set_value = value;
-        return;
-      }
-    }
-    user_env_.emplace_back(name, value);
-  }
-
-  std::string current_env(const std::string& name) const {
-    for (const auto& [set_name, value] : user_env_) {
-      if (set_name == name) return value;
-    }
-    return image_.config().config.get_env(name).value_or("");
-  }
-
   // --base-image: the base's layers as they are (same blobs, same digests) and its config
   // inherited, as Docker's FROM does; its root, unpacked once (hostile entries rejected) and shared
   // with `cog run`'s root cache, is the lowest layer of every sandboxed step.
@@ -458,8 +419,7 @@ class Pipeline {
     progress_("  CUDA wheels:" + pins);
     const fs::path requirements = work_.path / "cuda-requirements.txt";
     std::ofstream(requirements) << cuda->requirements;
-    const auto library_dirs = cuda_library_dirs(plan_.config.build.cuda, plan_.config.build.python_version);
-    auto spec = cuda_runtime_step(requirements, library_dirs, caches_, options_.source_date_epoch);
+    auto spec = cuda_runtime_step(requirements, caches_, options_.source_date_epoch);
     spec.env = step_env();
     trust_host(spec);
     sandbox_layer(cuda->description, spec, with_env({cuda->requirements, "cuda layer 1"}));
