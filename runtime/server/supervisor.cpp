@@ -163,12 +163,16 @@ void Supervisor::on_frame(const json& frame) {
                                    {"mode", mode == "incr" ? "increment" : mode}});
     }
   } else if (type == "done") {
+    // The SDK's merged metrics are the record; the live merge above only fed events.
+    if (frame.contains("metrics") && frame["metrics"].is_object()) p.metrics = frame["metrics"];
     if (frame.contains("output")) {
       p.output = frame["output"];
       p.has_output = true;
+      // A returned (not yielded) output is an `output` event of its own, as Cog sends it.
+      if (p.webhook && p.output_items == 0 && frame.value("status", "") == "succeeded") {
+        p.webhook->post("output", [&] { return prediction_body(p); });
+      }
     }
-    // The SDK's merged metrics are the record; the live merge above only fed events.
-    if (frame.contains("metrics") && frame["metrics"].is_object()) p.metrics = frame["metrics"];
     if (frame.contains("predict_time")) p.metrics["predict_time"] = frame["predict_time"];
     finish(p, frame.value("status", "failed"), frame.value("error", ""));
   } else if (type == "invalid") {
