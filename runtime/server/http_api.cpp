@@ -156,7 +156,7 @@ void wait_unless_client_leaves(const httplib::Request& req, Supervisor& supervis
   while (!supervisor.wait_for(prediction, kDisconnectPollInterval)) {
     if (!canceled && client.gone()) {
       canceled = true;
-      supervisor.cancel(prediction->id);
+      supervisor.cancel(prediction->id, "the client disconnected");
     }
   }
 }

@@ -449,6 +449,12 @@ bool Supervisor::cancel(const std::string& id) {
   return true;
 }
 
+bool Supervisor::cancel(const std::string& id, const std::string& reason) {
+  if (!cancel(id)) return false;
+  logger_.info("canceling prediction " + id + ": " + reason);
+  return true;
+}
+
 void Supervisor::shutdown() {
   {
     std::unique_lock lock(mutex_);

@@ -65,6 +65,8 @@ class Supervisor {
   }
   // False when no prediction with this id is in flight.
   bool cancel(const std::string& id);
+  // The same, logged with why the server itself cancels it (e.g. its client disconnected).
+  bool cancel(const std::string& id, const std::string& reason);
 
   // Stops taking predictions, lets in-flight ones finish, stops the worker.
   void shutdown();
