@@ -89,6 +89,19 @@ std::string os_release_codename(const fs::path& rootfs) {
   return "unknown";
 }
 
+// An index (a multi-platform image in a layout or the store) gives its linux/amd64 manifest.
+oci::Descriptor for_amd64(const oci::Layout& layout, const oci::Descriptor& found, const std::string& text) {
+  if (!oci::media_type::is_index(found.media_type)) return found;
+  auto chosen = registry::select_platform(layout.read_blob(found.digest), oci::Platform{}, "--base-image " + text);
+  if (!layout.has_blob(chosen.digest)) {
+    throw Error(ErrorKind::NotFound, "--base-image " + text, "the index's linux/amd64 image is not in it",
+                "copy the image with all its platforms, or only linux/amd64");
+  }
+  chosen.platform.reset();
+  chosen.annotations.clear();
+  return chosen;
+}
+
 }  // namespace
 
 std::string parse_registry_mirror(const std::string& text) {
@@ -121,7 +134,7 @@ ResolvedBase resolve_base_image(const std::string& text, oci::ImageStore& store,
                   "give an existing oci:DIR[:TAG] layout or docker-archive:FILE");
     }
     try {
-      base.manifest = oci::load_image(reference, store.layout());
+      base.manifest = for_amd64(store.layout(), oci::load_image(reference, store.layout()), text);
     } catch (const Error& error) {
       throw Error(error.kind(), "--base-image " + text, error.where() + ": " + error.message(),
                   error.fix().empty() ? "check that it is an image written by cog build -o, skopeo or docker save"
@@ -133,7 +146,7 @@ ResolvedBase resolve_base_image(const std::string& text, oci::ImageStore& store,
   // A name the local store holds is used as it is (as Docker uses a local image before pulling).
   if (auto found = store.find(oci::normalize_image_name(text))) {
     found->annotations.clear();
-    base.manifest = *found;
+    base.manifest = for_amd64(store.layout(), *found, text);
     base.source = "store image " + oci::normalize_image_name(text);
     return base;
   }

@@ -112,11 +112,29 @@ def app(tmp_path, cog_bin):
     subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
 
 
-@pytest.mark.parametrize("source", ["oci", "docker-archive", "registry", "store"])
+def tag_multi_platform_index(layout: pathlib.Path, manifest_digest: str, tag: str):
+    """Tags, in `layout`, an index offering the image for linux/amd64 and an arm64 image it lacks."""
+    manifest_size = (layout / "blobs/sha256" / manifest_digest.split(":")[1]).stat().st_size
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + "0" * 64, "size": 1,
+         "platform": {"architecture": "arm64", "os": "linux"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_size,
+         "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    digest = rh._write_blob(layout, index)
+    top = json.loads((layout / "index.json").read_text())
+    top["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest,
+                             "size": len(index), "annotations": {"org.opencontainers.image.ref.name": tag}})
+    (layout / "index.json").write_text(json.dumps(top))
+
+
+@pytest.mark.parametrize("source", ["oci", "oci-index", "docker-archive", "registry", "store"])
 def test_build_on_a_base_keeps_its_layers_and_runs(cog_bin, base, app, source):
     project, tag = app
+    if source == "oci-index":
+        tag_multi_platform_index(base["layout"], rh.layout_manifest_digest(base["layout"], "base"), "multi")
     reference = {
         "oci": f"oci:{base['layout']}:base",
+        "oci-index": f"oci:{base['layout']}:multi",
         "docker-archive": f"docker-archive:{base['archive']}",
         "registry": f"{base['registry'].host}/bases/python:3.11",
         "store": base["tag"],
