@@ -450,9 +450,12 @@ bool Supervisor::cancel(const std::string& id) {
 }
 
 bool Supervisor::cancel(const std::string& id, const std::string& reason) {
-  if (!cancel(id)) return false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!find(id)) return false;
+  }
   logger_.info("canceling prediction " + id + ": " + reason);
-  return true;
+  return cancel(id);
 }
 
 void Supervisor::shutdown() {
