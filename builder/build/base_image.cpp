@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <ostream>
+#include <streambuf>
 #include <regex>
 
 #include "builder/container/rootfs_cache.hpp"
@@ -33,11 +35,36 @@ std::vector<std::string> path_parts(const std::string& path) {
   return parts;
 }
 
+// The pull's plain progress lines (one per blob when it is done), forwarded to the build's sink.
+class LineForwarder : public std::streambuf {
+ public:
+  explicit LineForwarder(const std::function<void(const std::string&)>& sink) : sink_(sink) {}
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return 0;
+    if (c == '\n' || c == '\r') {
+      if (!line_.empty()) sink_("    " + line_);
+      line_.clear();
+    } else {
+      line_ += static_cast<char>(c);
+    }
+    return c;
+  }
+
+ private:
+  const std::function<void(const std::string&)>& sink_;
+  std::string line_;
+};
+
 // Pulls `ref` (linux/amd64) into the store; the mirror is tried when the registry cannot be reached.
 oci::Descriptor pull_base(const registry::Reference& ref, oci::ImageStore& store, const std::string& mirror_host,
                           const std::function<void(const std::string&)>& progress, std::string& source) {
   auto options = registry::transfer_options_from_environment();
   options.platform = oci::Platform{};  // linux/amd64: what every build targets
+  LineForwarder forwarder(progress);
+  std::ostream progress_stream(&forwarder);
+  options.progress = &progress_stream;
   progress("  PULL " + ref.str());
   try {
     source = "registry " + ref.str();
