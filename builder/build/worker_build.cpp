@@ -25,6 +25,10 @@ namespace {
 // Bump when the compile recipe below changes: the key must then miss.
 constexpr int kRecipeVersion = 1;
 
+// Every change of the worker's sources or of the compiler makes a new entry (about 15 MB): the
+// newest few per Python are kept, enough to switch between a couple of cog versions.
+constexpr std::size_t kKeptPerPython = 3;
+
 const char* const kSourcesTarget = "/tmp/cog-worker-src";
 const char* const kOutputTarget = "/tmp/cog-worker-out";
 
@@ -229,6 +233,22 @@ std::string worker_cache_key(const std::string& base_key, const std::string& sou
   return oci::sha256_of(inputs.dump()).hex;
 }
 
+void prune_compiled_workers(const fs::path& workers, const std::string& python_version, std::size_t keep) {
+  const std::string prefix = "python" + python_version + "-";
+  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(workers, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(".partial-", 0) == 0) {
+      fs::remove_all(entry.path(), ec);  // left by a compile that was killed
+    } else if (name.rfind(prefix, 0) == 0) {
+      entries.emplace_back(fs::last_write_time(entry.path(), ec), entry.path());
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = keep; i < entries.size(); ++i) fs::remove_all(entries[i].second, ec);
+}
+
 std::vector<std::string> parse_apt_candidates(const std::string& policy_output) {
   std::vector<std::string> candidates;
   std::string package;
@@ -266,6 +286,8 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
     if (candidates.size() == packages.size()) {
       const std::string key = worker_cache_key(request.base_key, sources_hash, request.python_version, candidates);
       if (usable_entry(entry_dir(request, key))) {
+        std::error_code ignored;  // recently used: pruning goes by this time
+        fs::last_write_time(entry_dir(request, key), fs::file_time_type::clock::now(), ignored);
         CompiledWorker worker = read_entry(entry_dir(request, key));
         worker.reused = true;
         return worker;
@@ -305,6 +327,7 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
   const fs::path dir = entry_dir(request, key);
   fs::remove_all(dir);
   fs::rename(output.path, dir);
+  prune_compiled_workers(workers_dir(request), request.python_version, kKeptPerPython);
   return read_entry(dir);
 }
 

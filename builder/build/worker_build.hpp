@@ -6,6 +6,7 @@
 // a layer); the binary and the libraries it needs from that root are kept under
 // <cache_root>/workers/<key>/, keyed by the base, the sources' content and the compiler
 // packages' versions, so the next build of any project on that base reuses it.
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -54,6 +55,12 @@ std::string worker_cache_key(const std::string& base_key, const std::string& sou
 // `apt-cache policy` output → "name version" of each package's candidate, sorted; packages
 // without a candidate are left out.
 std::vector<std::string> parse_apt_candidates(const std::string& policy_output);
+
+// Keeps the `keep` most recently made or reused compiled workers for `python_version` in
+// `workers` (by their directory's modification time) and removes the rest, with leftovers of killed compiles. Call it holding
+// the lock ensure_worker takes (ensure_worker does, after each compile).
+void prune_compiled_workers(const std::filesystem::path& workers, const std::string& python_version,
+                            std::size_t keep);
 
 // Reuses the cached worker whose key matches the compiler versions apt would install now (read
 // from the cached package lists, offline), else compiles one (minutes: apt downloads the

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -95,4 +96,22 @@ TEST_CASE("without the worker's sources the compile is refused with what to do")
     CHECK(error.message().find("Python 3.13") != std::string::npos);
     CHECK(error.fix().find("worker-src") != std::string::npos);
   }
+}
+
+TEST_CASE("pruning keeps the most recently used workers of one Python and drops killed compiles") {
+  TempDir workers;
+  const auto now = fs::file_time_type::clock::now();
+  int age = 0;
+  for (const char* name : {"python3.13-aaaa", "python3.13-bbbb", "python3.13-cccc", "python3.13-dddd",
+                           "python3.12-eeee", ".partial-x1y2z3"}) {
+    write(workers.path / name / "worker.json", "{}");
+    fs::last_write_time(workers.path / name, now - std::chrono::hours(++age));
+  }
+  prune_compiled_workers(workers.path, "3.13", 2);
+  CHECK(fs::exists(workers.path / "python3.13-aaaa"));
+  CHECK(fs::exists(workers.path / "python3.13-bbbb"));
+  CHECK_FALSE(fs::exists(workers.path / "python3.13-cccc"));
+  CHECK_FALSE(fs::exists(workers.path / "python3.13-dddd"));
+  CHECK(fs::exists(workers.path / "python3.12-eeee"));  // another Python's workers are not counted
+  CHECK_FALSE(fs::exists(workers.path / ".partial-x1y2z3"));
 }
