@@ -282,6 +282,18 @@ BaseFacts inspect_base(const std::vector<fs::path>& lowers, const std::vector<st
   static const std::regex version(R"(Python (\d+\.\d+(\.\d+)?))");
   std::smatch match;
   if (status.ok() && std::regex_search(output, match, version)) facts.python_version = match[1];
+  if (facts.python_version.empty()) return facts;
+
+  auto minor_end = facts.python_version.find('.', facts.python_version.find('.') + 1);
+  const std::string library = "libpython" + facts.python_version.substr(0, minor_end) + ".so.1.0";
+  for (const char* dir : {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/local/lib", "/usr/lib",
+                          "/lib", "/opt/conda/lib"}) {
+    const std::string candidate = std::string(dir) + "/" + library;
+    if (auto found = resolve_in_root(rootfs, candidate); found && fs::is_regular_file(*found)) {
+      facts.libpython = candidate;
+      break;
+    }
+  }
   return facts;
 }
 

@@ -52,11 +52,13 @@ struct BaseFacts {
   std::string python_version;  // "3.11.2" from `python3 --version`; empty when there is none
   std::string init_path;       // an executable tini inside the root, empty when there is none
   std::string apt_suite;       // VERSION_CODENAME of /etc/os-release ("bookworm"), else "unknown"
+  std::string libpython;       // where libpython<major.minor>.so.1.0 is inside the root, empty if not found
 };
 
 // Looks at an unpacked base: tini at /sbin/tini, /usr/bin/tini or /usr/local/bin/tini (symlinks
-// resolved inside the root, never outside), the release's codename, and runs `python3 --version`
-// in a sandbox over `lowers` with `env` (no network).
+// resolved inside the root, never outside), the release's codename, runs `python3 --version` in
+// a sandbox over `lowers` with `env` (no network), and looks for that Python's shared library
+// (which the worker embeds) in the usual library directories.
 BaseFacts inspect_base(const std::vector<std::filesystem::path>& lowers, const std::vector<std::string>& env,
                        const std::filesystem::path& scratch);
 

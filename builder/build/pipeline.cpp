@@ -365,6 +365,11 @@ class Pipeline {
                       runtime_.python_version,
                   "use a base image with Python " + runtime_.python_version);
     }
+    if (facts.libpython.empty()) {
+      progress_("warning: --base-image: no libpython" + base_python +
+                ".so.1.0 in the base's usual library directories; the worker embeds it, so the image "
+                "may not start (install the base's libpython" + base_python + " package)");
+    }
     const auto& written = config_.build.python_version_as_written;
     if (!written.empty() && major_minor(written) != base_python) {
       progress_("warning: build.python_version: " + written + " is ignored, the base image has Python " +

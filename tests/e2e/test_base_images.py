@@ -142,6 +142,7 @@ def test_build_on_a_base_keeps_its_layers_and_runs(cog_bin, base, app, source):
     expected = archive_layer_digests(base["archive"]) if source == "docker-archive" else layer_digests(base["manifest"])
 
     result = cog(cog_bin, "build", "-t", tag, "--base-image", reference, cwd=project)
+    assert "warning" not in result.stderr, result.stderr  # python3, libpython and tini all found
     manifest, config = stored_image(tag)
     # The base's layers come first, byte for byte; the build adds the runtime, the run step and the
     # source on top.
