@@ -104,6 +104,16 @@ def test_weights_get_their_own_layers_and_survive_a_code_change(cog_bin, project
     assert after[-1][0] != source_digest
     assert cog(cog_bin, "run", tag, cwd=project).stdout == expected_output(project, "changed")
 
+    # New weights in one file: only its layer (and the code layer, always) is rebuilt.
+    with open(project / "big.ckpt", "r+b") as weights_file:
+        weights_file.write(b"new weights")
+    rebuilt = cog(cog_bin, "build", "-t", tag, "--separate-weights", cwd=project)
+    assert built(rebuilt.stderr) == 2, rebuilt.stderr
+    changed = image_layers(tag)
+    assert [d for d, _ in changed[:-2]] == [d for d, _ in layers[:-2]]
+    assert changed[-2][0] != layers[-2][0]
+    assert cog(cog_bin, "run", tag, cwd=project).stdout == expected_output(project, "changed")
+
 
 def test_without_the_flag_weights_stay_in_the_code_layer(cog_bin, project, tag):
     cog(cog_bin, "build", "-t", tag, cwd=project)
