@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -163,8 +164,14 @@ CompiledWorker read_entry(const fs::path& dir) {
   return worker;
 }
 
-bool usable_entry(const fs::path& dir) {
-  return fs::exists(dir / "worker.json") && fs::exists(dir / "bin" / "cog-worker");
+// A cached entry that is complete and readable; anything else is compiled again.
+std::optional<CompiledWorker> usable_entry(const fs::path& dir) {
+  if (!fs::exists(dir / "worker.json") || !fs::exists(dir / "bin" / "cog-worker")) return std::nullopt;
+  try {
+    return read_entry(dir);
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 // Compiles into `output` (bin/, lib/, libraries.txt, compiler.txt) in a sandbox whose upper
@@ -285,12 +292,11 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
     const auto candidates = candidate_packages(request, packages);
     if (candidates.size() == packages.size()) {
       const std::string key = worker_cache_key(request.base_key, sources_hash, request.python_version, candidates);
-      if (usable_entry(entry_dir(request, key))) {
+      if (auto worker = usable_entry(entry_dir(request, key))) {
         std::error_code ignored;  // recently used: pruning goes by this time
         fs::last_write_time(entry_dir(request, key), fs::file_time_type::clock::now(), ignored);
-        CompiledWorker worker = read_entry(entry_dir(request, key));
-        worker.reused = true;
-        return worker;
+        worker->reused = true;
+        return *worker;
       }
     }
   }
