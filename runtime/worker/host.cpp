@@ -1,6 +1,7 @@
 #include "runtime/worker/host.hpp"
 
 #include <csignal>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -126,11 +127,24 @@ void Host::handle(std::string payload) {
                .dump());
       return;
     }
-    // One check at a time: a hung check keeps timing out on the supervisor's side.
-    if (healthcheck_running_.exchange(true)) return;
+    // One check at a time: a hung check keeps timing out on the supervisor's side. The check
+    // answers before it has returned, so the supervisor's next request can arrive while it still
+    // runs: that one is run next instead of being dropped (which the supervisor saw as a timeout).
+    {
+      std::lock_guard lock(healthcheck_mutex_);
+      if (healthcheck_running_) {
+        healthcheck_pending_ = seq;
+        return;
+      }
+      healthcheck_running_ = true;
+    }
     std::thread([this, check, seq] {
-      check(seq);
-      healthcheck_running_ = false;
+      for (long long next = seq; next != 0;) {
+        check(next);
+        std::lock_guard lock(healthcheck_mutex_);
+        next = std::exchange(healthcheck_pending_, 0);
+        if (next == 0) healthcheck_running_ = false;
+      }
     }).detach();
     return;
   }

@@ -65,7 +65,11 @@ class Host {
   std::set<std::string> active_;
   std::set<std::string> early_cancels_;
   std::function<void(long long)> healthcheck_;
-  std::atomic<bool> healthcheck_running_{false};
+  // One check runs at a time; a request that arrives meanwhile (its seq kept here, 0 = none) is
+  // answered by one more run right after, never dropped.
+  std::mutex healthcheck_mutex_;
+  bool healthcheck_running_ = false;
+  long long healthcheck_pending_ = 0;
 };
 
 }  // namespace cog::runtime::worker

@@ -507,6 +507,20 @@ def test_webhook_output_event_for_a_returned_value(pairs):
     run_both(pairs("hello"), flow)
 
 
+def test_back_to_back_health_checks(pairs):
+    """Every one of many health checks in a row runs the user healthcheck and reports its answer
+    (ours once dropped a request that arrived while the previous check was still returning, and
+    reported a 5 s timeout)."""
+    def flow(server):
+        answers = set()
+        for _ in range(300):
+            health = server.health()
+            answers.add((health["status"], health.get("user_healthcheck_error")))
+        return sorted(answers)
+
+    run_both(pairs("healthcheck_false"), flow, parallel=True)
+
+
 def test_setup_in_progress(pairs):
     pair = pairs("slow_setup", fresh=True, env={"SLOW_SETUP_SECONDS": "3"}, wait=None)
     for _, server in pair.both():
