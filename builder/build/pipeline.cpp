@@ -741,7 +741,11 @@ class Pipeline {
     if (!base_.init_path.empty()) runtime.entrypoint = std::vector<std::string>{base_.init_path, "--"};
     runtime.cmd = std::vector<std::string>{kImageServer};
     runtime.working_dir = "/src";
-    runtime.exposed_ports = {"5000/tcp"};
+    // A base image's EXPOSEd ports stay, as after FROM; ours is added.
+    if (std::find(runtime.exposed_ports.begin(), runtime.exposed_ports.end(), "5000/tcp") ==
+        runtime.exposed_ports.end()) {
+      runtime.exposed_ports.push_back("5000/tcp");
+    }
     result_.manifest = image_.commit(oci::normalize_image_name(result_.image_name));
     for (const auto& output : options_.outputs) {
       oci::save_image(store_.layout(), result_.manifest, oci::parse_image_reference(output));
