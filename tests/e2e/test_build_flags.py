@@ -184,11 +184,11 @@ def test_load_without_docker_or_podman_names_the_alternative(cog_bin, project, t
 
 # ---------------------------------------------------------------------------------- --progress
 
-def run_on_terminal(cog_bin, args, cwd, columns=60, timeout=300):
+def run_on_terminal(cog_bin, args, cwd, columns=60, timeout=300, term="xterm"):
     """Runs cog with stdout and stderr on a pseudo-terminal `columns` wide; returns (exit code, output)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_NO_UPDATE_CHECK="1", TERM="xterm")
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_NO_UPDATE_CHECK="1", TERM=term)
     env.pop("BUILDKIT_PROGRESS", None)
     process = subprocess.Popen([str(cog_bin), *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
                                env=env)
@@ -279,3 +279,14 @@ def test_plain_and_quiet_progress_print_no_escape_codes(cog_bin, project, cleanu
     assert "\x1b" not in auto.stderr and "Building image" in auto.stderr
     quiet = cog(cog_bin, "build", "-t", tag, "--progress", "quiet", cwd=project)
     assert "Building image" not in quiet.stderr and "Image built as" in quiet.stderr
+
+
+def test_auto_progress_is_live_on_a_terminal_unless_term_is_dumb(cog_bin, project, cleanup):
+    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    cleanup.append(tag)
+    code, live = run_on_terminal(cog_bin, ["build", "-t", tag], project)
+    assert code == 0, live
+    assert "[+] Building" in live and "\x1b[" in live
+    code, dumb = run_on_terminal(cog_bin, ["build", "-t", tag], project, term="dumb")
+    assert code == 0, dumb
+    assert "\x1b" not in dumb and "[+] Building" not in dumb and "  CACHED " in dumb
