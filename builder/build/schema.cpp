@@ -9,6 +9,7 @@ extern char** environ;
 
 #include <nlohmann/json.hpp>
 
+#include "builder/exec/sandbox.hpp"
 #include "builder/support/error.hpp"
 #include "builder/support/subprocess.hpp"
 
@@ -29,52 +30,37 @@ std::string trim(std::string text) {
   return text;
 }
 
-}  // namespace
-
-ModelSchema generate_schema(const config::Config& config, const fs::path& sdk_dir,
-                            const std::string& version) {
+void require_reference(const config::Config& config) {
   if (config.run.empty() && config.train.empty()) {
     throw Error(ErrorKind::Validation, config.config_path.filename().string(),
                 "no predict or train reference found in cog.yaml",
                 "add `run: \"run.py:Runner\"` (or `predict:`) naming your model's class");
   }
-  const char* python_env = std::getenv("COG_HOST_PYTHON");
-  const std::string python = python_env && *python_env ? python_env : "/usr/bin/python3";
-  char metadata_template[] = "/tmp/cog-schema-meta-XXXXXX";
-  int fd = mkstemp(metadata_template);
-  if (fd < 0) throw Error(ErrorKind::Io, "/tmp", "could not create a temporary file", "");
-  close(fd);
-  const fs::path metadata_file = metadata_template;
+}
 
+// The generator's command line, with paths as the generator sees them.
+std::vector<std::string> generator_argv(const config::Config& config, const std::string& python,
+                                        const std::string& project_dir, const std::string& version,
+                                        const std::string& metadata_file) {
   std::vector<std::string> argv = {python, "-P", "-s", "-m", "cog.command.openapi_schema", "--static",
-                                   "--project-dir", config.project_dir.string(), "--version", version,
-                                   "--metadata", metadata_file.string()};
-  if (!config.run.empty()) {
-    argv.insert(argv.end(), {"--ref", config.run});
-  }
-  if (!config.train.empty()) {
-    argv.insert(argv.end(), {"--train-ref", config.train});
-  }
-  support::SpawnOptions options;
-  for (char** entry = environ; *entry; ++entry) {
-    std::string item = *entry;
-    if (item.rfind("PYTHONPATH=", 0) == 0 || item.rfind("PYTHONHOME=", 0) == 0) continue;
-    options.env.push_back(item);
-  }
-  options.env.push_back("PYTHONPATH=" + sdk_dir.string());
-  options.env.push_back("PYTHONDONTWRITEBYTECODE=1");
-  auto result = support::run_captured(argv, options);
-  const std::string metadata_text = read_file(metadata_file);
-  fs::remove(metadata_file);
-  if (result.exit_code != 0) {
-    std::string message = trim(result.stderr_text);
-    if (message.empty()) message = "the schema generator exited with status " + std::to_string(result.exit_code);
+                                   "--project-dir", project_dir, "--version", version,
+                                   "--metadata", metadata_file};
+  if (!config.run.empty()) argv.insert(argv.end(), {"--ref", config.run});
+  if (!config.train.empty()) argv.insert(argv.end(), {"--train-ref", config.train});
+  return argv;
+}
+
+ModelSchema read_generator_output(int exit_code, const std::string& stdout_text,
+                                  const std::string& stderr_text, const std::string& metadata_text) {
+  if (exit_code != 0) {
+    std::string message = trim(stderr_text);
+    if (message.empty()) message = "the schema generator exited with status " + std::to_string(exit_code);
     // The generator prints `file:line: message`; keep its location as ours.
     throw Error(ErrorKind::Validation, "", message,
                 "fix the model's signature; the build stops before any layer is built");
   }
   ModelSchema schema;
-  schema.openapi = trim(result.stdout_text);
+  schema.openapi = trim(stdout_text);
   try {
     auto metadata = nlohmann::json::parse(metadata_text);
     schema.is_async = metadata.value("is_async", false);
@@ -86,6 +72,59 @@ ModelSchema generate_schema(const config::Config& config, const fs::path& sdk_di
                 "this is a bug in cog; please report it");
   }
   return schema;
+}
+
+}  // namespace
+
+ModelSchema generate_schema(const config::Config& config, const fs::path& sdk_dir,
+                            const std::string& version) {
+  require_reference(config);
+  const char* python_env = std::getenv("COG_HOST_PYTHON");
+  const std::string python = python_env && *python_env ? python_env : "/usr/bin/python3";
+  char metadata_template[] = "/tmp/cog-schema-meta-XXXXXX";
+  int fd = mkstemp(metadata_template);
+  if (fd < 0) throw Error(ErrorKind::Io, "/tmp", "could not create a temporary file", "");
+  close(fd);
+  const fs::path metadata_file = metadata_template;
+
+  support::SpawnOptions options;
+  for (char** entry = environ; *entry; ++entry) {
+    std::string item = *entry;
+    if (item.rfind("PYTHONPATH=", 0) == 0 || item.rfind("PYTHONHOME=", 0) == 0) continue;
+    options.env.push_back(item);
+  }
+  options.env.push_back("PYTHONPATH=" + sdk_dir.string());
+  options.env.push_back("PYTHONDONTWRITEBYTECODE=1");
+  auto result = support::run_captured(
+      generator_argv(config, python, config.project_dir.string(), version, metadata_file.string()), options);
+  const std::string metadata_text = read_file(metadata_file);
+  fs::remove(metadata_file);
+  return read_generator_output(result.exit_code, result.stdout_text, result.stderr_text, metadata_text);
+}
+
+ModelSchema generate_schema_in_root(const config::Config& config, const fs::path& sdk_dir,
+                                    const std::string& version, const std::vector<fs::path>& lowers,
+                                    const fs::path& scratch) {
+  require_reference(config);
+  const fs::path exchange = scratch / "exchange";
+  fs::create_directories(exchange);
+  exec::StepSpec spec;
+  spec.argv = generator_argv(config, "python3", "/src", version, "/cog-schema/metadata.json");
+  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "PYTHONPATH=/opt/cog/python", "PYTHONDONTWRITEBYTECODE=1",
+              "LANG=C.UTF-8"};
+  spec.workdir = "/";
+  spec.network = exec::Network::None;
+  spec.binds = {{config.project_dir, "/src", true}, {sdk_dir, "/opt/cog/python", true}, {exchange, "/cog-schema", false}};
+  std::string stdout_text;
+  std::string stderr_text;
+  auto status = exec::run_step({lowers, scratch / "upper"}, spec, [&](exec::Stream stream, std::string_view line) {
+    (stream == exec::Stream::Stdout ? stdout_text : stderr_text) += std::string(line) + "\n";
+  });
+  const std::string metadata_text = read_file(exchange / "metadata.json");
+  std::error_code ignored;
+  fs::remove_all(scratch, ignored);
+  const int exit_code = status.ok() ? 0 : (status.exit_code == 0 ? 1 : status.exit_code);
+  return read_generator_output(exit_code, stdout_text, stderr_text, metadata_text);
 }
 
 ModelSchema read_schema_file(const fs::path& file) {

@@ -3,6 +3,7 @@
 // code or needing its dependencies: the SDK's static generator, run with the host's Python.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "builder/config/config.hpp"
 
@@ -19,6 +20,15 @@ struct ModelSchema {
 // interpreter, default /usr/bin/python3). Throws cog::Error with the generator's located message.
 ModelSchema generate_schema(const config::Config& config, const std::filesystem::path& sdk_dir,
                             const std::string& version);
+
+// The same generator run by the image's own Python, in a sandbox over `lowers` (the base's
+// layers, oldest first) with no network and the project and SDK bound read-only: for an image
+// whose Python is newer than the host's, so the model may use syntax the host cannot parse.
+// `scratch` is an empty directory for the sandbox's upper and the metadata file.
+ModelSchema generate_schema_in_root(const config::Config& config, const std::filesystem::path& sdk_dir,
+                                    const std::string& version,
+                                    const std::vector<std::filesystem::path>& lowers,
+                                    const std::filesystem::path& scratch);
 
 // `--openapi-schema FILE`: a schema the user wrote; only checked to be a JSON object.
 ModelSchema read_schema_file(const std::filesystem::path& file);

@@ -2,6 +2,7 @@
 inside the image's Debian trixie root for 3.13, caches it, and the prediction runs on 3.13. One image is
 built for the whole module: the first trixie base and compiler install take minutes when the caches are
 cold, seconds after that."""
+import json
 import os
 import re
 import subprocess
@@ -11,8 +12,8 @@ import pytest
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
-# copy.replace is new in 3.13, and the output names the interpreter's version: neither could come from
-# 3.11. (No 3.12+ syntax: the schema is generated statically with the build machine's Python 3.11.)
+# copy.replace is new in 3.13, a `type` statement is 3.12+ syntax (so the schema must come from the
+# image's Python, not the build machine's 3.11), and the output names the interpreter's version.
 RUN_PY = '''import copy
 import dataclasses
 import sys
@@ -25,8 +26,11 @@ class Greeting:
     text: str
 
 
+type Name = str
+
+
 class Runner(BaseRunner):
-    def run(self, name: str = Input(default="world")) -> str:
+    def run(self, name: str = Input(default="world", description="who to greet")) -> str:
         greeting = copy.replace(Greeting("hello"), text=f"hello {name}")
         return f"{greeting.text} from {sys.version_info.major}.{sys.version_info.minor}"
 '''
@@ -68,12 +72,16 @@ def python313(cog_bin, tmp_path_factory, tags):
     tag = tags()
     first = cog(cog_bin, "build", "-t", tag, cwd=project)
     second = cog(cog_bin, "build", "-t", tag, cwd=project)
+    schema = json.loads((project / ".cog" / "openapi_schema.json").read_text())
+    name = schema["components"]["schemas"]["Input"]["properties"]["name"]
+    assert name["description"] == "who to greet", "the schema came from the model's signature"
     return tag, first, second
 
 
 def test_prediction_runs_on_python_313(cog_bin, python313, tmp_path):
     tag, first, _ = python313
     assert "cog-worker for Python 3.13 (Debian trixie)" in first.stderr
+    assert "SCHEMA with the image's Python 3.13" in first.stderr
     result = cog(cog_bin, "run", tag, "-i", "name=trixie", cwd=tmp_path)
     assert result.stdout == "hello trixie from 3.13\n"
 
