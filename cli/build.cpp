@@ -17,14 +17,8 @@
 namespace cog::cli {
 namespace {
 
-struct BuildFlags {
-  builder::build::BuildOptions options;
-  std::string config_file = "cog.yaml";
-  std::string progress = default_progress();
-  bool separate_weights = false;
-  std::string use_cuda_base_image = "auto";
-  std::string use_cog_base_image;
-  long timestamp = -1;
+// What only `cog build` takes, beyond the flags it shares with `cog push`.
+struct BuildCommandFlags : BuildFlags {
   bool print_timings = false;
   bool push = false;
   bool load = false;
@@ -70,22 +64,12 @@ builder::container::Engine engine_for_load() {
               "and load that where docker runs");
 }
 
-void run_build(const BuildFlags& flags, const GlobalOptions& global) {
+void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
   auto config_path = builder::config::find_config(std::filesystem::current_path(), flags.config_file);
   auto loaded = builder::config::load_config(config_path);
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
 
-  builder::build::BuildOptions options = flags.options;
-  options.config_file_name = flags.config_file;
-  if (flags.timestamp >= 0) {
-    options.source_date_epoch = flags.timestamp;
-  } else if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
-    options.source_date_epoch = std::atoll(epoch);
-  }
-  options.separate_weights = flags.separate_weights;
-  if (options.registry_mirror.empty()) {
-    if (const char* mirror = std::getenv("COG_REGISTRY_MIRROR"); mirror && *mirror) options.registry_mirror = mirror;
-  }
+  builder::build::BuildOptions options = build_options_from(flags);
   // Both checked before building, so a mistake costs no build.
   std::optional<builder::registry::Reference> push_target;
   if (flags.push) {
@@ -120,6 +104,21 @@ void run_build(const BuildFlags& flags, const GlobalOptions& global) {
 
 }  // namespace
 
+builder::build::BuildOptions build_options_from(const BuildFlags& flags) {
+  builder::build::BuildOptions options = flags.options;
+  options.config_file_name = flags.config_file;
+  if (flags.timestamp >= 0) {
+    options.source_date_epoch = flags.timestamp;
+  } else if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
+    options.source_date_epoch = std::atoll(epoch);
+  }
+  options.separate_weights = flags.separate_weights;
+  if (options.registry_mirror.empty()) {
+    if (const char* mirror = std::getenv("COG_REGISTRY_MIRROR"); mirror && *mirror) options.registry_mirror = mirror;
+  }
+  return options;
+}
+
 builder::build::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
                                                 const builder::build::BuildOptions& options,
                                                 const std::string& mode) {
@@ -136,13 +135,7 @@ builder::build::BuildResult build_with_progress(const builder::config::LoadedCon
   return result;
 }
 
-void add_build_command(CLI::App& app, GlobalOptions& global) {
-  auto flags = std::make_shared<BuildFlags>();
-  auto* build = app.add_subcommand("build", "Build an image from cog.yaml");
-  build->add_option("-t,--tag", flags->options.tag,
-                    "A name for the built image in the form 'repository:tag'");
-  build->add_option("-o,--output", flags->options.outputs,
-                    "Also write the image to oci:DIR[:TAG] or docker-archive:FILE[:REF] (repeatable)");
+void add_build_flags(CLI::App* build, BuildFlags* flags) {
   build->add_flag("--no-cache", flags->options.no_cache, "Do not use cache when building the image");
   build->add_flag("--separate-weights", flags->separate_weights,
                   "Separate model weights from code in image layers");
@@ -167,6 +160,16 @@ void add_build_command(CLI::App& app, GlobalOptions& global) {
   build->add_option("--timestamp", flags->timestamp,
                     "Number of seconds since Epoch to use for the build timestamp")
       ->group("");
+}
+
+void add_build_command(CLI::App& app, GlobalOptions& global) {
+  auto flags = std::make_shared<BuildCommandFlags>();
+  auto* build = app.add_subcommand("build", "Build an image from cog.yaml");
+  build->add_option("-t,--tag", flags->options.tag,
+                    "A name for the built image in the form 'repository:tag'");
+  build->add_option("-o,--output", flags->options.outputs,
+                    "Also write the image to oci:DIR[:TAG] or docker-archive:FILE[:REF] (repeatable)");
+  add_build_flags(build, flags.get());
   build->add_flag("--timings", flags->print_timings, "Print how long each build phase took");
   build->add_flag("--push", flags->push,
                   "Push the image to its registry after the build (the name from -t or cog.yaml's image)");

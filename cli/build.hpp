@@ -1,11 +1,30 @@
 #pragma once
-// What other commands share with `cog build`: running the build pipeline with --progress's view.
+// What other commands share with `cog build`: its flags, and running the pipeline with --progress's view.
+#include <CLI/CLI.hpp>
 #include <string>
 
 #include "builder/build/pipeline.hpp"
 #include "builder/config/load.hpp"
+#include "cli/push.hpp"
 
 namespace cog::cli {
+
+// The flags `cog build` and `cog push` share (Cog: push takes build's flags).
+struct BuildFlags {
+  builder::build::BuildOptions options;
+  std::string config_file = "cog.yaml";
+  std::string progress = default_progress();
+  bool separate_weights = false;
+  std::string use_cuda_base_image = "auto";
+  std::string use_cog_base_image;
+  long timestamp = -1;
+};
+
+// Adds them to `build` (build's -t/-o and push's IMAGE are each command's own).
+void add_build_flags(CLI::App* build, BuildFlags* flags);
+
+// The pipeline's options from the flags and the environment (SOURCE_DATE_EPOCH, COG_REGISTRY_MIRROR).
+builder::build::BuildOptions build_options_from(const BuildFlags& flags);
 
 // Builds with the progress `mode` asks for: tty (or auto on a terminal) draws the live view,
 // plain prints the pipeline's lines, quiet prints nothing. A failed step's output stays on screen.

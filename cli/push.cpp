@@ -32,10 +32,9 @@ std::string default_progress() {
 namespace {
 
 struct PushFlags {
+  BuildFlags build;  // as Cog, push takes build's flags for the build it does first
   std::string image;
   std::string from;
-  std::string config_file = "cog.yaml";
-  std::string progress = default_progress();
   std::string ca_bundle;
   bool insecure = false;
 };
@@ -65,14 +64,14 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
   std::optional<builder::config::LoadedConfig> project;
   try {
     project = builder::config::load_config(
-        builder::config::find_config(std::filesystem::current_path(), flags.config_file));
+        builder::config::find_config(std::filesystem::current_path(), flags.build.config_file));
     inputs.config_image = project->config.image;
     inputs.config_model = project->config.model;
   } catch (const cog::Error& error) {
     if (error.kind() != cog::ErrorKind::NotFound || flags.image.empty()) throw;  // no cog.yaml: fine with an argument
   }
   auto target = registry::resolve_push_target(inputs);
-  const PushSettings settings{flags.progress, flags.insecure, flags.ca_bundle, global.debug};
+  const PushSettings settings{flags.build.progress, flags.insecure, flags.ca_bundle, global.debug};
 
   if (!flags.from.empty()) {
     std::cerr << "Pushing to " << target.str() << "...\n";
@@ -85,10 +84,9 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
   std::string stored = flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str())
                                            : flags.image;
   if (project && (!project->config.run.empty() || !project->config.train.empty())) {
-    builder::build::BuildOptions build_options;
+    builder::build::BuildOptions build_options = build_options_from(flags.build);
     build_options.tag = target.str();
-    build_options.config_file_name = flags.config_file;
-    stored = build_with_progress(*project, build_options, flags.progress).image_name;
+    stored = build_with_progress(*project, build_options, flags.build.progress).image_name;
   }
   push_stored_image(stored, target, settings);
 }
@@ -113,9 +111,7 @@ void add_push_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<PushFlags>();
   auto* push = app.add_subcommand("push", "Build and push model in current directory to a Docker registry");
   push->add_option("IMAGE", flags->image, "Image name, e.g. r8.im/your-username/your-model");
-  push->add_option("-f,--file", flags->config_file, "The name of the config file");
-  push->add_option("--progress", flags->progress, "Progress output: auto, tty, plain or quiet")
-      ->check(CLI::IsMember({"auto", "tty", "plain", "quiet"}));
+  add_build_flags(push, &flags->build);
   push->add_option("--from", flags->from,
                    "Push this image instead: a local image name, oci:DIR[:TAG] or docker-archive:FILE");
   push->add_flag("--insecure", flags->insecure, "Allow plain HTTP and unverified TLS to the registry");

@@ -105,6 +105,23 @@ def test_push_takes_the_name_from_cog_yaml(cog_bin, project, cleanup, tmp_path):
         assert skopeo_inspect(image)["Digest"] == pushed_digest(result.stderr)
 
 
+def test_cog_push_takes_builds_flags_for_its_build(cog_bin, project, cleanup, tmp_path):
+    (project / "cog.yaml").write_text(
+        'build:\n  python_version: "3.11"\n  run:\n'
+        '    - command: test "$(cat /run/secrets/token)" = sesame\n'
+        '      mounts:\n        - type: secret\n          id: token\n          target: /run/secrets/token\n'
+        'run: "run.py:Runner"\n')
+    (tmp_path / "token.txt").write_text("sesame")
+    with running(Registry(tmp_path / "registry")) as registry:
+        target = f"{registry.host}/models/secret-{uuid.uuid4().hex[:6]}"
+        cleanup.append(target)
+        missing = cog(cog_bin, "push", target, "--progress", "plain", cwd=project, check=False)
+        assert missing.returncode == 1 and 'needs secret "token"' in missing.stderr
+        pushed = cog(cog_bin, "push", target, "--progress", "plain", "--secret", f"id=token,src={tmp_path / 'token.txt'}",
+                     cwd=project)
+        assert skopeo_inspect(target)["Digest"] == pushed_digest(pushed.stderr)
+
+
 def test_push_without_a_registry_name_fails_before_building(cog_bin, project):
     missing = cog(cog_bin, "build", "--push", cwd=project, check=False)
     assert missing.returncode == 1
