@@ -10,6 +10,7 @@ debian_packages=(
   python3 python3-dev python3-venv python3-pip python3-pytest python3-requests
   clang libclang-rt-14-dev
   docker-registry apache2-utils runc crun skopeo umoci debootstrap
+  tini  # /usr/bin/tini-static: the init added to --base-image bases that have none
   docker.io  # interop peer only (cog run --runtime docker, build --load tests); cog never needs it
 )
 

@@ -549,13 +549,19 @@ class Pipeline {
       if (entry.is_regular_file() && entry.path().extension() == ".py") identify(entry.path());
     }
     std::sort(inputs.begin(), inputs.end());
+    // A base with its own `python` (python:*-slim keeps it in /usr/local/bin) keeps it.
+    const bool link_python = std::none_of(lowers_.begin(), lowers_.end(), [](const fs::path& lower) {
+      std::error_code ec;
+      return fs::symlink_status(lower / "usr/local/bin/python", ec).type() != fs::file_type::not_found;
+    });
+    if (!link_python) inputs.push_back("base has /usr/local/bin/python");
     // Bump when stage_runtime lays files out differently: the sources alone would not say so.
     inputs.push_back("runtime layout 2");
     const std::string description = "cog runtime (server, worker, SDK)";
     const std::string key = next_key(description, inputs);
     if (reuse(key, description)) return;
     const fs::path staging = work_.path / "runtime";
-    stage_runtime(runtime_, staging);
+    stage_runtime(runtime_, staging, link_python);
     oci::LayerOptions options = layer_options();
     options.preserve_owner = false;
     auto layer = image_.add_layer_from_directory(staging, options, description);

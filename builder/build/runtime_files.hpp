@@ -48,6 +48,8 @@ bool newer_library(const std::filesystem::path& candidate, const std::filesystem
 // (`python -m cog.server.http` works). Libraries the image provides itself (libc, libm, the
 // dynamic loader, libpython) are not copied. When server and worker need the same soname from
 // different files, the newer one goes in (newer_library), the worker's on a tie.
-void stage_runtime(const RuntimeFiles& runtime, const std::filesystem::path& staging);
+// `link_python` adds /usr/local/bin/python -> /usr/bin/python3 (Debian ships only python3); off
+// for bases that have their own python there (python:*-slim), which the link would shadow.
+void stage_runtime(const RuntimeFiles& runtime, const std::filesystem::path& staging, bool link_python = true);
 
 }  // namespace cog::builder::build

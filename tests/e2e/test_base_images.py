@@ -195,6 +195,27 @@ def test_a_base_without_tini_gets_a_static_one(cog_bin, base, app, tmp_path):
         subprocess.run([str(cog_bin), "rmi", bare_tag], capture_output=True)
 
 
+def test_a_base_with_its_own_python_keeps_it(cog_bin, app, tmp_path):
+    # python:*-slim keeps python in /usr/local/bin; our runtime layer must not shadow it with its
+    # /usr/local/bin/python -> /usr/bin/python3 link (only Debian bases lack `python`).
+    project, tag = app
+    own = make_project(tmp_path / "own", BASE_RUN_PY,
+                       'build:\n  python_version: "3.11"\n  run:\n    - rm -f /usr/local/bin/python && '
+                       'printf "#!/bin/sh\\necho own-python\\n" > /usr/local/bin/python && '
+                       'chmod +x /usr/local/bin/python\nrun: "run.py:Runner"\n')
+    own_tag = f"cog-e2e-own-{uuid.uuid4().hex[:8]}"
+    try:
+        cog(cog_bin, "build", "-t", own_tag, cwd=own)
+        project.joinpath("run.py").write_text(
+            "import subprocess\nfrom cog import BaseRunner\n\n\nclass Runner(BaseRunner):\n"
+            "    def run(self) -> str:\n"
+            "        return subprocess.check_output(['/usr/local/bin/python'], text=True).strip()\n")
+        cog(cog_bin, "build", "-t", tag, "--base-image", own_tag, cwd=project)
+        assert cog(cog_bin, "run", tag, cwd=project).stdout == "own-python\n"
+    finally:
+        subprocess.run([str(cog_bin), "rmi", own_tag], capture_output=True)
+
+
 def hostile_layout(root: pathlib.Path, entries):
     """An OCI layout whose one layer holds `entries` ((name, kind, data_or_target)) as written."""
     raw = io.BytesIO()
