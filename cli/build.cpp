@@ -113,6 +113,7 @@ builder::build::BuildOptions build_options_from(const BuildFlags& flags) {
     options.source_date_epoch = std::atoll(epoch);
   }
   options.separate_weights = flags.separate_weights;
+  options.use_cuda_base_image = flags.use_cuda_base_image;
   if (options.registry_mirror.empty()) {
     if (const char* mirror = std::getenv("COG_REGISTRY_MIRROR"); mirror && *mirror) options.registry_mirror = mirror;
   }
@@ -152,7 +153,8 @@ void add_build_flags(CLI::App* build, BuildFlags* flags) {
                     "Set type of build progress output, 'auto' (default), 'tty', 'plain', or 'quiet'")
       ->check(CLI::IsMember({"auto", "tty", "plain", "quiet"}));
   build->add_option("--use-cuda-base-image", flags->use_cuda_base_image,
-                    "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base image)");
+                    "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base image)")
+      ->check(CLI::IsMember({"auto", "true", "false"}));
   build->add_option("--use-cog-base-image", flags->use_cog_base_image,
                     "Use pre-built Cog base image for faster cold boots");
   build->add_option("-f,--file", flags->config_file, "The name of the config file")

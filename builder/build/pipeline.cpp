@@ -197,6 +197,7 @@ class Pipeline {
     plan_options.separate_weights = options_.separate_weights && !options_.dev;
     plan_options.image_name = result_.image_name;
     plan_options.config_file_name = options_.config_file_name;
+    plan_options.base.use_cuda_base_image = options_.use_cuda_base_image;
     // We never start from r8.im's cog-base (unreachable here): plan for the plain layout.
     plan_options.base.use_cog_base_image = false;
     plan_ = plan::make_plan(config_, config::CompatMatrix::builtin(), plan_options);
@@ -434,6 +435,10 @@ class Pipeline {
   void add_cuda_runtime() {
     auto cuda = plan_cuda_runtime(plan_.config);
     if (!cuda || image_.config().config.get_env("CUDA_VERSION")) return;
+    if (options_.use_cuda_base_image == "false") {
+      progress_("  NOTE --use-cuda-base-image=false: no CUDA layer; the Python packages bring their own");
+      return;
+    }
     for (const auto& [name, value] : cuda->env) set_user_env(name, value);
     for (const auto& [name, value] : cuda->labels) image_.config().config.labels[name] = value;
     if (!cuda->note.empty()) progress_("  NOTE " + cuda->note);

@@ -22,6 +22,9 @@ struct BuildOptions {
   std::string base_image;            // --base-image REGISTRY/REPO[:TAG] | oci:DIR[:TAG] | docker-archive:FILE | store name
   std::string registry_mirror;       // --registry-mirror / COG_REGISTRY_MIRROR: HOST[:PORT] for unreachable registries
   bool separate_weights = false;     // --separate-weights: weights in their own layers before the code
+  // --use-cuda-base-image: "false" is Cog's python base for gpu: true, without CUDA libraries
+  // (torch and the like bring their own), so no CUDA layer; "auto" and "true" add it.
+  std::string use_cuda_base_image = "auto";
   std::filesystem::path openapi_schema_file;  // --openapi-schema
   std::vector<std::string> secrets;  // --secret id=ID,src=FILE | id=ID,env=VAR
   std::int64_t source_date_epoch = 0;  // --timestamp / SOURCE_DATE_EPOCH

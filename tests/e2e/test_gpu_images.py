@@ -190,3 +190,31 @@ def test_gpu_image_has_loadable_cuda_libraries_env_and_labels(cog_bin, tmp_path)
         assert output["ldconfig_cudart"] == "libcudart.so.12"  # /etc/ld.so.conf.d/cog-cuda.conf
     finally:
         subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
+
+
+def test_use_cuda_base_image_false_builds_without_the_cuda_layer(cog_bin, tmp_path):
+    # Cog's python base for gpu: true: no CUDA libraries (torch and the like bring their own).
+    project = make_project(tmp_path / "nocuda", '  cuda: "12.4"\n')
+    (project / "run.py").write_text("from cog import BaseRunner\n\n\nclass Runner(BaseRunner):\n"
+                                    "    def run(self) -> str:\n        return 'no cuda layer'\n")
+    tag = f"cog-e2e-nocuda-{uuid.uuid4().hex[:8]}"
+    try:
+        wrong = subprocess.run([str(cog_bin), "build", "-t", tag, "--use-cuda-base-image", "maybe"], cwd=project,
+                               env=cog_env(), capture_output=True, text=True, timeout=60)
+        assert wrong.returncode != 0 and "--use-cuda-base-image" in wrong.stderr
+        build = subprocess.run([str(cog_bin), "build", "--progress", "plain", "-t", tag,
+                                "--use-cuda-base-image", "false"], cwd=project, env=cog_env(),
+                               capture_output=True, text=True, timeout=900)
+        assert build.returncode == 0, build.stdout + build.stderr
+        assert "no CUDA layer" in build.stderr and "CUDA wheels:" not in build.stderr
+        store = pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
+        inspect = json.loads(subprocess.run(["skopeo", "inspect", f"oci:{store}:{tag}:latest"],
+                                            capture_output=True, text=True, check=True).stdout)
+        env = dict(item.split("=", 1) for item in inspect["Env"])
+        assert "CUDA_VERSION" not in env
+        assert json.loads(inspect["Labels"]["run.cog.config"])["build"]["gpu"] is True
+        run = subprocess.run([str(cog_bin), "run", tag], cwd=project, env=cog_env(), capture_output=True,
+                             text=True, timeout=900)
+        assert run.stdout == "no cuda layer\n", run.stderr
+    finally:
+        subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
