@@ -1,19 +1,19 @@
 """cog build --base-image: a base built here, saved as oci:DIR and docker-archive:FILE and copied to a
 local docker-registry with skopeo, becomes the first layers of another project's image (same
 digests), which then runs. Missing, broken and hostile bases are clear errors. Needs root."""
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import os
 import pathlib
-import subprocess
 import tarfile
-import uuid
 
 import pytest
 
 import registry_helpers as rh
+from cog_cli import make_project, remove_images, run_cog as cog, stored_image, unique_tag
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -36,32 +36,6 @@ class Runner(BaseRunner):
 '''
 
 
-def cog(cog_bin, *args, cwd, check=True, env=None):
-    run_env = dict(os.environ, SOURCE_DATE_EPOCH="0")
-    run_env.update(env or {})
-    result = subprocess.run([str(cog_bin), *map(str, args)], cwd=cwd, capture_output=True, text=True, env=run_env,
-                            timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def store_root() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
-
-
-def stored_image(tag):
-    """(manifest, config) of a store image, read straight from the OCI layout."""
-    root = store_root()
-    name = tag if ":" in tag.split("/")[-1] else tag + ":latest"
-    for entry in json.loads((root / "index.json").read_text())["manifests"]:
-        if entry.get("annotations", {}).get("org.opencontainers.image.ref.name") == name:
-            manifest = json.loads((root / "blobs/sha256" / entry["digest"].split(":")[1]).read_bytes())
-            config = json.loads((root / "blobs/sha256" / manifest["config"]["digest"].split(":")[1]).read_bytes())
-            return manifest, config
-    raise AssertionError(f"{name} is not in the store")
-
-
 def layer_digests(manifest):
     return [layer["digest"] for layer in manifest["layers"]]
 
@@ -73,19 +47,12 @@ def archive_layer_digests(archive):
         return ["sha256:" + hashlib.sha256(tar.extractfile(name).read()).hexdigest() for name in manifest["Layers"]]
 
 
-def make_project(directory, run_py, cog_yaml):
-    directory.mkdir(parents=True)
-    (directory / "cog.yaml").write_text(cog_yaml)
-    (directory / "run.py").write_text(run_py)
-    return directory
-
-
 @pytest.fixture(scope="module")
 def base(cog_bin, tmp_path_factory):
     """A base image (Debian + python + a marker file + BASE_GREETING in its Env) in the store, as
     oci:DIR, as docker-archive:FILE and in a local registry."""
     tmp = tmp_path_factory.mktemp("bases")
-    tag = f"cog-e2e-base-{uuid.uuid4().hex[:8]}"
+    tag = unique_tag("cog-e2e-base")
     project = make_project(tmp / "base", BASE_RUN_PY,
                            'build:\n  python_version: "3.11"\n  run:\n    - echo from-base > /base-marker.txt\n'
                            'environment:\n  - BASE_GREETING=hola\nrun: "run.py:Runner"\n')
@@ -99,7 +66,7 @@ def base(cog_bin, tmp_path_factory):
             yield {"tag": tag, "layout": layout, "archive": archive, "registry": registry, "manifest": manifest,
                    "config": config, "tmp": tmp}
     finally:
-        subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
+        remove_images(cog_bin, tag)
 
 
 @pytest.fixture
@@ -107,9 +74,24 @@ def app(tmp_path, cog_bin):
     # The run step records where it ran: the base's WorkingDir (/src), as RUN after FROM.
     project = make_project(tmp_path / "app", APP_RUN_PY, 'build:\n  python_version: "3.11"\n  run:\n'
                            '    - pwd > /build-workdir.txt\nrun: "run.py:Runner"\n')
-    tag = f"cog-e2e-app-{uuid.uuid4().hex[:8]}"
+    tag = unique_tag("cog-e2e-app")
     yield project, tag
-    subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
+    remove_images(cog_bin, tag)
+
+
+@contextlib.contextmanager
+def built_base(cog_bin, directory, prefix, *run_steps):
+    """Builds BASE_RUN_PY on Python 3.11 with `run_steps` in `directory` as a base for the app; yields its
+    tag, and removes the image afterwards."""
+    steps = "".join(f"    - {step}\n" for step in run_steps)
+    project = make_project(directory, BASE_RUN_PY,
+                           f'build:\n  python_version: "3.11"\n  run:\n{steps}run: "run.py:Runner"\n')
+    tag = unique_tag(prefix)
+    try:
+        cog(cog_bin, "build", "-t", tag, cwd=project)
+        yield tag
+    finally:
+        remove_images(cog_bin, tag)
 
 
 def tag_multi_platform_index(layout: pathlib.Path, manifest_digest: str, tag: str):
@@ -180,40 +162,28 @@ def test_a_base_without_tini_gets_a_static_one(cog_bin, base, app, tmp_path):
     if not os.access("/usr/bin/tini-static", os.X_OK):
         pytest.skip("this machine has no /usr/bin/tini-static (apt-get install tini)")
     project, tag = app
-    bare = make_project(tmp_path / "bare", BASE_RUN_PY,
-                        'build:\n  python_version: "3.11"\n  run:\n    - rm -f /usr/bin/tini /sbin/tini\nrun: "run.py:Runner"\n')
-    bare_tag = f"cog-e2e-bare-{uuid.uuid4().hex[:8]}"
-    try:
-        cog(cog_bin, "build", "-t", bare_tag, cwd=bare)
+    with built_base(cog_bin, tmp_path / "bare", "cog-e2e-bare", "rm -f /usr/bin/tini /sbin/tini") as bare_tag:
         project.joinpath("run.py").write_text(BASE_RUN_PY)
         cog(cog_bin, "build", "-t", tag, "--base-image", bare_tag, cwd=project)
         config = stored_image(tag)[1]
         assert config["config"]["Entrypoint"] == ["/opt/cog/bin/tini", "--"]
         assert config["config"]["Labels"]["run.cog.has_init"] == "true"
         assert cog(cog_bin, "run", tag, cwd=project).stdout == "base\n"
-    finally:
-        subprocess.run([str(cog_bin), "rmi", bare_tag], capture_output=True)
 
 
 def test_a_base_with_its_own_python_keeps_it(cog_bin, app, tmp_path):
     # python:*-slim keeps python in /usr/local/bin; our runtime layer must not shadow it with its
     # /usr/local/bin/python -> /usr/bin/python3 link (only Debian bases lack `python`).
     project, tag = app
-    own = make_project(tmp_path / "own", BASE_RUN_PY,
-                       'build:\n  python_version: "3.11"\n  run:\n    - rm -f /usr/local/bin/python && '
-                       'printf "#!/bin/sh\\necho own-python\\n" > /usr/local/bin/python && '
-                       'chmod +x /usr/local/bin/python\nrun: "run.py:Runner"\n')
-    own_tag = f"cog-e2e-own-{uuid.uuid4().hex[:8]}"
-    try:
-        cog(cog_bin, "build", "-t", own_tag, cwd=own)
+    with built_base(cog_bin, tmp_path / "own", "cog-e2e-own",
+                    'rm -f /usr/local/bin/python && printf "#!/bin/sh\\necho own-python\\n" > /usr/local/bin/python && '
+                    'chmod +x /usr/local/bin/python') as own_tag:
         project.joinpath("run.py").write_text(
             "import subprocess\nfrom cog import BaseRunner\n\n\nclass Runner(BaseRunner):\n"
             "    def run(self) -> str:\n"
             "        return subprocess.check_output(['/usr/local/bin/python'], text=True).strip()\n")
         cog(cog_bin, "build", "-t", tag, "--base-image", own_tag, cwd=project)
         assert cog(cog_bin, "run", tag, cwd=project).stdout == "own-python\n"
-    finally:
-        subprocess.run([str(cog_bin), "rmi", own_tag], capture_output=True)
 
 
 def hostile_layout(root: pathlib.Path, entries):
@@ -301,16 +271,10 @@ def base_free_registry():
 def test_a_base_with_another_python_is_refused_naming_both(cog_bin, app, tmp_path):
     project, tag = app
     # A python3 first on the PATH that says it is 3.13: the probe runs `python3 --version` in the base.
-    other = make_project(tmp_path / "other", BASE_RUN_PY,
-                         'build:\n  python_version: "3.11"\n  run:\n'
-                         "    - printf '#!/bin/sh\\necho Python 3.13.1\\n' > /usr/local/bin/python3\n"
-                         '    - chmod 755 /usr/local/bin/python3\nrun: "run.py:Runner"\n')
-    other_tag = f"cog-e2e-other-{uuid.uuid4().hex[:8]}"
-    try:
-        cog(cog_bin, "build", "-t", other_tag, cwd=other)
+    with built_base(cog_bin, tmp_path / "other", "cog-e2e-other",
+                    "printf '#!/bin/sh\\necho Python 3.13.1\\n' > /usr/local/bin/python3",
+                    "chmod 755 /usr/local/bin/python3") as other_tag:
         result = cog(cog_bin, "build", "-t", tag, "--base-image", other_tag, cwd=project, check=False)
         assert result.returncode == 1, result.stderr
         assert f"cog: error: --base-image {other_tag}: the base image has Python 3.13.1, this cog's worker embeds " \
                "Python 3.11" in result.stderr, result.stderr
-    finally:
-        subprocess.run([str(cog_bin), "rmi", other_tag], capture_output=True)

@@ -7,9 +7,10 @@ import pathlib
 import re
 import shutil
 import subprocess
-import uuid
 
 import pytest
+
+from cog_cli import make_project, pushed_digest, run_cog as cog, store_ref, tag_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -26,33 +27,15 @@ class Runner(BaseRunner):
 '''
 
 
-def cog(cog_bin, *args, cwd, check=True, env=None, input_text=None):
-    run_env = dict(os.environ, SOURCE_DATE_EPOCH="0")
-    run_env.update(env or {})
-    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=run_env,
-                            input=input_text, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
 def build_counts(stderr):
     match = re.search(r"Image built as (\S+) \((sha256:[0-9a-f]{64}); (\d+) layers built, (\d+) reused\)", stderr)
     assert match, stderr
     return match.group(2), int(match.group(3)), int(match.group(4))
 
 
-def store_ref(tag):
-    store = pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
-    return f"oci:{store}:{tag}:latest"
-
-
 @pytest.fixture
 def project(tmp_path):
-    project = tmp_path / "hello"
-    project.mkdir()
-    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
-    (project / "run.py").write_text(HELLO_RUN_PY)
+    project = make_project(tmp_path / "hello", HELLO_RUN_PY)
     (project / ".dockerignore").write_text("secret-notes.txt\n")
     (project / "secret-notes.txt").write_text("do not ship")
     outside = tmp_path / "outside.txt"
@@ -61,13 +44,7 @@ def project(tmp_path):
     return project
 
 
-@pytest.fixture
-def tag(cog_bin):
-    name = f"cog-e2e-{uuid.uuid4().hex[:8]}"
-    yield name
-    # Each test's image has a unique name: remove it so repeated runs do not fill the store.
-    # (Development images keep one name per project and are replaced, not accumulated.)
-    subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+tag = tag_fixture("cog-e2e")
 
 
 def test_build_labels_and_layers_are_valid_oci(cog_bin, project, tag, tmp_path):
@@ -231,7 +208,7 @@ def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, pro
         target = f"{registry.host}/models/hello"
         first = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
         assert f"Pushing to {target}" in first.stderr
-        digest = [l for l in first.stderr.splitlines() if l.startswith("Pushed ")][-1].rsplit("@", 1)[1]
+        digest = pushed_digest(first.stderr)
         inspect = json.loads(subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{target}"],
                                             capture_output=True, text=True, check=True).stdout)
         assert inspect["Digest"] == digest

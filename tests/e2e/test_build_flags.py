@@ -4,7 +4,6 @@ otherwise). Needs root, like every build; the Debian base is cached after the fi
 import fcntl
 import json
 import os
-import pathlib
 import pty
 import re
 import select
@@ -16,6 +15,7 @@ import uuid
 
 import pytest
 
+from cog_cli import image_digest, make_project, pushed_digest, remove_images, run_cog, store_ref, unique_tag
 from docker_helpers import docker_daemon  # noqa: F401  (the fixture)
 from registry_helpers import Registry, running
 
@@ -32,25 +32,16 @@ class Runner(BaseRunner):
 ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+def cog_environ(**extra):
+    """This process's environment for cog: reproducible builds, no update check, and no
+    BUILDKIT_PROGRESS from the caller's shell (these tests choose the progress view)."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_NO_UPDATE_CHECK="1", **extra)
+    env.pop("BUILDKIT_PROGRESS", None)
+    return env
+
+
 def cog(cog_bin, *args, cwd, check=True, env=None):
-    run_env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_NO_UPDATE_CHECK="1")
-    run_env.pop("BUILDKIT_PROGRESS", None)
-    run_env.update(env or {})
-    result = subprocess.run([str(cog_bin), *map(str, args)], cwd=cwd, capture_output=True, text=True, env=run_env,
-                            timeout=600)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def built_digest(stderr: str) -> str:
-    match = re.search(r"Image built as \S+ \((sha256:[0-9a-f]{64});", stderr)
-    assert match, stderr
-    return match.group(1)
-
-
-def pushed_digest(stderr: str) -> str:
-    return [line for line in stderr.splitlines() if line.startswith("Pushed ")][-1].rsplit("@", 1)[1]
+    return run_cog(cog_bin, *args, cwd=cwd, check=check, base_env=cog_environ(), env=env, timeout=600)
 
 
 def skopeo_inspect(reference: str) -> dict:
@@ -62,11 +53,7 @@ def skopeo_inspect(reference: str) -> dict:
 
 @pytest.fixture
 def project(tmp_path):
-    project = tmp_path / "hello"
-    project.mkdir()
-    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
-    (project / "run.py").write_text(RUN_PY)
-    return project
+    return make_project(tmp_path / "hello", RUN_PY)
 
 
 @pytest.fixture
@@ -74,8 +61,7 @@ def cleanup(cog_bin):
     """Names of images this test put in the local store, removed afterwards."""
     names = []
     yield names
-    for name in names:
-        subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+    remove_images(cog_bin, *names)
 
 
 # ------------------------------------------------------------------------------------- --push
@@ -86,7 +72,7 @@ def test_push_sends_the_built_image_to_the_registry_in_its_name(cog_bin, project
         cleanup.append(target)
         result = cog(cog_bin, "build", "-t", target, "--push", "--progress", "plain", cwd=project)
         assert f"Pushing to {target}..." in result.stderr
-        digest = built_digest(result.stderr)
+        digest = image_digest(result.stderr)
         assert pushed_digest(result.stderr) == digest  # what was built is what was pushed
         inspect = skopeo_inspect(target)
         assert inspect["Digest"] == digest
@@ -149,14 +135,12 @@ def test_push_to_a_registry_that_is_not_there_fails_clearly(cog_bin, project, cl
 # ------------------------------------------------------------------------------------- --load
 
 def stored_config_digest(tag: str) -> str:
-    store = pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
-    raw = subprocess.run(["skopeo", "inspect", "--raw", f"oci:{store}:{tag}:latest"], capture_output=True,
-                         check=True).stdout
+    raw = subprocess.run(["skopeo", "inspect", "--raw", store_ref(tag)], capture_output=True, check=True).stdout
     return json.loads(raw)["config"]["digest"]
 
 
 def test_load_hands_the_image_to_docker(cog_bin, project, cleanup, docker_daemon):
-    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    tag = unique_tag("cog-e2e")
     cleanup.append(tag)
     result = cog(cog_bin, "build", "-t", tag, "--load", "--progress", "plain", cwd=project,
                  env={"DOCKER_HOST": docker_daemon.host})
@@ -175,7 +159,7 @@ def test_load_hands_the_image_to_docker(cog_bin, project, cleanup, docker_daemon
 
 
 def test_load_with_no_daemon_reports_dockers_own_message(cog_bin, project, cleanup, tmp_path):
-    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    tag = unique_tag("cog-e2e")
     cleanup.append(tag)
     result = cog(cog_bin, "build", "-t", tag, "--load", "--progress", "plain", cwd=project, check=False,
                  env={"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"})
@@ -205,10 +189,8 @@ def run_on_terminal(cog_bin, args, cwd, columns=60, timeout=300, term="xterm"):
     """Runs cog with stdout and stderr on a pseudo-terminal `columns` wide; returns (exit code, output)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_NO_UPDATE_CHECK="1", TERM=term)
-    env.pop("BUILDKIT_PROGRESS", None)
     process = subprocess.Popen([str(cog_bin), *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
-                               env=env)
+                               env=cog_environ(TERM=term))
     os.close(slave)
     output = b""
     deadline = time.monotonic() + timeout
@@ -249,7 +231,7 @@ def screen_lines(output: str):
 
 
 def test_tty_progress_collapses_steps_and_fits_the_terminal(cog_bin, project, cleanup):
-    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    tag = unique_tag("cog-e2e")
     cleanup.append(tag)
     # The tag in the command makes the step new to the layer cache (--no-cache would redo the base too).
     (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\n  run:\n'
@@ -275,7 +257,7 @@ def test_tty_progress_keeps_a_failed_steps_output(cog_bin, project):
     (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\n  run:\n'
                                       '    - "echo first-words; echo last-words; exit 3"\n'
                                       'run: "run.py:Runner"\n')
-    code, output = run_on_terminal(cog_bin, ["build", "-t", f"cog-e2e-{uuid.uuid4().hex[:8]}", "--progress", "tty"],
+    code, output = run_on_terminal(cog_bin, ["build", "-t", unique_tag("cog-e2e"), "--progress", "tty"],
                                    project, columns=100)
     assert code == 1, output
     screen = screen_lines(output)
@@ -286,7 +268,7 @@ def test_tty_progress_keeps_a_failed_steps_output(cog_bin, project):
 
 
 def test_plain_and_quiet_progress_print_no_escape_codes(cog_bin, project, cleanup):
-    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    tag = unique_tag("cog-e2e")
     cleanup.append(tag)
     plain = cog(cog_bin, "build", "-t", tag, "--progress", "plain", cwd=project)
     assert "\x1b" not in plain.stderr
@@ -299,7 +281,7 @@ def test_plain_and_quiet_progress_print_no_escape_codes(cog_bin, project, cleanu
 
 
 def test_auto_progress_is_live_on_a_terminal_unless_term_is_dumb(cog_bin, project, cleanup):
-    tag = f"cog-e2e-{uuid.uuid4().hex[:8]}"
+    tag = unique_tag("cog-e2e")
     cleanup.append(tag)
     code, live = run_on_terminal(cog_bin, ["build", "-t", tag], project)
     assert code == 0, live

@@ -4,15 +4,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
-import uuid
 
 import pytest
 
+from cog_cli import make_project, run_cog, tag_fixture
 from docker_helpers import docker_daemon  # noqa: F401  (fixture)
+from registry_helpers import free_port
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building images and running dockerd need root")
 
@@ -28,23 +28,16 @@ class Runner(BaseRunner):
 
 @pytest.fixture
 def project(tmp_path):
-    project = tmp_path / "docker-project"
-    project.mkdir()
-    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
-    (project / "run.py").write_text(RUN_PY)
-    return project
+    return make_project(tmp_path / "docker-project", RUN_PY)
 
 
-@pytest.fixture
-def tag(cog_bin):
-    name = f"cog-e2e-docker-{uuid.uuid4().hex[:8]}"
-    yield name
-    subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+tag = tag_fixture("cog-e2e-docker")
 
 
 def cog(cog_bin, *args, cwd, env):
-    return subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True,
-                          env=dict(env, SOURCE_DATE_EPOCH="0"), stdin=subprocess.DEVNULL, timeout=900)
+    """cog with exactly `env` (plus SOURCE_DATE_EPOCH=0) and no stdin; the caller checks the exit code."""
+    return run_cog(cog_bin, *args, cwd=cwd, check=False, base_env=env, env={"SOURCE_DATE_EPOCH": "0"},
+                   stdin=subprocess.DEVNULL)
 
 
 def test_run_image_with_docker(cog_bin, project, tag, docker_daemon):
@@ -79,12 +72,6 @@ def test_exec_with_docker_mounts_the_project_and_keeps_the_exit_code(cog_bin, pr
                  env=env)
     assert failed.returncode == 3
     assert docker_daemon.docker("ps", "-aq").stdout.strip() == ""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_with_docker_answers_and_ctrl_c_removes_the_container(cog_bin, project, docker_daemon):

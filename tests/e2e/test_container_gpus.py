@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+from cog_cli import make_project, run_cog
+
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="running containers needs root")
 
 RUN_PY = '''from cog import BaseRunner
@@ -23,11 +25,7 @@ PROBE = ("test -c /dev/nvidia0 && echo node=char; head -c 3 /dev/nvidia0 | od -A
 
 @pytest.fixture
 def project(tmp_path):
-    project = tmp_path / "gpu-project"
-    project.mkdir()
-    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
-    (project / "run.py").write_text(RUN_PY)
-    return project
+    return make_project(tmp_path / "gpu-project", RUN_PY)
 
 
 @pytest.fixture
@@ -59,9 +57,9 @@ def cdi_dir(tmp_path):
 
 
 def cog(cog_bin, *args, cwd, cdi):
-    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_CDI_SPEC_DIRS=str(cdi))
-    return subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=env,
-                          stdin=subprocess.DEVNULL, timeout=900)
+    """cog reading CDI specs from `cdi` only, with no stdin; the caller checks the exit code."""
+    return run_cog(cog_bin, *args, cwd=cwd, check=False, env={"COG_CDI_SPEC_DIRS": str(cdi)},
+                   stdin=subprocess.DEVNULL)
 
 
 def test_cdi_device_mount_env_and_hook_reach_the_container(cog_bin, project, cdi_dir):

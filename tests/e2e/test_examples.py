@@ -13,12 +13,13 @@ import os
 import pathlib
 import shutil
 import struct
-import subprocess
 import threading
 import uuid
 import zlib
 
 import pytest
+
+from cog_cli import remove_images, run_cog as cog
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -26,16 +27,6 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 heavy = pytest.mark.skipif(os.environ.get("COG_E2E_HEAVY") != "1",
                            reason="heavy example (large downloads); set COG_E2E_HEAVY=1 to run it")
-
-
-def cog(cog_bin, *args, cwd, check=True, env=None, timeout=900):
-    run_env = dict(os.environ, SOURCE_DATE_EPOCH="0")
-    run_env.update(env or {})
-    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=run_env,
-                            timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 @pytest.fixture
@@ -55,8 +46,7 @@ def example(tmp_path, cog_bin):
         return project, tag
 
     yield build
-    for tag in tags:
-        subprocess.run([str(cog_bin), "rmi", tag], capture_output=True)
+    remove_images(cog_bin, *tags)
 
 
 # --- PNG without Pillow (the host running the tests need not have it) ---------------------------------

@@ -2,9 +2,10 @@
 its content, and the image imports it. The wheel is built here with `pip wheel`. Needs root."""
 import os
 import subprocess
-import uuid
 
 import pytest
+
+from cog_cli import run_cog as cog, tag_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -16,14 +17,6 @@ class Runner(BaseRunner):
     def run(self, name: str = "world") -> str:
         return tinygreet.greet(name)
 '''
-
-
-def cog(cog_bin, *args, cwd):
-    env = dict(os.environ, SOURCE_DATE_EPOCH="0")
-    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
-    if result.returncode != 0:
-        raise AssertionError(f"cog {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def build_wheel(project, greeting):
@@ -40,11 +33,7 @@ def build_wheel(project, greeting):
     assert wheel.exists()
 
 
-@pytest.fixture
-def tag(cog_bin):
-    name = f"cog-e2e-artifacts-{uuid.uuid4().hex[:8]}"
-    yield name
-    subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+tag = tag_fixture("cog-e2e-artifacts")
 
 
 def test_a_local_wheel_is_installed_and_keys_the_pip_layer(cog_bin, tmp_path, tag):

@@ -4,11 +4,10 @@ built for the whole module: the first trixie base and compiler install take minu
 cold, seconds after that."""
 import json
 import os
-import re
-import subprocess
-import uuid
 
 import pytest
+
+from cog_cli import image_digest, make_project, remove_images, run_cog as cog, unique_tag
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -36,18 +35,7 @@ class Runner(BaseRunner):
 '''
 
 
-def cog(cog_bin, *args, cwd, check=True):
-    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True,
-                            env=dict(os.environ, SOURCE_DATE_EPOCH="0"), timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def image_digest(stderr):
-    match = re.search(r"Image built as \S+ \((sha256:[0-9a-f]{64});", stderr)
-    assert match, stderr
-    return match.group(1)
+COG_YAML_313 = 'build:\n  python_version: "3.13"\nrun: "run.py:Runner"\n'
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +43,18 @@ def tags(cog_bin):
     names = []
 
     def new_tag():
-        names.append(f"cog-e2e-py-{uuid.uuid4().hex[:8]}")
+        names.append(unique_tag("cog-e2e-py"))
         return names[-1]
 
     yield new_tag
-    for name in names:
-        subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+    remove_images(cog_bin, *names)
 
 
 @pytest.fixture(scope="module")
 def python313(cog_bin, tmp_path_factory, tags):
     """The 3.13 project, built twice: (tag, first build, second build)."""
     project = tmp_path_factory.mktemp("py313")
-    (project / "cog.yaml").write_text('build:\n  python_version: "3.13"\nrun: "run.py:Runner"\n')
+    (project / "cog.yaml").write_text(COG_YAML_313)
     (project / "run.py").write_text(RUN_PY)
     tag = tags()
     first = cog(cog_bin, "build", "-t", tag, cwd=project)
@@ -121,10 +108,7 @@ def test_a_python_no_source_offers_is_refused_with_what_is_available(cog_bin, tm
 @pytest.mark.skipif(os.environ.get("COG_E2E_HEAVY") != "1", reason="recompiles the worker (a minute): COG_E2E_HEAVY=1")
 def test_no_cache_recompiles_the_worker_to_the_same_image(cog_bin, python313, tmp_path):
     tag, first, _ = python313
-    project = tmp_path / "again"
-    project.mkdir()
-    (project / "cog.yaml").write_text('build:\n  python_version: "3.13"\nrun: "run.py:Runner"\n')
-    (project / "run.py").write_text(RUN_PY)
+    project = make_project(tmp_path / "again", RUN_PY, COG_YAML_313)
     fresh = cog(cog_bin, "build", "-t", tag, "--no-cache", cwd=project)
     assert "DONE compiled cog-worker for Python 3.13" in fresh.stderr
     assert image_digest(fresh.stderr) == image_digest(first.stderr)

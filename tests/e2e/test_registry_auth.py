@@ -6,30 +6,19 @@ import http.server
 import json
 import os
 import stat
-import subprocess
 import threading
 import urllib.parse
 
 import pytest
 
-from registry_helpers import (Registry, TokenServer, make_oci_image, payload, running, skopeo, skopeo_digest,
+from cog_cli import private_env, run_cog_with as cog
+from registry_helpers import (Registry, TokenServer, make_oci_image, payload, running, skopeo_digest,
                               stats_from, free_port)
 
 
 @pytest.fixture
 def env(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    return {**os.environ, "HOME": str(home), "DOCKER_CONFIG": str(home / ".docker"),
-            "COG_IMAGE_STORE": str(tmp_path / "store"), "COG_NO_UPDATE_CHECK": "1"}
-
-
-def cog(cog_bin, env, *args, check=True, stdin=None):
-    result = subprocess.run([str(cog_bin), *map(str, args)], capture_output=True, text=True, env=env,
-                            input=stdin, timeout=180)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
+    return private_env(tmp_path)
 
 
 def docker_config(env):

@@ -1,35 +1,16 @@
 """cog push / cog pull against a real docker-registry on 127.0.0.1, with skopeo as the peer."""
 import json
-import os
-import pathlib
-import subprocess
 
 import pytest
 
+from cog_cli import private_env, pushed_digest, run_cog_with as cog
 from registry_helpers import (CuttingProxy, Registry, layout_manifest_digest, make_oci_image, payload,
                               running, skopeo, skopeo_digest, stats_from)
 
 
 @pytest.fixture
 def env(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    return {**os.environ, "HOME": str(home), "DOCKER_CONFIG": str(home / ".docker"),
-            "COG_IMAGE_STORE": str(tmp_path / "store"), "COG_NO_UPDATE_CHECK": "1",
-            "COG_PUSH_CONCURRENCY": "3"}
-
-
-def cog(cog_bin, env, *args, check=True, cwd=None, stdin=None):
-    result = subprocess.run([str(cog_bin), *map(str, args)], capture_output=True, text=True, env=env,
-                            cwd=cwd, input=stdin, timeout=180)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def pushed_digest(stderr: str) -> str:
-    line = [l for l in stderr.splitlines() if l.startswith("Pushed ")][-1]
-    return line.rsplit("@", 1)[1]
+    return private_env(tmp_path, COG_PUSH_CONCURRENCY="3")
 
 
 def three_layers(seed=1):

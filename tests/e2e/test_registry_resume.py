@@ -2,28 +2,17 @@
 blob. Pushes resume or restart and pulls continue with a Range request; nothing corrupt is ever
 stored (skopeo, reading straight from the registry, verifies every digest)."""
 import hashlib
-import os
-import subprocess
 
 import pytest
 
+from cog_cli import private_env, run_cog_with as cog
 from registry_helpers import (CuttingProxy, Registry, layout_manifest_digest, make_oci_image, payload, running,
                               skopeo, stats_from)
 
 
 @pytest.fixture
 def env(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    return {**os.environ, "HOME": str(home), "DOCKER_CONFIG": str(home / ".docker"),
-            "COG_IMAGE_STORE": str(tmp_path / "store"), "COG_NO_UPDATE_CHECK": "1"}
-
-
-def cog(cog_bin, env, *args, check=True):
-    result = subprocess.run([str(cog_bin), *map(str, args)], capture_output=True, text=True, env=env, timeout=180)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
+    return private_env(tmp_path)
 
 
 def verify_with_skopeo(registry, repository, image, tmp_path):

@@ -3,12 +3,12 @@ layers: images sharing layers share them on disk, and deletions made by a later 
 opaque directories) hold inside the container. Each test uses its own cache (COG_ROOTFS_CACHE)."""
 import json
 import os
-import pathlib
 import stat
 import subprocess
-import uuid
 
 import pytest
+
+from cog_cli import remove_images, run_cog, store_ref, unique_tag
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -22,17 +22,13 @@ class Runner(BaseRunner):
 
 
 def cog(cog_bin, *args, cwd, cache):
-    env = dict(os.environ, SOURCE_DATE_EPOCH="0", COG_ROOTFS_CACHE=str(cache))
-    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=env,
-                            stdin=subprocess.DEVNULL, timeout=900)
-    assert result.returncode == 0, f"cog {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result
+    """cog with its rootfs cache in `cache` and no stdin; a failure raises."""
+    return run_cog(cog_bin, *args, cwd=cwd, env={"COG_ROOTFS_CACHE": str(cache)}, stdin=subprocess.DEVNULL)
 
 
 def diff_ids(tag):
-    store = pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
-    config = subprocess.run(["skopeo", "inspect", "--config", f"oci:{store}:{tag}:latest"], capture_output=True,
-                            text=True, check=True).stdout
+    config = subprocess.run(["skopeo", "inspect", "--config", store_ref(tag)], capture_output=True, text=True,
+                            check=True).stdout
     return [d.split(":", 1)[1] for d in json.loads(config)["rootfs"]["diff_ids"]]
 
 
@@ -49,9 +45,8 @@ def make_project(root, name, word, run_steps=()):
 @pytest.fixture
 def tags(cog_bin):
     names = []
-    yield lambda: names.append(f"cog-e2e-layers-{uuid.uuid4().hex[:8]}") or names[-1]
-    for name in names:
-        subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+    yield lambda: names.append(unique_tag("cog-e2e-layers")) or names[-1]
+    remove_images(cog_bin, *names)
 
 
 def test_images_sharing_layers_unpack_them_once(cog_bin, tmp_path, tags):

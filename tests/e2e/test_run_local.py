@@ -1,7 +1,6 @@
 """`cog run --local` / `cog predict --local` / `cog serve --local`: the runtime on the host."""
 import json
 import os
-import pathlib
 import shutil
 import signal
 import subprocess
@@ -10,13 +9,19 @@ import urllib.request
 
 import pytest
 
+from cog_cli import run_cog
 from cog_server_harness import FIXTURES, free_port
 
 
+def environ_without_cog_settings():
+    """This process's environment less the COG_ variables a caller may have set (the *_BIN paths stay)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COG_") or k.endswith("_BIN")}
+
+
 def cog(cog_bin, cwd, *args, stdin=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COG_") or k.endswith("_BIN")}
-    return subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, timeout=180,
-                          input=stdin, env=env)
+    """cog in `cwd`, `stdin` its input; the caller checks the exit code."""
+    return run_cog(cog_bin, *args, cwd=cwd, check=False, base_env=environ_without_cog_settings(), timeout=180,
+                   input=stdin)
 
 
 @pytest.fixture
@@ -147,9 +152,9 @@ def test_other_python_version_is_refused(cog_bin, project, tmp_path):
 
 def test_serve_local(cog_bin, project):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COG_") or k.endswith("_BIN")}
     process = subprocess.Popen([str(cog_bin), "serve", "--local", "-p", str(port)], cwd=project("hello"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=environ_without_cog_settings())
     try:
         deadline = time.monotonic() + 60
         health = {}

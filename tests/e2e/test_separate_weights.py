@@ -2,15 +2,13 @@
 code layer leaves them out, a code change reuses the weight layers, and the image runs the same.
 Needs root."""
 import hashlib
-import json
 import os
-import pathlib
 import random
-import subprocess
 import tarfile
-import uuid
 
 import pytest
+
+from cog_cli import make_project, run_cog as cog, store_blob, stored_image, tag_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -30,30 +28,13 @@ GREETING = "weights"
 MIB = 1024 * 1024
 
 
-def cog(cog_bin, *args, cwd, check=True):
-    env = dict(os.environ, SOURCE_DATE_EPOCH="0")
-    result = subprocess.run([str(cog_bin), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cog {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def store_root() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("XDG_DATA_HOME", pathlib.Path.home() / ".local/share")) / "cog/images"
-
-
 def image_layers(tag):
     """[(digest, [paths in the layer])] of a store image."""
-    root = store_root()
-    for entry in json.loads((root / "index.json").read_text())["manifests"]:
-        if entry.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag + ":latest":
-            manifest = json.loads((root / "blobs/sha256" / entry["digest"].split(":")[1]).read_bytes())
-            layers = []
-            for layer in manifest["layers"]:
-                with tarfile.open(root / "blobs/sha256" / layer["digest"].split(":")[1]) as tar:
-                    layers.append((layer["digest"], tar.getnames()))
-            return layers
-    raise AssertionError(f"{tag} is not in the store")
+    layers = []
+    for layer in stored_image(tag)[0]["layers"]:
+        with tarfile.open(store_blob(layer["digest"])) as tar:
+            layers.append((layer["digest"], tar.getnames()))
+    return layers
 
 
 def built(stderr):
@@ -62,10 +43,8 @@ def built(stderr):
 
 @pytest.fixture
 def project(tmp_path):
-    project = tmp_path / "weighty"
-    (project / "weights").mkdir(parents=True)
-    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
-    (project / "run.py").write_text(RUN_PY)
+    project = make_project(tmp_path / "weighty", RUN_PY)
+    (project / "weights").mkdir()
     rng = random.Random(7)
     (project / "weights/model.bin").write_bytes(rng.randbytes(11 * MIB))
     (project / "weights/config.json").write_text("{}")
@@ -73,11 +52,7 @@ def project(tmp_path):
     return project
 
 
-@pytest.fixture
-def tag(cog_bin):
-    name = f"cog-e2e-weights-{uuid.uuid4().hex[:8]}"
-    yield name
-    subprocess.run([str(cog_bin), "rmi", name], capture_output=True)
+tag = tag_fixture("cog-e2e-weights")
 
 
 def expected_output(project, greeting="weights"):

@@ -1,7 +1,6 @@
 // --base-image pieces that need no registry or sandbox: mirror hosts, paths resolved inside a
 // root, and hostile base layers (unpacked as the build would, into a temporary rootfs cache).
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -15,25 +14,14 @@
 #include "builder/oci/image.hpp"
 #include "builder/oci/layout.hpp"
 #include "builder/support/error.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using cog::test::TempDir;
 namespace build = cog::builder::build;
 namespace oci = cog::builder::oci;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cog-base-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 // A raw ustar entry, written by hand so that names a careful writer would refuse get through.
 struct RawEntry {

@@ -3,28 +3,18 @@
 // worker (ldd resolves them here).
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "builder/build/runtime_files.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using cog::test::TempDir;
 using namespace cog::builder::build;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cog-runtime-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 fs::path write(const fs::path& file, const std::string& text) {
   fs::create_directories(file.parent_path());

@@ -2,29 +2,19 @@
 // cache, how apt's candidates are read. The compile itself runs in tests/e2e/test_python_versions.py.
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "builder/build/worker_build.hpp"
 #include "builder/support/error.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using cog::test::TempDir;
 using namespace cog::builder::build;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cog-worker-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void write(const fs::path& file, const std::string& text) {
   fs::create_directories(file.parent_path());

@@ -1,7 +1,6 @@
 // CDI specs as nvidia-ctk writes them: parsing (YAML and JSON), picking devices for --gpus, the
 // fallbacks when there are no specs, and the edits in the OCI runtime spec.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +10,7 @@
 #include "builder/container/gpu.hpp"
 #include "builder/container/runtime_spec.hpp"
 #include "builder/support/error.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace cog::builder::container;
@@ -68,13 +68,8 @@ containerEdits:
     - bind
 )";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cog-cdi-test-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
+// A directory of CDI specs, written by name.
+struct SpecDir : cog::test::TempDir {
   void write(const std::string& name, const std::string& text) const { std::ofstream(path / name) << text; }
 };
 
@@ -139,7 +134,7 @@ TEST_CASE("malformed specs are errors that name the file and the field") {
 }
 
 TEST_CASE("specs load from every directory, a later one overriding a device") {
-  TempDir etc, run;
+  SpecDir etc, run;
   etc.write("nvidia.yaml", nvidia_yaml);
   etc.write("notes.txt", "not a spec");
   run.write("override.json", R"({"cdiVersion": "0.5.0", "kind": "nvidia.com/gpu",

@@ -1,25 +1,22 @@
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "builder/container/gpu.hpp"
 #include "builder/support/error.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace cog::builder::container;
 
 namespace {
 
-struct FakeDev {
-  fs::path path;
+// A stand-in for /dev holding the named nodes (plain files will do).
+struct FakeDev : cog::test::TempDir {
   explicit FakeDev(std::initializer_list<const char*> nodes) {
-    std::string pattern = (fs::temp_directory_path() / "cog-fake-dev-XXXXXX").string();
-    path = mkdtemp(pattern.data());
     for (const char* node : nodes) std::ofstream(path / node).put('\n');
   }
-  ~FakeDev() { fs::remove_all(path); }
 };
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include "builder/container/oci_runtime.hpp"
 #include "builder/support/error.hpp"
 #include "builder/support/subprocess.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using cog::test::TempDir;
 using namespace cog::builder::container;
 
 namespace {
@@ -32,15 +34,6 @@ fs::path make_tiny_rootfs(const fs::path& dir) {
   for (const char* sub : {"proc", "dev", "sys", "tmp", "etc", "src"}) fs::create_directories(dir / sub);
   return dir;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cog-container-test-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void check_runtime(const std::string& name) {
   TempDir temp;

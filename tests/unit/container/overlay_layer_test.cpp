@@ -13,20 +13,13 @@
 #include "builder/container/overlay_layer.hpp"
 #include "builder/container/rootfs_cache.hpp"
 #include "builder/support/subprocess.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using cog::test::TempDir;
 using namespace cog::builder::container;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cog-layer-test-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void write(const fs::path& file, const std::string& text) {
   fs::create_directories(file.parent_path());
