@@ -1,6 +1,10 @@
 // cog push [IMAGE]: resolve the target (argument > cog.yaml image, or model + COG_MODEL_*), then
 // send the image from the local image store (or --from) to the registry.
+#include <array>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <random>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -58,6 +62,27 @@ void print_pushed(const builder::registry::PushResult& result, const builder::re
     std::cerr << "\nRun your model on Replicate:\n    https://replicate.com/" << target.repository << "\n";
 }
 
+// An RFC 9562 UUIDv7: 48 bits of Unix milliseconds, version 7, the variant, 74 random bits.
+std::string uuid_v7() {
+  const auto millis = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch())
+                                                     .count());
+  std::array<std::uint8_t, 16> bytes{};
+  std::random_device random;
+  for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random());
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<std::uint8_t>(millis >> (8 * (5 - i)));
+  bytes[6] = static_cast<std::uint8_t>(0x70 | (bytes[6] & 0x0f));
+  bytes[8] = static_cast<std::uint8_t>(0x80 | (bytes[8] & 0x3f));
+  std::string text;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    text += kHex[bytes[i] >> 4];
+    text += kHex[bytes[i] & 0x0f];
+  }
+  return text;
+}
+
 void run_push(const PushFlags& flags, const GlobalOptions& global) {
   namespace registry = builder::registry;
   registry::PushTargetInputs inputs{flags.image, {}, {}, {}};
@@ -86,6 +111,7 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
   if (project && (!project->config.run.empty() || !project->config.train.empty())) {
     builder::build::BuildOptions build_options = build_options_from(flags.build);
     build_options.tag = target.str();
+    build_options.labels["run.cog.push_id"] = uuid_v7();  // as Cog: each push is told apart
     stored = build_with_progress(*project, build_options, flags.build.progress).image_name;
   }
   push_stored_image(stored, target, settings);

@@ -249,26 +249,34 @@ class Pipeline {
     return [this](exec::Stream, std::string_view line) { progress_("  | " + std::string(line)); };
   }
 
+  // A step the progress view shows: "  STEP what", then "  DONE what (1.2s)" once `work` is done.
+  template <typename Work>
+  void announced(const std::string& description, Work work) {
+    progress_("  STEP " + description);
+    const auto start = Clock::now();
+    work();
+    progress_("  DONE " + description + " (" +
+              format_seconds(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)) +
+              ")");
+  }
+
   void sandbox_layer(const std::string& description, const exec::StepSpec& spec,
                      const std::vector<std::string>& inputs) {
     const std::string key = next_key(description, inputs);
     if (reuse(key, description)) return;
-    progress_("  STEP " + description);
-    const auto start = Clock::now();
-    const fs::path upper = work_.path / ("upper-" + std::to_string(++step_count_));
-    auto status = exec::run_step({lowers_, upper}, spec, step_output());
-    if (!status.ok()) {
-      std::string what = status.timed_out   ? "timed out"
-                         : status.cancelled ? "was cancelled"
-                                            : "exited with status " + std::to_string(status.exit_code);
-      throw Error(ErrorKind::Runtime, "build step `" + description + "`", what,
-                  "see the step's output above; fix the command or package names in cog.yaml");
-    }
-    auto layer = image_.add_layer_from_overlay(upper, layer_options(), description);
-    keep_layer(key, layer, upper);
-    progress_("  DONE " + description + " (" +
-              format_seconds(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)) +
-              ")");
+    announced(description, [&] {
+      const fs::path upper = work_.path / ("upper-" + std::to_string(++step_count_));
+      auto status = exec::run_step({lowers_, upper}, spec, step_output());
+      if (!status.ok()) {
+        std::string what = status.timed_out   ? "timed out"
+                           : status.cancelled ? "was cancelled"
+                                              : "exited with status " + std::to_string(status.exit_code);
+        throw Error(ErrorKind::Runtime, "build step `" + description + "`", what,
+                    "see the step's output above; fix the command or package names in cog.yaml");
+      }
+      auto layer = image_.add_layer_from_overlay(upper, layer_options(), description);
+      keep_layer(key, layer, upper);
+    });
   }
 
   // What build steps see: the defaults, pip allowed to install into Debian's Python (the
@@ -565,12 +573,14 @@ class Pipeline {
     const std::string description = "cog runtime (server, worker, SDK)";
     const std::string key = next_key(description, inputs);
     if (reuse(key, description)) return;
-    const fs::path staging = work_.path / "runtime";
-    stage_runtime(runtime_, staging, link_python);
-    oci::LayerOptions options = layer_options();
-    options.preserve_owner = false;
-    auto layer = image_.add_layer_from_directory(staging, options, description);
-    keep_layer(key, layer, staging);
+    announced(description, [&] {
+      const fs::path staging = work_.path / "runtime";
+      stage_runtime(runtime_, staging, link_python);
+      oci::LayerOptions options = layer_options();
+      options.preserve_owner = false;
+      auto layer = image_.add_layer_from_directory(staging, options, description);
+      keep_layer(key, layer, staging);
+    });
   }
 
   // The worker here embeds another Python than the image's: one compiled inside the base's root
@@ -656,13 +666,14 @@ class Pipeline {
         return;
       }
     }
-    progress_("  STEP " + description);
-    auto blob = oci::write_layer(std::move(entries), work_.path / "weights.tar.gz", options);
-    auto descriptor = store_.layout().write_blob_file(blob.file, blob.media_type, blob.digest, true);
-    oci::StoredLayer layer{descriptor, blob.diff_id};
-    image_.add_layer(layer, description);
-    layer_cache_.store(key, layer);
-    ++result_.layers_built;
+    announced(description, [&] {
+      auto blob = oci::write_layer(std::move(entries), work_.path / "weights.tar.gz", options);
+      auto descriptor = store_.layout().write_blob_file(blob.file, blob.media_type, blob.digest, true);
+      oci::StoredLayer layer{descriptor, blob.diff_id};
+      image_.add_layer(layer, description);
+      layer_cache_.store(key, layer);
+      ++result_.layers_built;
+    });
   }
 
   bool is_weight(const std::string& relative) const {
@@ -716,10 +727,12 @@ class Pipeline {
                          .size = static_cast<std::int64_t>(fs::file_size(config_.config_path)),
                          .source = config_.config_path});
     }
-    auto blob = oci::write_layer(std::move(entries), work_.path / "source.tar.gz", options);
-    auto descriptor = store_.layout().write_blob_file(blob.file, blob.media_type, blob.digest, true);
-    image_.add_layer({descriptor, blob.diff_id}, "COPY . /src");
-    ++result_.layers_built;
+    announced("COPY . /src", [&] {
+      auto blob = oci::write_layer(std::move(entries), work_.path / "source.tar.gz", options);
+      auto descriptor = store_.layout().write_blob_file(blob.file, blob.media_type, blob.digest, true);
+      image_.add_layer({descriptor, blob.diff_id}, "COPY . /src");
+      ++result_.layers_built;
+    });
   }
 
   std::string pip_freeze() {
@@ -735,10 +748,13 @@ class Pipeline {
     spec.env = step_env();
     spec.network = exec::Network::None;
     std::string output;
-    auto status = exec::run_step({lowers_, work_.path / "upper-freeze"}, spec,
-                                 [&](exec::Stream stream, std::string_view line) {
-                                   if (stream == exec::Stream::Stdout) output += std::string(line) + "\n";
-                                 });
+    exec::ExitStatus status;
+    announced("pip freeze (run.cog.pip_freeze)", [&] {
+      status = exec::run_step({lowers_, work_.path / "upper-freeze"}, spec,
+                              [&](exec::Stream stream, std::string_view line) {
+                                if (stream == exec::Stream::Stdout) output += std::string(line) + "\n";
+                              });
+    });
     if (!status.ok()) {
       progress_("warning: pip freeze failed in the image; run.cog.pip_freeze is empty");
       return "";
@@ -758,6 +774,7 @@ class Pipeline {
     for (const auto& [name, value] : image_labels(inputs)) image_.config().config.labels[name] = value;
     image_.config().config.labels["org.opencontainers.image.title"] = result_.image_name;
     image_.config().config.labels["run.cog.builder"] = std::string("cog-cpp ") + COG_VERSION;
+    for (const auto& [name, value] : options_.labels) image_.config().config.labels[name] = value;
   }
 
   void commit() {
@@ -776,7 +793,9 @@ class Pipeline {
         runtime.exposed_ports.end()) {
       runtime.exposed_ports.push_back("5000/tcp");
     }
-    result_.manifest = image_.commit(oci::normalize_image_name(result_.image_name));
+    announced("image " + result_.image_name, [&] {
+      result_.manifest = image_.commit(oci::normalize_image_name(result_.image_name));
+    });
     for (const auto& output : options_.outputs) {
       oci::save_image(store_.layout(), result_.manifest, oci::parse_image_reference(output));
       progress_("Wrote " + output);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@ struct BuildOptions {
   // --use-cuda-base-image: "false" is Cog's python base for gpu: true, without CUDA libraries
   // (torch and the like bring their own), so no CUDA layer; "auto" and "true" add it.
   std::string use_cuda_base_image = "auto";
+  std::map<std::string, std::string> labels;  // added last (cog push: run.cog.push_id)
   std::filesystem::path openapi_schema_file;  // --openapi-schema
   std::vector<std::string> secrets;  // --secret id=ID,src=FILE | id=ID,env=VAR
   std::int64_t source_date_epoch = 0;  // --timestamp / SOURCE_DATE_EPOCH

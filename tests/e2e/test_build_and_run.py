@@ -213,6 +213,9 @@ def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, pro
                                             capture_output=True, text=True, check=True).stdout)
         assert inspect["Digest"] == digest
         assert "run.cog.openapi_schema" in inspect["Labels"]
+        # Cog labels each push with a UUIDv7 (time-ordered: version nibble 7, RFC variant).
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                            inspect["Labels"]["run.cog.push_id"]), inspect["Labels"].get("run.cog.push_id")
 
         (project / "run.py").write_text(HELLO_RUN_PY.replace('"hello"', '"hi"'))
         second = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
