@@ -72,12 +72,16 @@ builder::container::GpuAccess gpu_access_for(const std::string& gpus, const std:
   }
   builder::oci::ImageStore store(builder::oci::default_store_path());
   const auto manifest = store.layout().read_manifest(store.resolve(image).digest);
-  const auto labels = store.layout().read_config(manifest).config.labels;
-  if (auto found = labels.find("run.cog.config"); found != labels.end()) {
+  const auto image_config = store.layout().read_config(manifest).config;
+  // The completed config in run.cog.config, else (development images carry no labels) the
+  // CUDA_VERSION the CUDA layer sets, as nvidia/cuda images do ("12.4.1": major.minor is compared).
+  std::string cuda;
+  if (auto found = image_config.labels.find("run.cog.config"); found != image_config.labels.end()) {
     const auto config = nlohmann::json::parse(found->second, nullptr, false);
-    const auto cuda = config.is_object() ? config.value("/build/cuda"_json_pointer, std::string()) : "";
-    if (!cuda.empty()) container::check_driver_supports(cuda, *driver);
+    cuda = config.is_object() ? config.value("/build/cuda"_json_pointer, std::string()) : "";
   }
+  if (cuda.empty()) cuda = image_config.get_env("CUDA_VERSION").value_or("");
+  if (!cuda.empty()) container::check_driver_supports(cuda, *driver);
   return access;
 }
 
