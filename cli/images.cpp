@@ -1,16 +1,40 @@
 // cog images / cog rmi: list and remove images in the local store (no daemon: an OCI layout).
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "builder/container/rootfs_cache.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/support/error.hpp"
 #include "builder/support/human_size.hpp"
 #include "cli/command.hpp"
 
 namespace cog::cli {
+namespace {
+
+// After `cog rmi`, the unpacked roots (~/.cache/cog/rootfs) that no stored image needs go too,
+// unless used in the last COG_ROOTFS_GRACE_SECONDS (default 30 min: a build or container may be
+// using one that no stored image names yet).
+void prune_rootfs_cache(const builder::oci::ImageStore& store) {
+  std::vector<std::vector<builder::oci::Digest>> images;
+  for (const auto& image : store.list()) {
+    images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
+  }
+  std::chrono::seconds grace{30 * 60};
+  if (const char* text = std::getenv("COG_ROOTFS_GRACE_SECONDS"); text && *text) grace = std::chrono::seconds(std::atoll(text));
+  builder::container::RootfsCache cache(builder::container::default_rootfs_cache_path());
+  if (const int removed = cache.prune(images, grace); removed > 0) {
+    std::cout << "Removed " << removed << " unpacked layer" << (removed == 1 ? "" : "s")
+              << " no image uses from the rootfs cache\n";
+  }
+}
+
+}  // namespace
+
 void add_images_command(CLI::App& app, GlobalOptions& /*global*/) {
   auto* images = app.add_subcommand("images", "List images in the local image store");
   auto quiet = std::make_shared<bool>(false);
@@ -42,6 +66,7 @@ void add_images_command(CLI::App& app, GlobalOptions& /*global*/) {
       }
       std::cout << "Untagged: " << builder::oci::normalize_image_name(name) << "\n";
     }
+    prune_rootfs_cache(store);
   });
 }
 

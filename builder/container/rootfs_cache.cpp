@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 
 #include "builder/container/overlay_layer.hpp"
 #include "builder/oci/unpack.hpp"
@@ -27,6 +28,12 @@ fs::path make_temp_dir(const fs::path& parent, const std::string& prefix) {
                 "check free space and permissions");
   }
   return pattern;
+}
+
+// Marks an entry as just used (its mtime), for prune's grace period.
+void touch(const fs::path& entry) {
+  std::error_code ignored;
+  fs::last_write_time(entry, fs::file_time_type::clock::now(), ignored);
 }
 
 }  // namespace
@@ -102,7 +109,10 @@ fs::path RootfsCache::ensure_layer(const oci::Layout& layout, const oci::Descrip
   // The rename is the completion marker: a layer directory exists only once fully unpacked (no
   // marker file, which every container would see at its root).
   const fs::path target = layer_dir(diff_id);
-  if (fs::is_directory(target)) return target;
+  if (fs::is_directory(target)) {
+    touch(target);
+    return target;
+  }
   const fs::path staging = make_temp_dir(dir_ / "layers", ".unpack-");
   try {
     unpack_layer_for_overlay(layout.blob_path(layer.digest), staging);
@@ -129,7 +139,10 @@ fs::path RootfsCache::ensure_layer(const oci::Layout& layout, const oci::Descrip
 fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manifest& manifest,
                                     const oci::ImageConfig& config) const {
   const fs::path root = dir_ / chain_id(config.diff_ids).hex;
-  if (fs::exists(root / ".cog-complete")) return root;
+  if (fs::exists(root / ".cog-complete")) {
+    touch(root / ".cog-complete");
+    return root;
+  }
 
   const fs::path staging = make_temp_dir(dir_, ".unpack-");
   try {
@@ -154,6 +167,41 @@ fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manife
     throw;
   }
   return root;
+}
+
+int RootfsCache::prune(const std::vector<std::vector<oci::Digest>>& images, std::chrono::seconds grace) const {
+  std::set<std::string> keep;
+  for (const auto& diff_ids : images) {
+    std::vector<oci::Digest> prefix;
+    for (const auto& diff_id : diff_ids) {
+      keep.insert(diff_id.hex);
+      prefix.push_back(diff_id);
+      keep.insert(chain_id(prefix).hex);
+    }
+  }
+  const auto now = fs::file_time_type::clock::now();
+  auto recently_used = [&](const fs::path& stamp) {
+    std::error_code ec;
+    const auto used = fs::last_write_time(stamp, ec);
+    return !ec && now - used < grace;
+  };
+  int removed = 0;
+  auto sweep = [&](const fs::path& dir, bool merged_roots) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name == "layers" || keep.count(name)) continue;
+      if (!entry.is_directory() || (name.front() == '.' && name.rfind(".unpack-", 0) != 0)) continue;
+      const bool finished = name.front() != '.';
+      if (recently_used(finished && merged_roots ? entry.path() / ".cog-complete" : entry.path())) continue;
+      std::error_code failed;
+      fs::remove_all(entry.path(), failed);
+      if (!failed) ++removed;
+    }
+  };
+  sweep(dir_, true);
+  sweep(dir_ / "layers", false);
+  return removed;
 }
 
 Overlay::Overlay(const std::vector<fs::path>& lower_dirs, const fs::path& scratch) {

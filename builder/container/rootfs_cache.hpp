@@ -4,6 +4,7 @@
 // and an image is the overlay of its layers: images that share layers share their files on disk.
 // An image with more layers than one overlay mount can take is merged instead into one root
 // cached by chain ID, <cache>/<chain-id hex>.
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -39,6 +40,13 @@ class RootfsCache {
                                             const oci::ImageConfig& config) const;
 
   std::filesystem::path layer_dir(const oci::Digest& diff_id) const { return dir_ / "layers" / diff_id.hex; }
+
+  // Deletes unpacked layers and merged roots that none of `images` (each its diff IDs, bottom
+  // first) needs, keeping anything used within `grace`: a build or a container may be using an
+  // entry right now that no stored image names yet (a --base-image read from an oci: directory),
+  // and every use refreshes an entry's time. Unfinished unpacks older than `grace` go too.
+  // Returns how many entries were deleted.
+  int prune(const std::vector<std::vector<oci::Digest>>& images, std::chrono::seconds grace) const;
 
   // Whether `lower_dirs` fit in one overlay mount: the kernel takes at most a page of mount
   // options and a bounded lower stack.

@@ -21,9 +21,12 @@ class Runner(BaseRunner):
 '''
 
 
-def cog(cog_bin, *args, cwd, cache):
+def cog(cog_bin, *args, cwd, cache, grace=None):
     """cog with its rootfs cache in `cache` and no stdin; a failure raises."""
-    return run_cog(cog_bin, *args, cwd=cwd, env={"COG_ROOTFS_CACHE": str(cache)}, stdin=subprocess.DEVNULL)
+    env = {"COG_ROOTFS_CACHE": str(cache)}
+    if grace is not None:
+        env["COG_ROOTFS_GRACE_SECONDS"] = str(grace)
+    return run_cog(cog_bin, *args, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
 
 
 def diff_ids(tag):
@@ -68,6 +71,16 @@ def test_images_sharing_layers_unpack_them_once(cog_bin, tmp_path, tags):
     # The shared layers were not unpacked again (the same directories), and nothing else is cached.
     assert {name: (layers / name).stat().st_ino for name in shared} == before
     assert sorted(p.name for p in cache.iterdir()) == ["layers"]
+
+    # cog rmi: within the grace period (a build or container may be using them) nothing goes; after
+    # it, the layers only the removed image had go, the shared ones stay for the other image.
+    removal = cog(cog_bin, "rmi", first, cwd=tmp_path, cache=cache)
+    assert "Removed" not in removal.stdout
+    assert sorted(p.name for p in layers.iterdir()) == sorted(set(first_layers) | set(second_layers))
+    cog(cog_bin, "build", "-t", first, cwd=tmp_path / "a", cache=cache)  # the same image again
+    removal = cog(cog_bin, "rmi", first, cwd=tmp_path, cache=cache, grace=0)
+    assert "Removed 1 unpacked layer no image uses" in removal.stdout, removal.stdout
+    assert sorted(p.name for p in layers.iterdir()) == sorted(second_layers)
 
 
 def test_deletions_in_a_later_layer_hold_in_the_container(cog_bin, tmp_path):
