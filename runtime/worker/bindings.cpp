@@ -32,12 +32,15 @@ PYBIND11_EMBEDDED_MODULE(_cogworker, m) {
   py::class_<Host>(m, "Host")
       .def("send", [](Host& host, const std::string& payload) { host.send(payload); }, release())
       .def("next_frame", &Host::next_frame, release())
+      .def("frame_fd", &Host::frame_fd)
+      .def("take_frames", &Host::take_frames)
       .def("log", &Host::log, release())
       .def("set_async", &Host::set_async)
       .def("set_active", &Host::set_active)
       .def("clear_active", &Host::clear_active)
       .def("take_cancel", &Host::take_cancel)
       .def("drain", &Host::drain, release())
+      .def("output_pending", &Host::output_pending)
       .def("check_signals",
            [](Host&) {
              if (PyErr_CheckSignals() != 0) throw py::error_already_set();

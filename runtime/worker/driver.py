@@ -1,7 +1,8 @@
 # The Python half of cog-worker, embedded into the binary at build time. The C++ host (the `host`
 # argument of main) owns the control socket, output capture and cancel signals; this module drives
 # the SDK's cog._worker.Runner. Frames are described in runtime/worker/PROTOCOL.md.
-import asyncio
+# asyncio is imported only for async runners (inside the functions that need it): it is the
+# largest import of a sync worker's start-up.
 import contextvars
 import functools
 import inspect
@@ -106,6 +107,7 @@ class _Worker:
         self.sdk = sdk
         self.tasks = {}
         self.early_cancels = set()
+        self.serving = None  # async runners: the future serve_async waits on
 
     def send(self, message):
         self.host.send(_dumps(message))
@@ -222,6 +224,8 @@ class _Worker:
     # -- async runners: concurrent tasks on one event loop ---------------------------------------
 
     async def predict_async(self, frame):
+        import asyncio
+
         prediction_id = frame["id"]
         _current_id.set(prediction_id)
         self.host.set_active(prediction_id)
@@ -249,7 +253,8 @@ class _Worker:
             # reports it, which is why the task stays registered until the very end.
             self.cleanup(prediction_id)
             _flush_output()
-            await asyncio.get_running_loop().run_in_executor(None, self.host.drain)
+            if self.host.output_pending():  # drain() may block: keep the loop free meanwhile
+                await asyncio.get_running_loop().run_in_executor(None, self.host.drain)
             self.host.clear_active(prediction_id)
             self.tasks.pop(prediction_id, None)
             if done is not None:
@@ -267,32 +272,57 @@ class _Worker:
             self.send({"type": "done", "id": prediction_id, "status": "canceled", "predict_time": 0.0})
 
     async def serve_async(self):
+        import asyncio
+
+        # Frames are taken on the loop's own thread when the host's eventfd says some wait: no
+        # thread-pool round trip per frame.
         loop = asyncio.get_running_loop()
-        while True:
-            raw = await loop.run_in_executor(None, self.host.next_frame)
-            if raw is None:
-                break
-            frame = json.loads(raw)
-            kind = frame.get("type")
-            if kind == "predict":
-                if frame["id"] in self.early_cancels:
-                    self.early_cancels.discard(frame["id"])
-                    self.send({"type": "done", "id": frame["id"], "status": "canceled",
-                               "predict_time": 0.0})
-                    continue
-                task = loop.create_task(self.predict_async(frame), context=contextvars.Context())
-                self.tasks[frame["id"]] = task
-                task.add_done_callback(functools.partial(self.task_finished, frame["id"]))
-            elif kind == "cancel":
-                task = self.tasks.get(frame["id"])
-                if task is not None:
-                    task.cancel()
-                elif len(self.early_cancels) < 4096:
-                    self.early_cancels.add(frame["id"])
-            elif kind == "shutdown":
-                break
+        self.serving = loop.create_future()  # set when the supervisor is gone or says shutdown
+        fd = self.host.frame_fd()
+        loop.add_reader(fd, self.on_frames, loop)
+        try:
+            await self.serving
+        finally:
+            loop.remove_reader(fd)
         if self.tasks:
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+    def on_frames(self, loop):
+        if self.serving.done():
+            return
+        try:
+            frames = self.host.take_frames()
+            if frames is None:
+                self.serving.set_result(None)
+                return
+            for raw in frames:
+                if not self.dispatch_async(loop, json.loads(raw)):
+                    self.serving.set_result(None)  # frames after shutdown are not served
+                    return
+        except Exception as exc:  # ends serve_async with it, as when frames were awaited there
+            self.serving.set_exception(exc)
+
+    def dispatch_async(self, loop, frame):
+        """Acts on one frame; False once it says shutdown."""
+        kind = frame.get("type")
+        if kind == "predict":
+            if frame["id"] in self.early_cancels:
+                self.early_cancels.discard(frame["id"])
+                self.send({"type": "done", "id": frame["id"], "status": "canceled",
+                           "predict_time": 0.0})
+                return True
+            task = loop.create_task(self.predict_async(frame), context=contextvars.Context())
+            self.tasks[frame["id"]] = task
+            task.add_done_callback(functools.partial(self.task_finished, frame["id"]))
+        elif kind == "cancel":
+            task = self.tasks.get(frame["id"])
+            if task is not None:
+                task.cancel()
+            elif len(self.early_cancels) < 4096:
+                self.early_cancels.add(frame["id"])
+        elif kind == "shutdown":
+            return False
+        return True
 
     # -- health -----------------------------------------------------------------------------------
 
@@ -339,6 +369,8 @@ def main(host, ref, mode, project_dir, upload_url, version):
         runner = sdk.Runner(ref, mode, project_dir)
         host.send(_dumps({"type": "schema", "schema": runner.openapi(version)}))
         if runner.is_async:
+            import asyncio
+
             asyncio.run(_run_async(host, runner, upload_url, sdk))
         else:
             sdk.worker_module.install_cancel_handler()

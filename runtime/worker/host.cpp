@@ -1,9 +1,16 @@
 #include "runtime/worker/host.hpp"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdint>
+#include <iterator>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "builder/support/error.hpp"
 
 namespace cog::runtime::worker {
 
@@ -30,6 +37,51 @@ std::optional<std::string> Host::next_frame() {
   std::string frame = std::move(inbox_.front());
   inbox_.pop_front();
   return frame;
+}
+
+int Host::frame_fd() {
+  std::lock_guard lock(mutex_);
+  if (frame_fd_ < 0) {
+    frame_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (frame_fd_ < 0) {
+      throw Error(ErrorKind::Io, "cog-worker", "cannot create an eventfd for incoming frames");
+    }
+    if (!inbox_.empty() || closed_) signal_frames();
+  }
+  return frame_fd_;
+}
+
+std::optional<std::vector<std::string>> Host::take_frames() {
+  std::lock_guard lock(mutex_);
+  if (inbox_.empty() && closed_) return std::nullopt;
+  std::vector<std::string> frames(std::make_move_iterator(inbox_.begin()),
+                                  std::make_move_iterator(inbox_.end()));
+  inbox_.clear();
+  // The inbox is empty now, so the fd goes quiet; once closed_ it stays readable, so that the
+  // loop comes back for the nullopt.
+  if (frame_fd_ >= 0 && !closed_) {
+    std::uint64_t count = 0;
+    (void)!::read(frame_fd_, &count, sizeof count);
+  }
+  return frames;
+}
+
+void Host::push_frame(std::string payload) {
+  inbox_.push_back(std::move(payload));
+  inbox_cv_.notify_one();
+  // The eventfd is already readable while older frames wait (take_frames takes them all).
+  if (inbox_.size() == 1) signal_frames();
+}
+
+void Host::signal_frames() {
+  if (frame_fd_ < 0) return;
+  const std::uint64_t one = 1;
+  (void)!::write(frame_fd_, &one, sizeof one);
+}
+
+void Host::drain() {
+  // What is neither in the pipes nor held by the capture thread was handed over already.
+  if (capture_.pending()) capture_.drain();
 }
 
 void Host::set_async(bool is_async) {
@@ -95,6 +147,7 @@ void Host::reader_loop() {
   std::lock_guard lock(mutex_);
   closed_ = true;
   inbox_cv_.notify_all();
+  signal_frames();
 }
 
 void Host::handle(std::string payload) {
@@ -105,8 +158,7 @@ void Host::handle(std::string payload) {
     const std::string id = frame.value("id", "");
     std::lock_guard lock(mutex_);
     if (async_) {
-      inbox_.push_back(std::move(payload));
-      inbox_cv_.notify_one();
+      push_frame(std::move(payload));
     } else if (active_.count(id)) {
       // The SDK's handler turns SIGUSR1 into CancelationException inside run().
       pthread_kill(main_thread_, SIGUSR1);
@@ -149,8 +201,7 @@ void Host::handle(std::string payload) {
     return;
   }
   std::lock_guard lock(mutex_);
-  inbox_.push_back(std::move(payload));
-  inbox_cv_.notify_one();
+  push_frame(std::move(payload));
 }
 
 }  // namespace cog::runtime::worker

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "runtime/ipc/frame.hpp"
 #include "runtime/worker/capture.hpp"
@@ -31,6 +32,11 @@ class Host {
   // The next frame for Python (predict / cancel-in-async-mode / shutdown); nullopt once the
   // supervisor has gone away.
   std::optional<std::string> next_frame();
+  // For an event loop (async runners) instead of next_frame(): an eventfd that is readable while
+  // frames wait or once the supervisor has gone away, and the non-blocking take of every waiting
+  // frame (empty when none; nullopt once the supervisor has gone away and all were taken).
+  int frame_fd();
+  std::optional<std::vector<std::string>> take_frames();
 
   void set_async(bool is_async);
   void set_active(const std::string& id);
@@ -39,7 +45,10 @@ class Host {
   bool take_cancel(const std::string& id);
   // Runs `check(seq)` on its own thread for each healthcheck request; unset = always healthy.
   void set_healthcheck(std::function<void(long long)> check);
-  void drain() { capture_.drain(); }
+  // Hands captured fd output to the supervisor before returning; free when the pipes are empty.
+  void drain();
+  // True when drain() has work to do (an event loop only pays a thread hop for it then).
+  bool output_pending() const { return capture_.pending(); }
 
   // Called by the capture thread with bytes written to fd 1/2.
   void emit_log(const char* source, std::string data);
@@ -50,6 +59,8 @@ class Host {
  private:
   void reader_loop();
   void handle(std::string payload);
+  void push_frame(std::string payload);  // call with mutex_ held
+  void signal_frames();                  // call with mutex_ held
 
   int fd_;
   Capture& capture_;
@@ -60,6 +71,7 @@ class Host {
   std::mutex mutex_;
   std::condition_variable inbox_cv_;
   std::deque<std::string> inbox_;
+  int frame_fd_ = -1;  // eventfd, made by frame_fd(); written while inbox_ is non-empty or closed_
   bool closed_ = false;
   bool async_ = false;
   std::set<std::string> active_;

@@ -53,10 +53,10 @@ Metrics: see ``cog._scope``. Each prediction runs inside ``prediction_scope(cont
 Cancellation of sync predictions: call ``install_cancel_handler()`` once from the main thread;
 SIGUSR1 then raises ``CancelationException`` in the main thread (where run() executes).
 """
-import asyncio
 import inspect
 import os
 import signal
+import sys
 import threading
 import typing
 
@@ -67,6 +67,9 @@ from ._loader import LoadError, Target, load_target
 from ._schema import SchemaError
 from ._scope import prediction_scope
 from .exceptions import CancelationException
+
+if typing.TYPE_CHECKING:
+    import asyncio  # imported where an event loop is needed: sync workers start faster without it
 
 OutputCallback = typing.Callable[[typing.Any], None]
 
@@ -99,7 +102,7 @@ class Runner:
         self._healthcheck = getattr(instance, "healthcheck", None) if instance is not None else None
         self.has_healthcheck = callable(self._healthcheck)
         self._files: typing.Dict[str, _inputs.PreparedFiles] = {}
-        self._loop: typing.Optional[asyncio.AbstractEventLoop] = None
+        self._loop: "typing.Optional[asyncio.AbstractEventLoop]" = None
         self._loop_thread: typing.Optional[threading.Thread] = None
 
     # -- schema -------------------------------------------------------------------------------
@@ -111,8 +114,10 @@ class Runner:
     # -- event loop ---------------------------------------------------------------------------
 
     @property
-    def loop(self) -> asyncio.AbstractEventLoop:
+    def loop(self) -> "asyncio.AbstractEventLoop":
         if self._loop is None:
+            import asyncio
+
             self._loop = asyncio.new_event_loop()
         return self._loop
 
@@ -127,6 +132,8 @@ class Runner:
         if _running_loop() is not None:
             raise RuntimeError("cannot block inside a running event loop: await the *_async variant instead")
         if self.loop.is_running():  # driven by another thread: hand the coroutine over
+            import asyncio
+
             return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop).result()
         return self.loop.run_until_complete(awaitable)
 
@@ -269,7 +276,10 @@ def _health(result: typing.Any) -> typing.Tuple[bool, str]:
     return True, ""  # any other value, bool or not, counts as healthy
 
 
-def _running_loop() -> typing.Optional[asyncio.AbstractEventLoop]:
+def _running_loop() -> "typing.Optional[asyncio.AbstractEventLoop]":
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:  # never imported, so no event loop can be running
+        return None
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
