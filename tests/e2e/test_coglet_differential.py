@@ -710,13 +710,14 @@ def test_sse_reattach_with_put(pairs):
     events (replayed from the start) instead of starting another one."""
     def flow(server):
         headers = {"Accept": "text/event-stream"}
-        body = {"input": {"prompt": "one two three"}}
+        body = {"input": {"count": 6}}  # 0.9 s of events: the second PUT lands while it runs
         first = {}
         thread = threading.Thread(target=lambda: first.update(
             observe(server, "PUT", "/predictions/streamed", body, headers)))
         thread.start()
+        time.sleep(0.3)
         second = observe(server, "PUT", "/predictions/streamed", body, headers)
         thread.join(30)
         return [first, second]
 
-    run_both(pairs("output_concatenate"), flow)
+    run_both(pairs("streaming_events"), flow)
