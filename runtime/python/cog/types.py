@@ -5,7 +5,6 @@ import pathlib
 import tempfile
 import typing
 import urllib.parse
-import urllib.request
 import warnings
 from typing import AsyncIterator, Iterator, TypeVar
 
@@ -53,6 +52,8 @@ class URLPath(Path):
         return path
 
     def convert(self) -> Path:
+        import urllib.request  # here, not at the top: it costs the schema generator ~15 ms
+
         directory = tempfile.mkdtemp(prefix="cog-urlpath-")
         destination = os.path.join(directory, self.name)
         with urllib.request.urlopen(self.source) as response, open(destination, "wb") as out:
@@ -134,6 +135,8 @@ class URLFile(io.IOBase):
 
     def _open(self):
         if self._response is None:
+            import urllib.request
+
             request = urllib.request.Request(self.url)
             agent = os.environ.get("COG_USER_AGENT")
             if agent:
