@@ -14,6 +14,7 @@
 #include "builder/oci/transport.hpp"
 #include "builder/registry/pull.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/path_components.hpp"
 
 namespace fs = std::filesystem;
 
@@ -21,19 +22,6 @@ namespace cog::builder::build {
 namespace {
 
 constexpr int kMaxSymlinks = 40;
-
-std::vector<std::string> path_parts(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(start, end - start);
-    if (!part.empty() && part != ".") parts.push_back(part);
-    start = end + 1;
-  }
-  return parts;
-}
 
 // The pull's plain progress lines (one per blob when it is done), forwarded to the build's sink.
 class LineForwarder : public std::streambuf {
@@ -217,7 +205,7 @@ void check_base_platform(const oci::ImageConfig& config, const std::string& sour
 }
 
 std::optional<fs::path> resolve_in_root(const fs::path& rootfs, const std::string& path) {
-  std::vector<std::string> pending = path_parts(path);
+  std::vector<std::string> pending = support::path_components(path);
   std::reverse(pending.begin(), pending.end());  // a stack: next component at the back
   std::vector<std::string> resolved;
   int links = 0;
@@ -242,7 +230,7 @@ std::optional<fs::path> resolve_in_root(const fs::path& rootfs, const std::strin
     const std::string target = fs::read_symlink(candidate, error).string();
     if (error) return std::nullopt;
     if (!target.empty() && target.front() == '/') resolved.clear();
-    auto target_parts = path_parts(target);
+    auto target_parts = support::path_components(target);
     for (auto it = target_parts.rbegin(); it != target_parts.rend(); ++it) pending.push_back(*it);
   }
   fs::path result = rootfs;

@@ -29,6 +29,7 @@
 #include "builder/plan/image_name.hpp"
 #include "builder/plan/plan.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -44,24 +45,6 @@ fs::path default_cache_root() {
   const char* home = std::getenv("HOME");
   return fs::path(home && *home ? home : "/root") / ".cache" / "cog";
 }
-
-// A scratch directory removed on every exit path.
-struct WorkDir {
-  fs::path path;
-  explicit WorkDir(const fs::path& parent) {
-    fs::create_directories(parent);
-    std::string pattern = (parent / "build-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) {
-      throw Error(ErrorKind::Io, parent.string(), "could not create a scratch directory",
-                  "check free space and permissions");
-    }
-    path = pattern;
-  }
-  ~WorkDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 std::string format_seconds(std::chrono::milliseconds elapsed) {
   std::ostringstream text;
@@ -126,7 +109,7 @@ class Pipeline {
         store_(options.store_dir.empty() ? oci::default_store_path() : options.store_dir),
         layer_cache_(oci::default_layer_cache_path(), store_.layout()),
         image_(store_.layout()),
-        work_(cache_root_ / "tmp"),
+        work_(cache_root_ / "tmp", "build-"),
         layer_dirs_(cache_root_ / "layer-dirs") {
     fs::create_directories(layer_dirs_);
   }
@@ -809,7 +792,7 @@ class Pipeline {
   oci::ImageStore store_;
   oci::LayerCache layer_cache_;
   oci::ImageBuilder image_;
-  WorkDir work_;
+  support::ScratchDir work_;
   fs::path layer_dirs_;
   exec::StepCaches caches_ = exec::default_step_caches();
   std::map<std::string, fs::path> secrets_ = parse_secrets(options_.secrets, work_.path);

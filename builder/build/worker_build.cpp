@@ -17,6 +17,7 @@
 #include "builder/exec/sandbox.hpp"
 #include "builder/oci/digest.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -79,24 +80,6 @@ class FileLock {
   int fd_;
 };
 
-// A fresh directory under `parent`, removed with everything in it (the throwaway overlay upper
-// holding the compiler) on every exit path.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir(const fs::path& parent, const std::string& prefix) {
-    fs::create_directories(parent);
-    std::string pattern = (parent / (prefix + "-XXXXXX")).string();
-    if (!mkdtemp(pattern.data())) {
-      throw Error(ErrorKind::Io, parent.string(), "could not create a scratch directory",
-                  "check free space and permissions");
-    }
-    path = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 std::string read_text(const fs::path& file) {
   std::ifstream in(file);
@@ -141,7 +124,7 @@ std::vector<std::string> candidate_packages(const WorkerBuildRequest& request,
   // The package cache apt steps left there saves building one from the lists (seconds).
   const fs::path apt_cache = request.caches.apt_cache(request.suite, request.arch);
   if (fs::exists(apt_cache)) spec.binds.push_back({apt_cache, "/var/cache/apt", true});
-  ScratchDir upper(request.scratch, "worker-policy");
+  support::ScratchDir upper(request.scratch, "worker-policy-");
   std::string output;
   auto status = exec::run_step({request.base_layers, upper.path / "upper"}, spec,
                                [&](exec::Stream stream, std::string_view line) {
@@ -189,7 +172,7 @@ void compile(const WorkerBuildRequest& request, const std::vector<std::string>& 
   spec.binds.push_back({apt_lists, "/var/lib/apt/lists", false});
   spec.binds.push_back({request.sources, kSourcesTarget, true});
   spec.binds.push_back({output, kOutputTarget, false});
-  ScratchDir upper(request.scratch, "worker-compile");
+  support::ScratchDir upper(request.scratch, "worker-compile-");
   auto status = exec::run_step({request.base_layers, upper.path / "upper"}, spec, progress);
   if (!status.ok()) {
     const std::string what = status.timed_out   ? "timed out"
@@ -301,7 +284,7 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
     }
   }
 
-  ScratchDir output(workers_dir(request), ".partial");
+  support::ScratchDir output(workers_dir(request), ".partial-");
   compile(request, packages, output.path, progress);
   const auto installed = lines_of(read_text(output.path / "compiler.txt"));
   nlohmann::json libraries = nlohmann::json::object();

@@ -9,6 +9,7 @@
 #include "builder/oci/store.hpp"
 #include "builder/oci/transport.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -57,13 +58,7 @@ std::string ensure_engine_image(const Engine& engine, const oci::Layout& layout,
   while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
   if (inspected.exit_code == 0 && (id == config_digest.str() || id == config_digest.hex)) return reference;
 
-  fs::create_directories(scratch);
-  std::string pattern = (scratch / "engine-load-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) {
-    throw Error(ErrorKind::Io, scratch.string(), "could not create a directory for the image archive",
-                "check free space and permissions");
-  }
-  const fs::path dir = pattern;
+  const fs::path dir = support::make_unique_dir(scratch, "engine-load-");
   const fs::path archive = dir / "image.tar";
   try {
     oci::ImageReference destination;

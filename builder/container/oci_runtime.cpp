@@ -7,6 +7,7 @@
 #include <random>
 
 #include "builder/support/error.hpp"
+#include "builder/support/scratch_dir.hpp"
 
 namespace cog::builder::container {
 namespace {
@@ -51,13 +52,7 @@ std::string new_container_id(const std::string& prefix) {
 }
 
 Bundle::Bundle(const std::filesystem::path& parent, const ContainerSpec& spec) {
-  std::filesystem::create_directories(parent);
-  std::string pattern = (parent / "bundle-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) {
-    throw Error(ErrorKind::Io, parent.string(), "could not create a bundle directory",
-                "check that the directory is writable");
-  }
-  dir_ = pattern;
+  dir_ = support::make_unique_dir(parent, "bundle-");
   std::ofstream config(dir_ / "config.json");
   config << runtime_spec(spec).dump(2) << "\n";
   if (!config) {

@@ -16,24 +16,12 @@
 #include "builder/oci/descriptor.hpp"
 #include "builder/oci/unpack.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/path_components.hpp"
 
 namespace fs = std::filesystem;
 
 namespace cog::builder::container {
 namespace {
-
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    std::string part = path.substr(start, slash - start);
-    if (!part.empty() && part != ".") parts.push_back(part);
-    start = slash + 1;
-  }
-  return parts;
-}
 
 class Fd {
  public:
@@ -91,7 +79,7 @@ LayerWhiteouts scan_whiteouts(const fs::path& layer_file) {
                   "the layer is truncated or corrupt; re-pull or rebuild the image");
     }
     const char* raw = archive_entry_pathname(entry);
-    auto parts = split(raw ? raw : "");
+    auto parts = support::path_components(raw ? raw : "");
     if (parts.empty() || !parts.back().starts_with(prefix)) continue;
     const std::string base = parts.back();
     parts.pop_back();
@@ -114,7 +102,7 @@ void unpack_layer_for_overlay(const fs::path& layer_file, const fs::path& dir) {
   Fd root(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) throw Error(ErrorKind::Io, dir.string(), std::strerror(errno));
   for (const auto& path : whiteouts.removed) {
-    auto parts = split(path);
+    auto parts = support::path_components(path);
     if (parts.empty()) continue;
     const std::string name = parts.back();
     parts.pop_back();
@@ -132,7 +120,7 @@ void unpack_layer_for_overlay(const fs::path& layer_file, const fs::path& dir) {
     }
   }
   for (const auto& path : whiteouts.opaque_dirs) {
-    auto opened = open_dir_inside(root.get(), split(path));
+    auto opened = open_dir_inside(root.get(), support::path_components(path));
     if (!opened) continue;
     Fd opaque(*opened);
     if (fsetxattr(opaque.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) {

@@ -13,22 +13,12 @@
 #include "builder/container/overlay_layer.hpp"
 #include "builder/oci/unpack.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace cog::builder::container {
 namespace {
-
-fs::path make_temp_dir(const fs::path& parent, const std::string& prefix) {
-  fs::create_directories(parent);
-  std::string pattern = (parent / (prefix + "XXXXXX")).string();
-  if (!mkdtemp(pattern.data())) {
-    throw Error(ErrorKind::Io, parent.string(), std::string("could not create a directory: ") +
-                                                    std::strerror(errno),
-                "check free space and permissions");
-  }
-  return pattern;
-}
 
 // Marks an entry as just used (its mtime), for prune's grace period.
 void touch(const fs::path& entry) {
@@ -113,7 +103,7 @@ fs::path RootfsCache::ensure_layer(const oci::Layout& layout, const oci::Descrip
     touch(target);
     return target;
   }
-  const fs::path staging = make_temp_dir(dir_ / "layers", ".unpack-");
+  const fs::path staging = support::make_unique_dir(dir_ / "layers", ".unpack-");
   try {
     unpack_layer_for_overlay(layout.blob_path(layer.digest), staging);
     fs::permissions(staging, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -144,7 +134,7 @@ fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manife
     return root;
   }
 
-  const fs::path staging = make_temp_dir(dir_, ".unpack-");
+  const fs::path staging = support::make_unique_dir(dir_, ".unpack-");
   try {
     for (const auto& layer : manifest.layers) {
       oci::apply_layer(layout.blob_path(layer.digest), staging);
@@ -208,7 +198,7 @@ Overlay::Overlay(const std::vector<fs::path>& lower_dirs, const fs::path& scratc
   if (lower_dirs.empty()) {
     throw Error(ErrorKind::Usage, "overlay", "no lower directories given", "");
   }
-  scratch_ = make_temp_dir(scratch, "container-");
+  scratch_ = support::make_unique_dir(scratch, "container-");
   merged_ = scratch_ / "merged";
   for (const char* sub : {"upper", "work", "merged"}) fs::create_directories(scratch_ / sub);
   std::string lower;
