@@ -29,6 +29,7 @@
 #include "builder/plan/image_name.hpp"
 #include "builder/plan/plan.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/text_file.hpp"
 #include "builder/support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -720,12 +721,7 @@ class Pipeline {
 
   std::string pip_freeze() {
     const fs::path cached = cache_root_ / "pip-freeze" / chain_key_;
-    if (!options_.no_cache && fs::exists(cached)) {
-      std::ifstream in(cached);
-      std::stringstream text;
-      text << in.rdbuf();
-      return text.str();
-    }
+    if (!options_.no_cache && fs::exists(cached)) return support::read_text_file(cached);
     exec::StepSpec spec;
     spec.argv = {"python3", "-m", "pip", "freeze", "--disable-pip-version-check"};
     spec.env = step_env();

@@ -4,26 +4,18 @@
 
 #include <cstdlib>
 extern char** environ;
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "builder/exec/sandbox.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/text_file.hpp"
 #include "builder/support/subprocess.hpp"
 
 namespace fs = std::filesystem;
 
 namespace cog::builder::build {
 namespace {
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
@@ -97,7 +89,7 @@ ModelSchema generate_schema(const config::Config& config, const fs::path& sdk_di
   options.env.push_back("PYTHONDONTWRITEBYTECODE=1");
   auto result = support::run_captured(
       generator_argv(config, python, config.project_dir.string(), version, metadata_file.string()), options);
-  const std::string metadata_text = read_file(metadata_file);
+  const std::string metadata_text = support::read_text_file(metadata_file);
   fs::remove(metadata_file);
   return read_generator_output(result.exit_code, result.stdout_text, result.stderr_text, metadata_text);
 }
@@ -120,7 +112,7 @@ ModelSchema generate_schema_in_root(const config::Config& config, const fs::path
   auto status = exec::run_step({lowers, scratch / "upper"}, spec, [&](exec::Stream stream, std::string_view line) {
     (stream == exec::Stream::Stdout ? stdout_text : stderr_text) += std::string(line) + "\n";
   });
-  const std::string metadata_text = read_file(exchange / "metadata.json");
+  const std::string metadata_text = support::read_text_file(exchange / "metadata.json");
   std::error_code ignored;
   fs::remove_all(scratch, ignored);
   const int exit_code = status.ok() ? 0 : (status.exit_code == 0 ? 1 : status.exit_code);
@@ -134,7 +126,7 @@ ModelSchema read_schema_file(const fs::path& file) {
   }
   ModelSchema schema;
   try {
-    auto document = nlohmann::json::parse(read_file(file));
+    auto document = nlohmann::json::parse(support::read_text_file(file));
     if (!document.is_object()) throw nlohmann::json::type_error::create(302, "not an object", nullptr);
     schema.openapi = document.dump();
   } catch (const nlohmann::json::exception& e) {

@@ -17,6 +17,7 @@
 #include "builder/exec/sandbox.hpp"
 #include "builder/oci/digest.hpp"
 #include "builder/support/error.hpp"
+#include "builder/support/text_file.hpp"
 #include "builder/support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -81,13 +82,6 @@ class FileLock {
 };
 
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -135,7 +129,7 @@ std::vector<std::string> candidate_packages(const WorkerBuildRequest& request,
 }
 
 CompiledWorker read_entry(const fs::path& dir) {
-  const auto described = nlohmann::json::parse(read_text(dir / "worker.json"));
+  const auto described = nlohmann::json::parse(support::read_text_file(dir / "worker.json"));
   CompiledWorker worker;
   worker.binary = dir / "bin" / "cog-worker";
   worker.python_version = described.at("python_version").get<std::string>();
@@ -205,7 +199,7 @@ std::string hash_worker_sources(const fs::path& sources) {
   std::sort(files.begin(), files.end());
   std::string text;
   for (const auto& file : files) {
-    const std::string content = read_text(sources / file);
+    const std::string content = support::read_text_file(sources / file);
     text += file.generic_string() + "\n" + std::to_string(content.size()) + "\n" + content;
   }
   return oci::sha256_of(text).hex;
@@ -286,10 +280,10 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
 
   support::ScratchDir output(workers_dir(request), ".partial-");
   compile(request, packages, output.path, progress);
-  const auto installed = lines_of(read_text(output.path / "compiler.txt"));
+  const auto installed = lines_of(support::read_text_file(output.path / "compiler.txt"));
   nlohmann::json libraries = nlohmann::json::object();
   bool links_python = false;
-  for (const auto& line : lines_of(read_text(output.path / "libraries.txt"))) {
+  for (const auto& line : lines_of(support::read_text_file(output.path / "libraries.txt"))) {
     std::istringstream fields(line);
     std::string soname, file;
     fields >> soname >> file;

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "builder/support/error.hpp"
+#include "builder/support/text_file.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -228,10 +228,7 @@ std::vector<CdiSpec> load_cdi_specs(const std::vector<fs::path>& dirs) {
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      std::ifstream in(file);
-      std::stringstream text;
-      text << in.rdbuf();
-      CdiSpec spec = parse_cdi_spec(text.str(), file.string());
+      CdiSpec spec = parse_cdi_spec(support::read_text_file(file), file.string());
       // A device defined again in a later directory replaces the earlier definition.
       for (auto& earlier : specs) {
         if (earlier.kind != spec.kind) continue;
