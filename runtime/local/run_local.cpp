@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <initializer_list>
 
 #include <nlohmann/json.hpp>
 
@@ -108,6 +109,16 @@ void print_serving_at(const std::string& bind_host, int port, std::ostream& err)
   err << "Serving at http://" << (local ? "localhost" : bind_host) << ":" << port << "\n" << std::flush;
 }
 
+// Blocks `numbers` for the calling thread (and the threads it starts), so that serving waits for
+// them with sigtimedwait instead of dying of them; returns the set to wait on.
+sigset_t block_signals(std::initializer_list<int> numbers) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int number : numbers) sigaddset(&signals, number);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
 void check_input_flags(const RunLocalOptions& options) {
   if (!options.inputs.empty() && options.json) {
     throw Error(ErrorKind::Usage, "cog run", "Must use one of --json or --input to provide model inputs");
@@ -165,12 +176,7 @@ int serve_image(const ServeImageOptions& options, std::ostream& err) {
   server_options.debug = options.debug;
   server_options.gpus = options.gpus;
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &signals, nullptr);
-
+  const sigset_t signals = block_signals({SIGINT, SIGTERM});
   ContainerServer server(server_options);
   server.start();
   print_serving_at(options.bind_host, options.port, err);
@@ -193,12 +199,7 @@ int serve_local(const ServeLocalOptions& options, const std::filesystem::path& c
   server_opts.upload_url = options.upload_url;
 
   // Ctrl-C and SIGTERM are forwarded to the server, which drains and exits; we wait for it.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_signals({SIGINT, SIGTERM, SIGCHLD});
 
   LocalServer server(project, locate_runtime(cog_exe), server_opts);
   server.start();
