@@ -10,7 +10,6 @@ The same parsed signature (:class:`Signature`) drives input validation in ``_inp
 """
 import collections.abc
 import dataclasses
-import decimal
 import enum
 import inspect
 import io
@@ -659,6 +658,8 @@ def _go_float(number: float) -> str:
     if magnitude < 1e-6 or magnitude >= 1e21:
         # Go's 'e' format, then its clean-up of a two-digit negative exponent: e-07 -> e-7.
         return re.sub(r"e-0(\d)$", r"e-\1", repr(number))
+    import decimal  # here: most schemas have no float to format, and decimal costs ~1 ms to import
+
     text = format(decimal.Decimal(repr(number)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 

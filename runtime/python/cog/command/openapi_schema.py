@@ -16,10 +16,10 @@ and exit status 1.
 so its dependencies need not be installed and its module-level code does not run. Without it
 the file is imported for real (inside an image).
 """
-import argparse
 import json
 import os
 import sys
+import types
 import typing
 
 from .. import _loader, _schema
@@ -28,7 +28,9 @@ from ._static import Analysis, StaticError
 from ._target import Target, runtime_target, static_target
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> "argparse.ArgumentParser":
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python3 -m cog.command.openapi_schema", description=__doc__.splitlines()[0])
     parser.add_argument("--static", action="store_true", help="parse the model files instead of importing them")
     parser.add_argument("--project-dir", default=".", help="the folder with cog.yaml (default: .)")
@@ -39,6 +41,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", default=__version__, help="info.version of the document")
     parser.add_argument("--metadata", help="write is_async/max_concurrency/streaming JSON to this file")
     return parser
+
+
+# What `cog build` passes, parsed without argparse: importing it and building the parser costs
+# the generator ~3 ms (argparse, gettext, locale, and shutil for the help's terminal width).
+_VALUE_OPTIONS = {"--project-dir": "project_dir", "--ref": "ref", "--predict": "ref", "--train-ref": "train_ref",
+                  "--train": "train_ref", "--version": "version", "--metadata": "metadata"}
+
+
+def _parse_args(argv: typing.List[str]) -> typing.Any:
+    """``_parser().parse_args(argv)``; anything but plain ``--option value`` pairs and ``--static``
+    (``--help``, ``--option=value``, abbreviations, mistakes) goes to argparse, which says the same."""
+    values = {"static": False, "project_dir": ".", "ref": os.environ.get("COG_PREDICT_TYPE_STUB"),
+              "train_ref": os.environ.get("COG_TRAIN_TYPE_STUB"), "version": __version__, "metadata": None}
+    index = 0
+    while index < len(argv):
+        option = argv[index]
+        if option == "--static":
+            values["static"] = True
+            index += 1
+        elif option in _VALUE_OPTIONS and index + 1 < len(argv) and not argv[index + 1].startswith("-"):
+            values[_VALUE_OPTIONS[option]] = argv[index + 1]
+            index += 2
+        else:
+            return _parser().parse_args(argv)
+    return types.SimpleNamespace(**values)
 
 
 def generate(
@@ -73,7 +100,7 @@ def generate(
 
 
 def main(argv: typing.Optional[typing.List[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
     if not args.ref and not args.train_ref:
         print("cog: error: openapi_schema: no runner reference — pass --ref (--predict) and/or --train-ref "
               "(or set COG_PREDICT_TYPE_STUB)", file=sys.stderr)
