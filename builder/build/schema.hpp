@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "builder/config/config.hpp"
+#include "builder/support/subprocess.hpp"
 
 namespace cog::builder::build {
 
@@ -16,8 +17,30 @@ struct ModelSchema {
   bool streaming = false;
 };
 
-// Runs `python3 -m cog.command.openapi_schema --static` from `sdk_dir` (COG_HOST_PYTHON picks the
-// interpreter, default /usr/bin/python3). Throws cog::Error with the generator's located message.
+// The host's generator, started and not yet waited for: a build starts it first and joins it
+// before it builds any layer, so the other work of a warm rebuild hides its Python start-up.
+class PendingSchema {
+ public:
+  PendingSchema(support::Process process, std::filesystem::path metadata_file);
+  PendingSchema(PendingSchema&& other) noexcept;
+  PendingSchema& operator=(PendingSchema&&) = delete;
+  ~PendingSchema();  // an unjoined generator is killed (the build failed elsewhere)
+
+  // Waits for the generator; throws cog::Error with its located message, as generate_schema.
+  ModelSchema join();
+
+ private:
+  support::Process process_;
+  std::filesystem::path metadata_file_;
+};
+
+// Starts `python3 -m cog.command.openapi_schema --static` from `sdk_dir` (COG_HOST_PYTHON picks
+// the interpreter, default /usr/bin/python3). Its bytecode is cached under `bytecode_dir` (empty:
+// $XDG_CACHE_HOME/cog/python-bytecode), never beside the SDK or the model.
+PendingSchema start_schema(const config::Config& config, const std::filesystem::path& sdk_dir,
+                           const std::string& version, const std::filesystem::path& bytecode_dir = {});
+
+// start_schema(...).join(). Throws cog::Error with the generator's located message.
 ModelSchema generate_schema(const config::Config& config, const std::filesystem::path& sdk_dir,
                             const std::string& version);
 
