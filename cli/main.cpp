@@ -1,5 +1,7 @@
 // Parse, dispatch, print the error once, exit. Everything else lives in builder/ and runtime/.
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "builder/support/error.hpp"
 #include "cli/command.hpp"
@@ -25,7 +27,10 @@ int main(int argc, char** argv) {
   cog::cli::add_exec_command(app, global);
 
   try {
-    app.parse(argc, argv);
+    auto args = cog::cli::without_exec_separator(app, std::vector<std::string>(argv, argv + argc));
+    std::vector<char*> pointers;
+    for (auto& arg : args) pointers.push_back(arg.data());
+    app.parse(static_cast<int>(pointers.size()), pointers.data());
     if (app.get_subcommands().empty()) {
       std::cout << app.help();
     }

@@ -11,6 +11,7 @@ debian_packages=(
   clang libclang-rt-14-dev
   docker-registry apache2-utils runc crun skopeo umoci debootstrap
   tini  # /usr/bin/tini-static: the init added to --base-image bases that have none
+  patchelf  # tests only: turns a pyenv build into a relocatable python-build-standalone-style archive
   docker.io  # interop peer only (cog run --runtime docker, build --load tests); cog never needs it
 )
 

@@ -6,12 +6,14 @@
 #include <fstream>
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "builder/build/base_image.hpp"
 #include "builder/build/cuda_layer.hpp"
 #include "builder/build/dockerignore.hpp"
 #include "builder/build/labels.hpp"
+#include "builder/build/python_standalone.hpp"
 #include "builder/build/runtime_files.hpp"
 #include "builder/build/worker_build.hpp"
 #include "builder/build/schema.hpp"
@@ -169,7 +171,7 @@ class Pipeline {
 
   void make_schema_in_base() {
     progress_("  SCHEMA with the image's Python " + base_.python_version);
-    schema_ = generate_schema_in_root(config_, runtime_.sdk_dir, COG_COMPAT_VERSION, {base_.rootfs},
+    schema_ = generate_schema_in_root(config_, runtime_.sdk_dir, COG_COMPAT_VERSION, python_root_,
                                       work_.path / "schema");
     keep_schema();
     if (!plan_.config.concurrency) max_concurrency_ = schema_.max_concurrency;
@@ -296,15 +298,23 @@ class Pipeline {
       add_external_base();
       return;
     }
+    const auto standalone = standalone_python();
     exec::BaseRequest request;
     request.python_version = config_.build.python_version;
-    // The worker links libpython; Debian's python3 binary does not pull the shared library in.
-    request.extra_packages = {"libpython" + config_.build.python_version};
-    progress_("  BASE Debian with Python " + config_.build.python_version);
+    if (standalone) {
+      request.with_python = false;
+      progress_("  BASE Debian without Python; Python " + standalone->version + " from " + standalone->file_name);
+    } else {
+      // The worker links libpython; Debian's python3 binary does not pull the shared library in.
+      request.extra_packages = {"libpython" + config_.build.python_version};
+      progress_("  BASE Debian with Python " + config_.build.python_version);
+    }
     base_ = exec::ensure_debian_base(request, step_output());
+    if (standalone) base_.python_version = standalone->version;
     // A worker for another Python is compiled inside the image's root (add_runtime): its sources
     // must be at hand, which is checked before any layer is written.
-    if (runtime_.python_version != exec::major_minor(base_.python_version) && runtime_.worker_sources.empty()) {
+    if ((standalone || runtime_.python_version != exec::major_minor(base_.python_version)) &&
+        runtime_.worker_sources.empty()) {
       throw Error(ErrorKind::Compatibility, "build.python_version",
                   "this cog's worker embeds Python " + runtime_.python_version + ", the image has " +
                       base_.python_version + ", and the worker's sources (worker-src/ beside cog-worker) are "
@@ -312,10 +322,11 @@ class Pipeline {
                   "rebuild cog (target cog-worker), set COG_RUNTIME_DIR to a directory holding cog-server, "
                   "cog-worker and worker-src/, or use python_version: \"" + runtime_.python_version + "\"");
     }
-    if (schema_in_base_) phase("schema", [&] { make_schema_in_base(); });
+    if (schema_in_base_ && !standalone) phase("schema", [&] { make_schema_in_base(); });
     image_.from_scratch();
     image_.set_created(options_.source_date_epoch);
-    const std::string description = "debian " + base_.suite + " base (" + base_.python_version + ")";
+    const std::string description =
+        "debian " + base_.suite + " base (" + (standalone ? std::string("no Python") : base_.python_version) + ")";
     const std::string key = next_key("base", {base_.key});
     if (!options_.no_cache) {
       if (auto hit = layer_cache_.lookup(key)) {
@@ -331,6 +342,62 @@ class Pipeline {
     }
     lowers_.push_back(base_.rootfs);
     chain_key_ = key;
+    python_root_ = lowers_;
+    if (standalone) {
+      add_standalone_python(*standalone);
+      if (schema_in_base_) phase("schema", [&] { make_schema_in_base(); });
+    }
+  }
+
+  // Where the image's Python comes from: Debian's package when a suite offers python_version's
+  // major.minor, else a python-build-standalone archive from COG_PYTHON_STANDALONE (nullopt for
+  // Debian). An archive of exactly a requested patch level wins over Debian's package, which
+  // would refuse a patch level it does not have. Nothing is substituted: with neither, the error
+  // names what both offer.
+  std::optional<StandaloneArchive> standalone_python() {
+    const std::string& wanted = config_.build.python_version;
+    const char* setting = std::getenv(kPythonStandaloneVariable);
+    const auto offer = standalone_archives(setting ? setting : "");
+    for (const auto& skipped : offer.skipped) progress_(std::string("warning: ") + kPythonStandaloneVariable + ": " + skipped);
+    auto picked = pick_standalone(offer.archives, wanted);
+    const auto suites = exec::python_suites();
+    const bool debian_offers = std::any_of(suites.begin(), suites.end(), [&](const exec::DebianSuite& suite) {
+      return suite.python_version == exec::major_minor(wanted);
+    });
+    const bool exact = wanted != exec::major_minor(wanted);
+    if (debian_offers && !(picked && exact)) return std::nullopt;
+    if (picked) return picked;
+    std::string archives;
+    for (const auto& archive : offer.archives) archives += (archives.empty() ? "" : ", ") + archive.version;
+    throw Error(ErrorKind::Compatibility, "build.python_version",
+                "Python " + wanted + " is not available: the Debian mirror this builder uses offers only " +
+                    exec::debian_python_offers() + ", and " + kPythonStandaloneVariable +
+                    (setting && *setting ? " offers " + (archives.empty() ? std::string("no usable archive") : archives)
+                                         : std::string(" (python-build-standalone archives) is not set")),
+                "set build.python_version to one of those, or list a python-build-standalone install_only "
+                "archive of Python " + wanted + " (a file, a directory of them or a URL) in " +
+                    kPythonStandaloneVariable);
+  }
+
+  // The archive's python/ tree as /usr/local, one layer over the Python-less Debian base, keyed by
+  // the archive's content; the worker is compiled against it (use_compiled_worker).
+  void add_standalone_python(const StandaloneArchive& archive) {
+    const fs::path file = fetch_standalone(archive, cache_root_, [&](const std::string& line) { progress_(line); });
+    const std::string digest = oci::sha256_of_file(file).str();
+    const std::string description = "python " + archive.version + " (" + archive.file_name + ") at /usr/local";
+    const std::string key = next_key("python-build-standalone", {digest, "layout 1"});
+    standalone_key_ = hash_text(base_.key + "\n" + digest);
+    if (!reuse(key, description)) {
+      announced(description, [&] {
+        const fs::path staging = work_.path / "python";
+        unpack_standalone(file, staging, archive.version);
+        oci::LayerOptions options = layer_options();
+        options.preserve_owner = false;
+        auto layer = image_.add_layer_from_directory(staging, options, description);
+        keep_layer(key, layer, staging);
+      });
+    }
+    python_root_ = lowers_;
   }
 
   // --base-image: the base's layers as they are (same blobs, same digests) and its config
@@ -530,7 +597,8 @@ class Pipeline {
 
   void add_runtime() {
     // Only on our Debian base so far: its suite and key name the root the worker is compiled in.
-    if (options_.base_image.empty() && runtime_.python_version != exec::major_minor(base_.python_version)) {
+    if (options_.base_image.empty() &&
+        (!standalone_key_.empty() || runtime_.python_version != exec::major_minor(base_.python_version))) {
       use_compiled_worker();
     }
     // Keyed by the files' identity (path, size, mtime): restaging ~20 MB per build is the slow part.
@@ -547,11 +615,21 @@ class Pipeline {
     }
     std::sort(inputs.begin(), inputs.end());
     // A base with its own `python` (python:*-slim keeps it in /usr/local/bin) keeps it.
-    const bool link_python = std::none_of(lowers_.begin(), lowers_.end(), [](const fs::path& lower) {
-      std::error_code ec;
-      return fs::symlink_status(lower / "usr/local/bin/python", ec).type() != fs::file_type::not_found;
-    });
-    if (!link_python) inputs.push_back("base has /usr/local/bin/python");
+    auto in_lowers = [&](const char* path) {
+      return std::any_of(lowers_.begin(), lowers_.end(), [&](const fs::path& lower) {
+        std::error_code ec;
+        return fs::symlink_status(lower / path, ec).type() != fs::file_type::not_found;
+      });
+    };
+    // `python` as in Cog's images: to Debian's python3, or to a python-build-standalone one.
+    std::string python_link = "/usr/bin/python3";
+    if (in_lowers("usr/local/bin/python")) {
+      python_link.clear();
+      inputs.push_back("base has /usr/local/bin/python");
+    } else if (in_lowers("usr/local/bin/python3")) {
+      python_link = "python3";
+      inputs.push_back("python links to /usr/local/bin/python3");
+    }
     // Bump when stage_runtime lays files out differently: the sources alone would not say so.
     inputs.push_back("runtime layout 2");
     const std::string description = "cog runtime (server, worker, SDK)";
@@ -559,7 +637,7 @@ class Pipeline {
     if (reuse(key, description)) return;
     announced(description, [&] {
       const fs::path staging = work_.path / "runtime";
-      stage_runtime(runtime_, staging, link_python);
+      stage_runtime(runtime_, staging, python_link);
       oci::LayerOptions options = layer_options();
       options.preserve_owner = false;
       auto layer = image_.add_layer_from_directory(staging, options, description);
@@ -572,17 +650,19 @@ class Pipeline {
   void use_compiled_worker() {
     WorkerBuildRequest request;
     request.sources = runtime_.worker_sources;
-    request.base_layers = {base_.rootfs};
-    request.base_key = base_.key;
+    request.base_layers = python_root_;
+    request.base_key = standalone_key_.empty() ? base_.key : standalone_key_;
     request.suite = base_.suite;
     request.python_version = exec::major_minor(base_.python_version);
+    if (!standalone_key_.empty()) request.python_prefix = "/usr/local";
     request.caches = caches_;
     request.env = exec::default_step_env(options_.source_date_epoch);
     request.ca_bundle = exec::host_ca_bundle();
     request.cache_root = cache_root_;
     request.scratch = work_.path;
     request.no_cache = options_.no_cache;
-    const std::string what = "cog-worker for Python " + request.python_version + " (Debian " + base_.suite + ")";
+    const std::string what = "cog-worker for Python " + request.python_version +
+                             (standalone_key_.empty() ? " (Debian " + base_.suite + ")" : " (python-build-standalone)");
     const auto start = Clock::now();
     progress_("  WORKER " + what + ": this cog's worker embeds " + runtime_.python_version);
     auto worker = ensure_worker(request, step_output());
@@ -796,6 +876,8 @@ class Pipeline {
   RuntimeFiles runtime_;
   ModelSchema schema_;
   bool schema_in_base_ = false;  // generated by the base's Python (make_schema_in_base)
+  std::vector<fs::path> python_root_;  // the base's layers up to its Python: schema and worker run there
+  std::string standalone_key_;         // base and archive, when Python comes from an archive
   plan::Plan plan_;
   exec::DebianBase base_;
   int max_concurrency_ = 1;

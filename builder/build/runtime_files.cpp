@@ -107,7 +107,7 @@ bool newer_library(const fs::path& candidate, const fs::path& current) {
   return strverscmp(candidate_file.filename().c_str(), current_file.filename().c_str()) > 0;
 }
 
-void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging, bool link_python) {
+void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging, const std::string& python_link) {
   const fs::path root = staging / fs::path(kImageRuntimeDir).relative_path();
   copy_file_to(runtime.server_binary, root / "bin" / "cog-server");
   copy_file_to(runtime.worker_binary, root / "bin" / "cog-worker");
@@ -136,9 +136,9 @@ void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging, bool li
     copy_file_to(it->path(), root / "python" / "cog" / fs::relative(it->path(), sdk_source));
   }
   // `python` as well as `python3`, as in Cog's images (Debian only ships python3).
-  if (link_python) {
+  if (!python_link.empty()) {
     fs::create_directories(staging / "usr/local/bin");
-    fs::create_symlink("/usr/bin/python3", staging / "usr/local/bin/python");
+    fs::create_symlink(python_link, staging / "usr/local/bin/python");
   }
   // Debian's python reads .pth files from /usr/lib/python3/dist-packages; python.org builds and
   // the python:*-slim images from /usr/local/lib/pythonX.Y/site-packages. Cover both.

@@ -48,8 +48,10 @@ bool newer_library(const std::filesystem::path& candidate, const std::filesystem
 // (`python -m cog.server.http` works). Libraries the image provides itself (libc, libm, the
 // dynamic loader, libpython) are not copied. When server and worker need the same soname from
 // different files, the newer one goes in (newer_library), the worker's on a tie.
-// `link_python` adds /usr/local/bin/python -> /usr/bin/python3 (Debian ships only python3); off
-// for bases that have their own python there (python:*-slim), which the link would shadow.
-void stage_runtime(const RuntimeFiles& runtime, const std::filesystem::path& staging, bool link_python = true);
+// `python_link` is the target of a /usr/local/bin/python symlink: "/usr/bin/python3" over Debian's
+// Python (which ships only python3), "python3" over one in /usr/local/bin, empty for none (bases
+// that have their own python there, as python:*-slim do, which the link would shadow).
+void stage_runtime(const RuntimeFiles& runtime, const std::filesystem::path& staging,
+                   const std::string& python_link = "/usr/bin/python3");
 
 }  // namespace cog::builder::build

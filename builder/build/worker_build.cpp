@@ -37,23 +37,39 @@ const char* const kOutputTarget = "/tmp/cog-worker-out";
 
 // The flags are those of a Release build of the cog-worker target (top-level and
 // runtime/CMakeLists.txt), including the RPATH that finds /opt/cog/lib inside the image.
-// Arguments: python major.minor, cog version, then the packages to install.
+// Arguments: python major.minor, its prefix, cog version, the pybind11 to pip-install ("" = apt's),
+// then the apt packages to install.
 const char* const kCompileScript = R"(set -e
-py="$1"; version="$2"; shift 2
+py="$1"; prefix="$2"; version="$3"; pybind11="$4"; shift 4
 apt-get update -qq
 apt-get install -qqy --no-install-recommends "$@"
 src=/tmp/cog-worker-src; out=/tmp/cog-worker-out; obj=/tmp/cog-worker-obj
 mkdir -p "$obj" "$out/bin" "$out/lib"
+includes="-isystem $prefix/include/python$py"
+libdirs=""
+home=""
+pylib="-lpython$py"
+rpath='$ORIGIN/../lib'
+if [ -n "$pybind11" ]; then
+  "$prefix/bin/python3" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    --no-compile --target /tmp/cog-pybind11 "$pybind11"
+  includes="$includes -isystem /tmp/cog-pybind11/pybind11/include"
+  libdirs="-L$prefix/lib"
+  pylib="$prefix/lib/libpython$py.so.1.0"
+  rpath="$rpath:$prefix/lib"
+  home="-DCOG_PYTHON_HOME=\"$prefix\""
+fi
 cd "$src"
 for unit in $(find runtime builder -name '*.cpp' -o -name '*.cc' | LC_ALL=C sort); do
   echo "g++ $unit"
   g++ -std=c++20 -O2 -DNDEBUG -Wall -Wextra -Wno-unused-parameter "-DCOG_VERSION=\"$version\"" \
-    -I"$src" -I"$src/generated" -isystem "/usr/include/python$py" \
+    -I"$src" -I"$src/generated" $includes $home \
     -c "$unit" -o "$obj/$(echo "$unit" | tr / _).o"
 done
-g++ -O2 -o "$out/bin/cog-worker" "$obj"/*.o "-lpython$py" -ldl -lm \
-  -Wl,-rpath,'$ORIGIN/../lib' -Wl,--disable-new-dtags
+g++ -O2 -o "$out/bin/cog-worker" "$obj"/*.o $libdirs "$pylib" -ldl -lm \
+  -Wl,-rpath,"$rpath" -Wl,--disable-new-dtags
 : > "$out/libraries.txt"
+if [ -n "$libdirs" ]; then export LD_LIBRARY_PATH="$prefix/lib"; fi
 ldd "$out/bin/cog-worker" | while read -r soname arrow file rest; do
   if [ "$arrow" = "=>" ] && [ -f "$file" ]; then
     real=$(readlink -f "$file")
@@ -61,8 +77,13 @@ ldd "$out/bin/cog-worker" | while read -r soname arrow file rest; do
     echo "$soname ${real##*/}" >> "$out/libraries.txt"
   fi
 done
-dpkg-query -W -f='${Package} ${Version}\n' "$@" | LC_ALL=C sort > "$out/compiler.txt"
+{ dpkg-query -W -f='${Package} ${Version}\n' "$@"
+  if [ -n "$pybind11" ]; then echo "$pybind11" | sed 's/==/ /'; fi
+} | LC_ALL=C sort > "$out/compiler.txt"
 )";
+
+// The pybind11 a Python outside /usr is compiled against: new enough for 3.12 to 3.14.
+const char* const kPipPybind11 = "pybind11==2.13.6";
 
 // Holds an flock on `file` while it lives: one compile at a time, later builds wait and reuse.
 class FileLock {
@@ -156,7 +177,9 @@ std::optional<CompiledWorker> usable_entry(const fs::path& dir) {
 void compile(const WorkerBuildRequest& request, const std::vector<std::string>& packages, const fs::path& output,
              const exec::LineSink& progress) {
   exec::StepSpec spec = base_step(request);
-  spec.argv = {"/bin/sh", "-c", kCompileScript, "compile-worker", request.python_version, COG_VERSION};
+  const auto pip = worker_pip_packages(request.python_prefix);
+  spec.argv = {"/bin/sh", "-c", kCompileScript, "compile-worker", request.python_version, request.python_prefix,
+               COG_VERSION, pip.empty() ? "" : kPipPybind11};
   spec.argv.insert(spec.argv.end(), packages.begin(), packages.end());
   const fs::path apt_cache = request.caches.apt_cache(request.suite, request.arch);
   const fs::path apt_lists = request.caches.apt_lists(request.suite, request.arch);
@@ -182,11 +205,17 @@ void compile(const WorkerBuildRequest& request, const std::vector<std::string>& 
 
 }  // namespace
 
-std::vector<std::string> worker_build_packages(const std::string& python_version) {
-  std::vector<std::string> packages = {"g++", "libpython" + python_version + "-dev", "nlohmann-json3-dev",
-                                       "pybind11-dev"};
+std::vector<std::string> worker_build_packages(const std::string& python_version, const std::string& python_prefix) {
+  std::vector<std::string> packages = {"g++", "nlohmann-json3-dev"};
+  if (python_prefix == "/usr") packages.insert(packages.end(), {"libpython" + python_version + "-dev", "pybind11-dev"});
   std::sort(packages.begin(), packages.end());
   return packages;
+}
+
+std::vector<std::string> worker_pip_packages(const std::string& python_prefix) {
+  if (python_prefix == "/usr") return {};
+  std::string pin = kPipPybind11;
+  return {pin.replace(pin.find("=="), 2, " ")};
 }
 
 std::string hash_worker_sources(const fs::path& sources) {
@@ -260,14 +289,16 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
                 "rebuild cog (the cog-worker target copies them to runtime/worker-src) or set COG_RUNTIME_DIR to "
                 "a directory holding cog-server, cog-worker and worker-src/");
   }
-  const auto packages = worker_build_packages(request.python_version);
+  const auto packages = worker_build_packages(request.python_version, request.python_prefix);
+  const auto pip_packages = worker_pip_packages(request.python_prefix);
   const std::string sources_hash = hash_worker_sources(request.sources);
   fs::create_directories(workers_dir(request));
   FileLock lock(workers_dir(request) / ".lock");
 
   if (!request.no_cache) {
-    const auto candidates = candidate_packages(request, packages);
+    auto candidates = candidate_packages(request, packages);
     if (candidates.size() == packages.size()) {
+      candidates.insert(candidates.end(), pip_packages.begin(), pip_packages.end());
       const std::string key = worker_cache_key(request.base_key, sources_hash, request.python_version, candidates);
       if (auto worker = usable_entry(entry_dir(request, key))) {
         std::error_code ignored;  // recently used: pruning goes by this time

@@ -24,6 +24,9 @@ struct WorkerBuildRequest {
   std::string suite;                                 // "trixie": apt caches are per suite
   std::string arch = "amd64";
   std::string python_version;                        // major.minor of the base's python3
+  // Where that Python lives: "/usr" for Debian's package (headers and pybind11 from apt), another
+  // prefix ("/usr/local") for a python-build-standalone one (headers from it, pybind11 from PyPI).
+  std::string python_prefix = "/usr";
   exec::StepCaches caches;                           // apt's download caches
   std::vector<std::string> env;                      // what the sandboxed steps see
   std::filesystem::path ca_bundle;                   // host CA bundle for apt; may be empty
@@ -41,9 +44,14 @@ struct CompiledWorker {
   bool reused = false;                                         // found in the cache
 };
 
-// What the compile installs: g++, the embedding headers and library of that Python, pybind11 and
-// nlohmann-json headers.
-std::vector<std::string> worker_build_packages(const std::string& python_version);
+// What the compile installs with apt: g++, nlohmann-json headers and, for Debian's Python
+// (prefix "/usr"), its embedding headers and library and pybind11.
+std::vector<std::string> worker_build_packages(const std::string& python_version,
+                                               const std::string& python_prefix = "/usr");
+
+// What the compile installs with pip, "name version" as the cache key lists them: pybind11 for a
+// Python outside /usr (Debian's pybind11-dev is built for Debian's Python), else nothing.
+std::vector<std::string> worker_pip_packages(const std::string& python_prefix);
 
 // Hex sha256 of every file under `sources`: relative path and content, in path order.
 std::string hash_worker_sources(const std::filesystem::path& sources);

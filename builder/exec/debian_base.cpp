@@ -26,8 +26,12 @@ using Clock = std::chrono::steady_clock;
 // Bump when the way a base is made changes, so old cache entries are not reused.
 constexpr int base_format = 3;
 
-const std::vector<std::string> fixed_packages = {"ca-certificates", "python3", "python3-pip",
-                                                 "python3-venv", "tini"};
+const std::vector<std::string> fixed_packages = {"ca-certificates", "tini"};
+const std::vector<std::string> python_packages = {"python3", "python3-pip", "python3-venv"};
+
+DebianSuite suite_for(const BaseRequest& request) {
+  return request.with_python ? suite_for_python(request.python_version) : python_suites().front();
+}
 
 std::string upstream_version(std::string version) {
   if (auto colon = version.find(':'); colon != std::string::npos) version.erase(0, colon + 1);
@@ -117,7 +121,10 @@ fs::path default_base_cache() {
 
 std::vector<std::string> base_packages(const BaseRequest& request, const DebianSuite& suite) {
   std::vector<std::string> packages = fixed_packages;
-  packages.push_back("libpython" + suite.python_version);
+  if (request.with_python) {
+    packages.insert(packages.end(), python_packages.begin(), python_packages.end());
+    packages.push_back("libpython" + suite.python_version);
+  }
   packages.insert(packages.end(), request.extra_packages.begin(), request.extra_packages.end());
   std::sort(packages.begin(), packages.end());
   packages.erase(std::unique(packages.begin(), packages.end()), packages.end());
@@ -136,7 +143,7 @@ std::string base_key(const BaseRequest& request, const DebianSuite& suite) {
 
 DebianBase ensure_debian_base(const BaseRequest& request, const LineSink& progress) {
   const auto started = Clock::now();
-  const DebianSuite suite = suite_for_python(request.python_version);
+  const DebianSuite suite = suite_for(request);
   const fs::path cache = request.cache_root.empty() ? default_base_cache() : request.cache_root;
   DebianBase base;
   base.suite = suite.name;
@@ -158,16 +165,16 @@ DebianBase ensure_debian_base(const BaseRequest& request, const LineSink& progre
     bootstrap(request, suite, partial / "rootfs", deb_cache, progress);
     make_rootfs_reproducible(partial / "rootfs", suite, request.mirrors);
     base.packages = installed_packages(partial / "rootfs");
-    base.python_version = python_of(base.packages, suite);
+    if (request.with_python) base.python_version = python_of(base.packages, suite);
     std::ofstream(partial / "base.json") << describe(base, request, suite).dump(2) << "\n";
     fs::remove_all(dir);
     fs::rename(partial, dir);
     base.built = true;
   } else {
     base.packages = installed_packages(base.rootfs);
-    base.python_version = python_of(base.packages, suite);
+    if (request.with_python) base.python_version = python_of(base.packages, suite);
   }
-  check_patch_level(request.python_version, base.python_version, suite);
+  if (request.with_python) check_patch_level(request.python_version, base.python_version, suite);
   base.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return base;
 }

@@ -18,6 +18,9 @@ namespace cog::builder::exec {
 
 struct BaseRequest {
   std::string python_version;  // from cog.yaml: "3.11", "3.13" or with a patch level
+  // false: no Debian Python at all (a python-build-standalone archive brings it); the base is
+  // then the oldest suite (bookworm) with ca-certificates and tini, and python_version is ignored.
+  bool with_python = true;
   std::string arch = "amd64";
   DebianMirrors mirrors = mirrors_from_apt_sources();  // reads the host's apt sources
   // Beside python3, python3-venv, python3-pip, libpython3.X (the worker embeds it),
@@ -35,7 +38,7 @@ struct InstalledPackage {
 struct DebianBase {
   std::filesystem::path rootfs;  // use as the lowest layer; never write into it
   std::string suite;
-  std::string python_version;          // of the installed interpreter: "3.11.2"
+  std::string python_version;          // of the installed interpreter: "3.11.2"; empty without one
   std::string key;                     // the cache key (hex)
   std::vector<InstalledPackage> packages;  // everything dpkg installed, sorted by name
   std::string init_path = "/usr/bin/tini";  // also reachable as /sbin/tini, as in Cog images

@@ -102,16 +102,22 @@ std::string major_minor(std::string_view version) {
   return std::string(head);
 }
 
-DebianSuite suite_for_python(std::string_view python_version) {
-  const auto wanted = major_minor(python_version);
+std::string debian_python_offers() {
   std::string offered;
   for (const auto& suite : python_suites()) {
-    if (suite.python_version == wanted) return suite;
     offered += (offered.empty() ? "" : ", ") + suite.python_version + " (Debian " + suite.name + ")";
+  }
+  return offered;
+}
+
+DebianSuite suite_for_python(std::string_view python_version) {
+  const auto wanted = major_minor(python_version);
+  for (const auto& suite : python_suites()) {
+    if (suite.python_version == wanted) return suite;
   }
   throw Error(ErrorKind::Compatibility, "build.python_version",
               "Python " + std::string(python_version) +
-                  " is not available: the Debian mirror this builder uses offers only " + offered,
+                  " is not available: the Debian mirror this builder uses offers only " + debian_python_offers(),
               "set build.python_version to one of those");
 }
 

@@ -15,6 +15,9 @@ struct DebianSuite {
 // The suites we build bases from: bookworm (Python 3.11) and trixie (Python 3.13).
 std::vector<DebianSuite> python_suites();
 
+// "3.11 (Debian bookworm), 3.13 (Debian trixie)": what the suites offer, for error messages.
+std::string debian_python_offers();
+
 // The suite whose python3 matches `python_version` ("3.11" or "3.11.2"; the patch level is
 // checked against the installed package later). Throws cog::Error(Compatibility) naming the
 // versions on offer: nothing is ever substituted.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <unistd.h>
 
@@ -49,6 +50,20 @@ void block_usr1(int how) {
   pthread_sigmask(how, &set, nullptr);
 }
 
+// The embedded interpreter, with Python's own signal handlers. Debian's Python finds its standard
+// library from the prefix compiled into libpython; a relocated one (python-build-standalone,
+// unpacked to /usr/local) does not, so a worker compiled for it is told its home at build time.
+void start_interpreter(std::optional<py::scoped_interpreter>& interpreter, const char* const* argv) {
+#ifdef COG_PYTHON_HOME
+  PyConfig config;
+  PyConfig_InitPythonConfig(&config);
+  PyConfig_SetBytesString(&config, &config.home, COG_PYTHON_HOME);
+  interpreter.emplace(&config, 1, argv, false);
+#else
+  interpreter.emplace(true, 1, argv, false);
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,7 +87,8 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     const char* py_argv[] = {"cog-worker"};
-    py::scoped_interpreter interpreter(true, 1, py_argv, false);
+    std::optional<py::scoped_interpreter> interpreter;
+    start_interpreter(interpreter, py_argv);
     try {
       py::module_ driver = py::module_::import("types").attr("ModuleType")("cog_worker_driver");
       py::module_ builtins = py::module_::import("builtins");

@@ -262,3 +262,6 @@ def test_run_steps_see_the_environment_and_may_pip_install(cog_bin, tmp_path, ta
     assert cog(cog_bin, "run", tag, cwd=project).stdout == "hey hey 1.16.0\n"
     # `python` exists as in Cog's images, not only python3.
     assert cog(cog_bin, "exec", "--progress", "quiet", "python", "-c", "print('py')", cwd=project).stdout == "py\n"
+    # `--` ends cog's own flags, as in Cog; a later `--` belongs to the command.
+    assert cog(cog_bin, "exec", "--progress", "quiet", "--", "sh", "-c", "echo \"$@\"", "sh", "--", "x",
+               cwd=project).stdout == "-- x\n"

@@ -26,6 +26,15 @@ void write(const fs::path& file, const std::string& text) {
 TEST_CASE("the compile installs g++ and the headers of the image's Python") {
   CHECK(worker_build_packages("3.13") ==
         std::vector<std::string>{"g++", "libpython3.13-dev", "nlohmann-json3-dev", "pybind11-dev"});
+  CHECK(worker_pip_packages("/usr").empty());
+}
+
+TEST_CASE("a Python outside /usr brings its own headers; pybind11 comes pinned from PyPI") {
+  CHECK(worker_build_packages("3.12", "/usr/local") == std::vector<std::string>{"g++", "nlohmann-json3-dev"});
+  const auto pip = worker_pip_packages("/usr/local");
+  REQUIRE(pip.size() == 1);
+  CHECK(pip[0].rfind("pybind11 2.", 0) == 0);
+  CHECK(pip[0].find("==") == std::string::npos);  // listed as "name version", as dpkg-query lists apt's
 }
 
 TEST_CASE("the sources' hash follows names and contents, not the build's stamp") {

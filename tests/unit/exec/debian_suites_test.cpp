@@ -75,6 +75,20 @@ TEST_CASE("debian base: the cache key follows every input that changes the conte
                                  "python3-venv", "tini"});
 }
 
+TEST_CASE("debian base: without Python (an archive brings it), no Python package and another key") {
+  BaseRequest request;
+  request.python_version = "3.12";  // no suite offers it: ignored without Python
+  request.with_python = false;
+  request.mirrors = {};
+  const auto suite = python_suites().front();
+  CHECK(base_packages(request, suite) == std::vector<std::string>{"ca-certificates", "tini"});
+  BaseRequest with_python = request;
+  with_python.with_python = true;
+  with_python.python_version = "3.11";
+  CHECK(base_key(request, suite) != base_key(with_python, suite));
+  CHECK(debian_python_offers() == "3.11 (Debian bookworm), 3.13 (Debian trixie)");
+}
+
 TEST_CASE("debian base: the scrub removes what differs between two bootstraps") {
   TempDir dir;
   const fs::path root = dir.path();
