@@ -311,6 +311,7 @@ class Pipeline {
     }
     base_ = exec::ensure_debian_base(request, step_output());
     if (standalone) base_.python_version = standalone->version;
+    python_root_ = {base_.rootfs};
     // A worker for another Python is compiled inside the image's root (add_runtime): its sources
     // must be at hand, which is checked before any layer is written.
     if ((standalone || runtime_.python_version != exec::major_minor(base_.python_version)) &&
@@ -342,7 +343,6 @@ class Pipeline {
     }
     lowers_.push_back(base_.rootfs);
     chain_key_ = key;
-    python_root_ = lowers_;
     if (standalone) {
       add_standalone_python(*standalone);
       if (schema_in_base_) phase("schema", [&] { make_schema_in_base(); });

@@ -218,17 +218,18 @@ void unpack_standalone(const fs::path& archive, const fs::path& staging, const s
     }
   }
   const fs::path python = extract / "python";
-  auto require = [&](const fs::path& relative, const std::string& why) {
+  auto require = [&](const fs::path& relative, const std::string& why, const std::string& fix) {
     std::error_code ec;
     if (!fs::exists(python / relative, ec)) {
-      throw Error(ErrorKind::Validation, where, "python/" + relative.string() + " is missing (" + why + ")",
-                  "use a python-build-standalone install_only archive of Python " + version);
+      throw Error(ErrorKind::Validation, where, "python/" + relative.string() + " is missing (" + why + ")", fix);
     }
   };
-  require("bin/python3", "the interpreter");
-  require(fs::path("lib") / ("libpython" + minor + ".so.1.0"), "the worker embeds the shared libpython");
+  const std::string any_fix = "use a python-build-standalone install_only archive of Python " + version;
+  require("bin/python3", "the interpreter", any_fix);
+  require(fs::path("lib") / ("libpython" + minor + ".so.1.0"), "the worker embeds the shared libpython",
+          any_fix + " from a release that ships the shared library (older releases link it statically)");
   const fs::path patchlevel = fs::path("include") / ("python" + minor) / "patchlevel.h";
-  require(patchlevel, "the headers the worker is compiled against");
+  require(patchlevel, "the headers the worker is compiled against", any_fix);
   const std::string found = patchlevel_version(support::read_text_file(python / patchlevel));
   if (found != version) {
     throw Error(ErrorKind::Validation, where,
