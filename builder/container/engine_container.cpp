@@ -118,40 +118,24 @@ std::vector<std::string> engine_run_args(const Engine& engine, const EngineRunSp
   return args;
 }
 
-EngineContainer::EngineContainer(Engine engine, const EngineRunSpec& spec, std::string id,
+namespace {
+
+std::vector<std::string> engine_command(const Engine& engine, std::vector<std::string> args) {
+  args.insert(args.begin(), engine.binary.string());
+  return args;
+}
+
+}  // namespace
+
+EngineContainer::EngineContainer(const Engine& engine, const EngineRunSpec& spec, std::string id,
                                  const support::SpawnOptions& io)
-    : engine_(std::move(engine)), id_(std::move(id)) {
-  std::vector<std::string> argv = {engine_.binary.string()};
-  const auto args = engine_run_args(engine_, spec, id_);
-  argv.insert(argv.end(), args.begin(), args.end());
-  process_.emplace(support::Process::spawn(argv, io));
-}
-
-EngineContainer::~EngineContainer() {
-  if (!finished_ && process_) {
-    kill(SIGKILL);
-    process_->wait();
-  }
-  remove();
-}
-
-void EngineContainer::kill(int signal_number) {
-  if (finished_) return;
-  support::run_captured({engine_.binary.string(), "kill", "--signal", std::to_string(signal_number), id_});
-}
-
-bool EngineContainer::exited() { return finished_ || process_->exited(); }
-
-support::ProcessResult EngineContainer::wait() {
-  auto result = process_->wait();
-  finished_ = true;
-  remove();
-  return result;
-}
-
-void EngineContainer::remove() {
-  // --rm usually got there first; removing a container that is gone fails harmlessly.
-  support::run_captured({engine_.binary.string(), "rm", "--force", id_});
-}
+    : ForegroundContainer(
+          id,
+          {engine_command(engine, engine_run_args(engine, spec, id)),
+           [engine, id](int signal_number) {
+             return engine_command(engine, {"kill", "--signal", std::to_string(signal_number), id});
+           },
+           engine_command(engine, {"rm", "--force", id})},
+          io) {}
 
 }  // namespace cog::builder::container

@@ -5,10 +5,10 @@
 // host network, the project at /src, env, GPUs, removed afterwards (--rm, and `rm -f` on every
 // exit path we control).
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "builder/container/foreground_container.hpp"
 #include "builder/container/gpu.hpp"
 #include "builder/container/runtime_spec.hpp"
 #include "builder/oci/layout.hpp"
@@ -48,25 +48,11 @@ struct EngineRunSpec {
 // The `docker run` argv (without the binary) for `spec` as container `id`.
 std::vector<std::string> engine_run_args(const Engine& engine, const EngineRunSpec& spec, const std::string& id);
 
-// A container run in the foreground by `docker run`, whose exit status is the container's.
-class EngineContainer {
+// A container run in the foreground by `docker run`, whose exit status is the container's; signals
+// go through `docker kill`, and `docker rm --force` removes it (--rm usually got there first).
+class EngineContainer : public ForegroundContainer {
  public:
-  EngineContainer(Engine engine, const EngineRunSpec& spec, std::string id, const support::SpawnOptions& io = {});
-  ~EngineContainer();  // removes the container if it is still there
-  EngineContainer(const EngineContainer&) = delete;
-  EngineContainer& operator=(const EngineContainer&) = delete;
-
-  void kill(int signal_number);
-  bool exited();
-  support::ProcessResult wait();
-
- private:
-  void remove();
-
-  Engine engine_;
-  std::string id_;
-  std::optional<support::Process> process_;
-  bool finished_ = false;
+  EngineContainer(const Engine& engine, const EngineRunSpec& spec, std::string id, const support::SpawnOptions& io = {});
 };
 
 }  // namespace cog::builder::container

@@ -84,7 +84,6 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
 }
 
 ImageContainer::~ImageContainer() {
-  engine_container_.reset();
   container_.reset();  // kills and deletes the container before its root goes away
   bundle_.reset();
   overlay_.reset();
@@ -92,20 +91,14 @@ ImageContainer::~ImageContainer() {
 
 void ImageContainer::start(const support::SpawnOptions& io) {
   if (engine_) {
-    engine_container_ = std::make_unique<EngineContainer>(*engine_, engine_spec_, new_container_id("cog"), io);
+    container_ = std::make_unique<EngineContainer>(*engine_, engine_spec_, new_container_id("cog"), io);
     return;
   }
   container_ = std::make_unique<Container>(runtime_, *bundle_, new_container_id("cog"), io);
 }
 
 bool ImageContainer::running() {
-  if (result_) return false;
-  if (engine_container_) {
-    if (!engine_container_->exited()) return true;
-    result_ = engine_container_->wait();
-    return false;
-  }
-  if (!container_) return false;
+  if (result_ || !container_) return false;
   if (!container_->exited()) return true;
   result_ = container_->wait();
   return false;
@@ -113,7 +106,6 @@ bool ImageContainer::running() {
 
 void ImageContainer::signal(int signal_number) {
   if (result_) return;
-  if (engine_container_) engine_container_->kill(signal_number);
   if (container_) container_->kill(signal_number);
 }
 
@@ -129,7 +121,6 @@ void ImageContainer::stop(double grace_s) {
 }
 
 support::ProcessResult ImageContainer::wait() {
-  if (!result_ && engine_container_) result_ = engine_container_->wait();
   if (!result_ && container_) result_ = container_->wait();
   return result_.value_or(support::ProcessResult{});
 }

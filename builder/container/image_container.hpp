@@ -57,11 +57,10 @@ class ImageContainer {
   OciRuntime runtime_;
   std::unique_ptr<Overlay> overlay_;
   std::unique_ptr<Bundle> bundle_;
-  std::unique_ptr<Container> container_;
-  // docker/podman instead of the four above.
+  // runc/crun's Container, or docker/podman's EngineContainer (then without overlay and bundle).
+  std::unique_ptr<ForegroundContainer> container_;
   std::optional<Engine> engine_;
   EngineRunSpec engine_spec_;
-  std::unique_ptr<EngineContainer> engine_container_;
   std::optional<support::ProcessResult> result_;
 };
 

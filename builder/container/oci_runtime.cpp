@@ -65,40 +65,25 @@ Bundle::~Bundle() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
+namespace {
+
+support::SpawnOptions in_bundle(support::SpawnOptions io, const Bundle& bundle) {
+  io.cwd = bundle.dir();
+  return io;
+}
+
+}  // namespace
+
 Container::Container(const OciRuntime& runtime, const Bundle& bundle, std::string id,
                      const support::SpawnOptions& io)
-    : runtime_(runtime), id_(std::move(id)) {
-  support::SpawnOptions options = io;
-  options.cwd = bundle.dir();
-  process_.emplace(support::Process::spawn(
-      runtime_command(runtime_, {"run", "--bundle", bundle.dir().string(), id_}), options));
-}
-
-Container::~Container() {
-  if (!finished_ && process_) {
-    kill(SIGKILL);
-    process_->wait();
-  }
-  remove();
-}
-
-void Container::kill(int signal_number) {
-  if (finished_) return;
-  support::run_captured(runtime_command(runtime_, {"kill", id_, std::to_string(signal_number)}));
-}
-
-bool Container::exited() { return finished_ || process_->exited(); }
-
-support::ProcessResult Container::wait() {
-  auto result = process_->wait();
-  finished_ = true;
-  remove();
-  return result;
-}
-
-void Container::remove() {
-  // `delete --force` on a container that is already gone fails harmlessly.
-  support::run_captured(runtime_command(runtime_, {"delete", "--force", id_}));
-}
+    : ForegroundContainer(
+          id,
+          {runtime_command(runtime, {"run", "--bundle", bundle.dir().string(), id}),
+           [runtime, id](int signal_number) {
+             return runtime_command(runtime, {"kill", id, std::to_string(signal_number)});
+           },
+           // `delete --force` on a container that is already gone fails harmlessly.
+           runtime_command(runtime, {"delete", "--force", id})},
+          in_bundle(io, bundle)) {}
 
 }  // namespace cog::builder::container

@@ -1,10 +1,10 @@
 #pragma once
 // Starting a bundle with a real OCI runtime (runc or crun), and cleaning it up on every exit path.
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "builder/container/foreground_container.hpp"
 #include "builder/container/runtime_spec.hpp"
 #include "builder/support/subprocess.hpp"
 
@@ -37,30 +37,11 @@ class Bundle {
   std::filesystem::path dir_;
 };
 
-// A container started in the foreground (`runc run`): its stdio is ours unless captured.
-class Container {
+// A container started in the foreground (`runc run`): its stdio is ours unless captured; signals
+// go through `runc kill`, and `runc delete --force` removes it.
+class Container : public ForegroundContainer {
  public:
-  Container(const OciRuntime& runtime, const Bundle& bundle, std::string id,
-            const support::SpawnOptions& io = {});
-  ~Container();  // kills and deletes the container if it is still there
-  Container(const Container&) = delete;
-  Container& operator=(const Container&) = delete;
-
-  const std::string& id() const { return id_; }
-  // Sends a signal to the container's init (through the runtime, so it reaches the right pid).
-  void kill(int signal_number);
-  // Whether the container's process has exited (non-blocking).
-  bool exited();
-  // Waits for the container's process to exit; returns its exit code (128+signal when killed).
-  support::ProcessResult wait();
-
- private:
-  void remove();
-
-  OciRuntime runtime_;
-  std::string id_;
-  std::optional<support::Process> process_;
-  bool finished_ = false;
+  Container(const OciRuntime& runtime, const Bundle& bundle, std::string id, const support::SpawnOptions& io = {});
 };
 
 // The argv that runs `runtime` with `args`, wrapped where the host needs it: crun refuses this
