@@ -18,14 +18,9 @@ ContainerServer::ContainerServer(ContainerServerOptions options) : options_(std:
   run.gpus = options_.gpus;
   run.project_dir = options_.project_dir;
   run.env = {"PORT=" + std::to_string(options_.port), "LOG_FORMAT=console",
-             std::string("COG_LOG_LEVEL=") + (options_.debug ? "debug" : "warning")};
+             std::string("COG_LOG_LEVEL=") + log_level(options_)};
   run.env.insert(run.env.end(), options_.env.begin(), options_.env.end());
-  run.extra_args = {"--host", options_.host};
-  if (options_.mode == "train") run.extra_args.insert(run.extra_args.end(), {"--x-mode", "train"});
-  if (options_.await_explicit_shutdown) {
-    run.extra_args.insert(run.extra_args.end(), {"--await-explicit-shutdown", "true"});
-  }
-  if (!options_.upload_url.empty()) run.extra_args.insert(run.extra_args.end(), {"--upload-url", options_.upload_url});
+  run.extra_args = server_flags(options_);
   container_ = std::make_unique<builder::container::ImageContainer>(run);
   if (!container_->labels().count("run.cog.version") && !options_.project_dir) {
     throw Error(ErrorKind::Validation, options_.image, "is not a Cog image (it has no run.cog.* labels)",

@@ -11,17 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/container/image_container.hpp"
+#include "runtime/local/serve_settings.hpp"
 
 namespace cog::runtime::local {
 
-struct ContainerServerOptions {
+struct ContainerServerOptions : ServeSettings {
   std::string image;                 // a name in the local image store
-  std::string host = "127.0.0.1";
-  int port = 0;                      // 0 = pick a free one
-  std::string mode = "predict";      // predict | train
-  std::string upload_url;
-  bool await_explicit_shutdown = false;
-  bool debug = false;
   std::vector<std::string> env;      // -e NAME=value
   std::optional<std::filesystem::path> project_dir;  // dev images: the project at /src
   std::string runtime;               // runc | crun | docker | podman | "" = detect runc/crun

@@ -57,7 +57,7 @@ void LocalServer::start() {
       {"PORT", std::to_string(options_.port)},
       {train ? "COG_TRAIN_TYPE_STUB" : "COG_PREDICT_TYPE_STUB", ref},
       {"LOG_FORMAT", "console"},
-      {"COG_LOG_LEVEL", options_.debug ? "debug" : "warning"},
+      {"COG_LOG_LEVEL", log_level(options_)},
       {"COG_WORKER_BIN", binaries_.worker},
   });
   if (project_.max_concurrency > 0) overrides.emplace_back("COG_MAX_CONCURRENCY", std::to_string(project_.max_concurrency));
@@ -79,10 +79,8 @@ void LocalServer::start() {
   }
   for (const auto& [key, value] : overrides) env.push_back(key + "=" + value);
 
-  std::vector<std::string> args = {binaries_.server, "--host", options_.host};
-  if (train) args.insert(args.end(), {"--x-mode", "train"});
-  if (!options_.upload_url.empty()) args.insert(args.end(), {"--upload-url", options_.upload_url});
-  if (options_.await_explicit_shutdown) args.insert(args.end(), {"--await-explicit-shutdown", "true"});
+  std::vector<std::string> args = server_flags(options_);
+  args.insert(args.begin(), binaries_.server);
 
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());

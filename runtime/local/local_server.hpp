@@ -10,16 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/local/project.hpp"
+#include "runtime/local/serve_settings.hpp"
 
 namespace cog::runtime::local {
 
-struct LocalServerOptions {
-  std::string host = "127.0.0.1";
-  int port = 0;                   // 0 = pick a free one
-  std::string mode = "predict";   // predict | train
-  std::string upload_url;
-  bool await_explicit_shutdown = false;
-  bool debug = false;
+struct LocalServerOptions : ServeSettings {
   std::vector<std::pair<std::string, std::string>> env;  // -e NAME=value, applied last
   std::vector<std::string> python_paths;                 // extra PYTHONPATH entries
 };
