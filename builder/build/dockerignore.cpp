@@ -1,7 +1,8 @@
 #include "builder/build/dockerignore.hpp"
 
-#include <fstream>
 #include <sstream>
+
+#include "builder/support/text_file.hpp"
 
 namespace cog::builder::build {
 namespace {
@@ -114,11 +115,7 @@ DockerIgnore::DockerIgnore(std::string_view file_text) {
 }
 
 DockerIgnore DockerIgnore::for_project(const std::filesystem::path& project_dir) {
-  std::ifstream file(project_dir / ".dockerignore");
-  if (!file) return {};
-  std::stringstream text;
-  text << file.rdbuf();
-  return DockerIgnore(text.str());
+  return DockerIgnore(support::read_text_file(project_dir / ".dockerignore"));
 }
 
 void DockerIgnore::add(std::string pattern) {

@@ -1,10 +1,9 @@
 // Phase 2b: the runner references `run` (or legacy `predict`) and `train`: their shape, and that
 // the file exists inside the project and defines the name.
-#include <fstream>
-#include <sstream>
 
 #include "builder/config/load_context.hpp"
 #include "builder/config/runner_reference.hpp"
+#include "builder/support/text_file.hpp"
 
 namespace cog::builder::config {
 
@@ -56,10 +55,7 @@ std::string check_reference(LoadContext& context, const std::string& field, cons
   }
   auto size = std::filesystem::file_size(file, error);
   if (error || size > kMaxSourceBytes) return text;
-  std::ifstream stream(file, std::ios::binary);
-  std::ostringstream source;
-  source << stream.rdbuf();
-  if (!python_source_defines(source.str(), reference->name)) {
+  if (!python_source_defines(cog::support::read_text_file(file), reference->name)) {
     context.fail(ErrorKind::Validation, where,
                  invalid + reference->file + " does not define \"" + reference->name + "\"",
                  "define class " + reference->name + " or def " + reference->name +

@@ -1,12 +1,11 @@
 // Phase 2c: the top-level fields besides build and weights: image/model, concurrency and
 // environment; then the deprecation warnings, once everything has been read.
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "builder/config/load_context.hpp"
 #include "builder/config/runner_reference.hpp"
 #include "builder/config/version_text.hpp"
+#include "builder/support/text_file.hpp"
 
 namespace cog::builder::config {
 
@@ -38,10 +37,7 @@ bool is_reserved_env_name(const std::string& name) {
 bool runner_is_async(const LoadContext& context, const std::string& reference_text) {
   auto reference = parse_runner_reference(reference_text);
   if (!reference) return true;  // already reported
-  std::ifstream stream(context.project_dir / reference->file, std::ios::binary);
-  std::ostringstream source;
-  source << stream.rdbuf();
-  const std::string text = source.str();
+  const std::string text = cog::support::read_text_file(context.project_dir / reference->file);
   for (const std::string& method : {std::string("run"), std::string("predict"), reference->name}) {
     std::string pattern = "async def " + method + "(";
     if (text.find(pattern) != std::string::npos) return true;
