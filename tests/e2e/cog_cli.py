@@ -127,3 +127,22 @@ def tag_fixture(prefix: str):
         remove_images(cog_bin, name)
 
     return tag
+
+
+def tags_fixture(prefix: str):
+    """A module-wide fixture: a function making a new unique image name (PREFIX-xxxxxxxx) at each call,
+    all of them removed from the store when the module's tests are done.
+
+        tags = tags_fixture("cog-e2e-py")      # then, in a test or fixture: tag = tags()"""
+    @pytest.fixture(scope="module")
+    def tags(cog_bin):
+        names = []
+
+        def new_tag():
+            names.append(unique_tag(prefix))
+            return names[-1]
+
+        yield new_tag
+        remove_images(cog_bin, *names)
+
+    return tags

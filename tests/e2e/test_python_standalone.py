@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from cog_cli import image_digest, make_project, remove_images, run_cog as cog, unique_tag
+from cog_cli import image_digest, make_project, run_cog as cog, tags_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -73,16 +73,7 @@ def archive(tmp_path_factory):
     return file
 
 
-@pytest.fixture(scope="module")
-def tags(cog_bin):
-    names = []
-
-    def new_tag():
-        names.append(unique_tag("cog-e2e-pbs"))
-        return names[-1]
-
-    yield new_tag
-    remove_images(cog_bin, *names)
+tags = tags_fixture("cog-e2e-pbs")
 
 
 @pytest.fixture(scope="module")

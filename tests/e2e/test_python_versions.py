@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from cog_cli import image_digest, make_project, remove_images, run_cog as cog, unique_tag
+from cog_cli import image_digest, make_project, run_cog as cog, tags_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -38,16 +38,7 @@ class Runner(BaseRunner):
 COG_YAML_313 = 'build:\n  python_version: "3.13"\nrun: "run.py:Runner"\n'
 
 
-@pytest.fixture(scope="module")
-def tags(cog_bin):
-    names = []
-
-    def new_tag():
-        names.append(unique_tag("cog-e2e-py"))
-        return names[-1]
-
-    yield new_tag
-    remove_images(cog_bin, *names)
+tags = tags_fixture("cog-e2e-py")
 
 
 @pytest.fixture(scope="module")
