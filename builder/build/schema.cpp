@@ -136,7 +136,8 @@ PendingSchema start_schema(const config::Config& config, const fs::path& sdk_dir
   // Bytecode goes to cog's cache, not beside the SDK or the model: without it every build would
   // compile the parts of the SDK that have no up-to-date .pyc in place (5-15 ms; the SDK directory
   // may be read-only, and nothing writes there with PYTHONDONTWRITEBYTECODE set).
-  options.env.push_back("PYTHONPYCACHEPREFIX=" + (bytecode_dir.empty() ? default_bytecode_dir() : bytecode_dir).string());
+  const fs::path bytecode = bytecode_dir.empty() ? default_bytecode_dir() : bytecode_dir;
+  options.env.push_back("PYTHONPYCACHEPREFIX=" + bytecode.string());
   try {
     auto process = support::Process::spawn(
         generator_argv(config, python, config.project_dir.string(), version, metadata_file.string()), options);
