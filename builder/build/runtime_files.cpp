@@ -1,15 +1,20 @@
 #include "builder/build/runtime_files.hpp"
 
+#include <elf.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
 #include "builder/support/error.hpp"
 #include "builder/support/subprocess.hpp"
+#include "builder/support/text_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -67,6 +72,55 @@ void copy_file_to(const fs::path& source, const fs::path& destination) {
 
 }  // namespace
 
+std::vector<std::string> needed_libraries(const fs::path& binary) {
+  const std::string image = support::read_text_file(binary);
+  auto fail = [&](const std::string& what) -> std::vector<std::string> {
+    throw Error(ErrorKind::Runtime, binary.string(), what, "check that the binary is a dynamically linked executable");
+  };
+  Elf64_Ehdr header;
+  if (image.size() < sizeof header || image.compare(0, SELFMAG, ELFMAG) != 0 || image[EI_CLASS] != ELFCLASS64) {
+    return fail("not a 64-bit ELF file");
+  }
+  std::memcpy(&header, image.data(), sizeof header);
+  auto read_at = [&](auto& into, std::uint64_t offset) {
+    if (offset > image.size() || image.size() - offset < sizeof into) return false;
+    std::memcpy(&into, image.data() + offset, sizeof into);
+    return true;
+  };
+  std::vector<Elf64_Phdr> segments(header.e_phnum);
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (!read_at(segments[i], header.e_phoff + i * header.e_phentsize)) return fail("truncated program headers");
+  }
+  // The string table's address, as a file offset (it lies in a loaded segment).
+  auto file_offset = [&](std::uint64_t address) -> std::optional<std::uint64_t> {
+    for (const auto& segment : segments) {
+      if (segment.p_type == PT_LOAD && address >= segment.p_vaddr && address - segment.p_vaddr < segment.p_filesz) {
+        return segment.p_offset + (address - segment.p_vaddr);
+      }
+    }
+    return std::nullopt;
+  };
+  std::vector<std::uint64_t> name_offsets;
+  std::optional<std::uint64_t> strings;
+  for (const auto& segment : segments) {
+    if (segment.p_type != PT_DYNAMIC) continue;
+    for (std::uint64_t at = segment.p_offset; at + sizeof(Elf64_Dyn) <= segment.p_offset + segment.p_filesz;
+         at += sizeof(Elf64_Dyn)) {
+      Elf64_Dyn entry;
+      if (!read_at(entry, at) || entry.d_tag == DT_NULL) break;
+      if (entry.d_tag == DT_NEEDED) name_offsets.push_back(entry.d_un.d_val);
+      if (entry.d_tag == DT_STRTAB) strings = file_offset(entry.d_un.d_ptr);
+    }
+  }
+  if (!strings) return fail("no dynamic section (a static binary?)");
+  std::vector<std::string> names;
+  for (auto offset : name_offsets) {
+    if (*strings + offset >= image.size()) return fail("a DT_NEEDED name lies outside the file");
+    names.emplace_back(image.c_str() + *strings + offset);  // NUL-terminated within the file
+  }
+  return names;
+}
+
 RuntimeFiles locate_runtime() {
   RuntimeFiles files;
   fs::path runtime_dir;
@@ -89,9 +143,9 @@ RuntimeFiles locate_runtime() {
     files.worker_sources = runtime_dir / "worker-src";
   }
   static const std::regex python_pattern(R"(^libpython(\d+\.\d+))");
-  for (const auto& library : shared_libraries(files.worker_binary)) {
+  for (const auto& soname : needed_libraries(files.worker_binary)) {
     std::smatch match;
-    if (std::regex_search(library.soname, match, python_pattern)) files.python_version = match[1];
+    if (std::regex_search(soname, match, python_pattern)) files.python_version = match[1];
   }
   if (files.python_version.empty()) {
     throw Error(ErrorKind::Runtime, files.worker_binary.string(), "the worker does not link libpython",

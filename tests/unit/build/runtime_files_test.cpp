@@ -3,11 +3,14 @@
 // worker (ldd resolves them here).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "builder/build/runtime_files.hpp"
+#include "builder/support/error.hpp"
+#include "builder/support/subprocess.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -69,4 +72,19 @@ TEST_CASE("a compiled worker's libraries come from its root, the newer file wins
   CHECK_FALSE(fs::exists(lib / "libc.so.6"));
   CHECK(fs::exists(staging / "opt/cog/bin/cog-worker"));
   CHECK(fs::exists(staging / "usr/local/lib/python3.13/site-packages/cog-runtime.pth"));
+}
+
+TEST_CASE("needed_libraries reads an executable's DT_NEEDED entries as ldd lists them") {
+  const auto needed = needed_libraries("/bin/sh");
+  CHECK(std::find(needed.begin(), needed.end(), "libc.so.6") != needed.end());
+  // What readelf says, in the same order.
+  const auto readelf = cog::support::run_captured({"/bin/sh", "-c", "readelf -d /bin/ls | sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p'"});
+  std::vector<std::string> expected;
+  std::istringstream lines(readelf.stdout_text);
+  for (std::string line; std::getline(lines, line);) expected.push_back(line);
+  REQUIRE_FALSE(expected.empty());
+  CHECK(needed_libraries("/bin/ls") == expected);
+  TempDir temp;
+  write(temp.path / "not-elf", "#!/bin/sh\n");
+  CHECK_THROWS_AS(needed_libraries(temp.path / "not-elf"), cog::Error);
 }
