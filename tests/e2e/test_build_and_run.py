@@ -137,6 +137,39 @@ def test_exec_runs_in_the_model_environment(cog_bin, project):
     assert written.returncode == 0 and (project / "made.txt").read_text() == "made\n"
 
 
+SERVE_MODULE_PY = """import json, os, subprocess, sys, time, urllib.request
+
+url = "http://127.0.0.1:" + os.environ["PORT"]
+server = subprocess.Popen([sys.executable, "-m", "cog.server.http", "--host", "127.0.0.1"])
+try:
+    for _ in range(300):
+        try:
+            if json.load(urllib.request.urlopen(url + "/health-check"))["status"] == "READY":
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    body = json.dumps({"input": {"name": "module"}}).encode()
+    request = urllib.request.Request(url + "/predictions", data=body, headers={"Content-Type": "application/json"})
+    print(json.load(urllib.request.urlopen(request))["output"])
+finally:
+    server.terminate()
+    server.wait()
+"""
+
+
+def test_python_m_cog_server_http_serves_in_the_image(cog_bin, project):
+    """The command Cog images run finds our server where the image keeps it (/opt/cog/bin)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (project / "serve_module.py").write_text(SERVE_MODULE_PY)
+    result = cog(cog_bin, "exec", "--progress", "quiet", "-e", f"PORT={port}", "python", "serve_module.py",
+                 cwd=project)
+    assert result.stdout.splitlines()[-1] == "hello module", result.stderr
+
+
 def test_no_mounts_are_left_behind(cog_bin, project):
     before = pathlib.Path("/proc/self/mountinfo").read_text()
     cog(cog_bin, "run", "--progress", "quiet", "-i", "name=x", cwd=project)

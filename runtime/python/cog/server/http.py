@@ -3,8 +3,9 @@ which takes the same flags (``--host``, ``--await-explicit-shutdown <bool>``, ``
 predict|train``, ``--upload-url``, ``--threads``, ``-v/--version``) and environment
 (``COG_PREDICT_TYPE_STUB``, ``PORT``, ...), so images and tools that run this module keep working.
 
-cog-server is found through ``$COG_SERVER_BIN``, then ``cog-server`` on ``PATH``, then the build
-tree of a source checkout (``build/runtime/cog-server``). The worker it starts imports this very
+cog-server is found through ``$COG_SERVER_BIN``, then ``cog-server`` on ``PATH``, then beside this
+SDK as images lay it out (``/opt/cog/bin`` next to ``/opt/cog/python``), then the build tree of a
+source checkout (``build/runtime/cog-server``). The worker it starts imports this very
 SDK: its folder is passed on as ``COG_SDK_DIR`` unless that is already set.
 """
 import os
@@ -22,6 +23,9 @@ def server_binary():
     found = shutil.which("cog-server")
     if found:
         return found
+    beside = _SDK_DIR.parent / "bin" / "cog-server"
+    if beside.exists():
+        return str(beside)
     checkout = _SDK_DIR.parents[1]  # runtime/python -> the repository root
     candidate = checkout / "build" / "runtime" / "cog-server"
     return str(candidate) if candidate.exists() else None
