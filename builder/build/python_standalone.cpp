@@ -226,8 +226,12 @@ void unpack_standalone(const fs::path& archive, const fs::path& staging, const s
   };
   const std::string any_fix = "use a python-build-standalone install_only archive of Python " + version;
   require("bin/python3", "the interpreter", any_fix);
-  require(fs::path("lib") / ("libpython" + minor + ".so.1.0"), "the worker embeds the shared libpython",
-          any_fix + " from a release that ships the shared library (older releases link it statically)");
+  // Releases name it libpython3.X.so.1.0 with a libpython3.X.so link, or only libpython3.X.so.
+  std::error_code ec;
+  if (!fs::exists(python / "lib" / ("libpython" + minor + ".so"), ec)) {
+    require(fs::path("lib") / ("libpython" + minor + ".so.1.0"), "the worker embeds the shared libpython",
+            any_fix + " from a release that ships the shared library (older releases link it statically)");
+  }
   const fs::path patchlevel = fs::path("include") / ("python" + minor) / "patchlevel.h";
   require(patchlevel, "the headers the worker is compiled against", any_fix);
   const std::string found = patchlevel_version(support::read_text_file(python / patchlevel));

@@ -48,8 +48,8 @@ std::filesystem::path fetch_standalone(const StandaloneArchive& archive, const s
 
 // Unpacks the archive's python/ tree to <staging>/usr/local (hostile entries rejected, nothing
 // written outside `staging`) and checks that it is the Python it claims: bin/python3,
-// include/python3.X/patchlevel.h of `version`, and lib/libpython3.X.so.1.0, which the worker
-// embeds. Throws cog::Error(Validation) naming the archive otherwise.
+// include/python3.X/patchlevel.h of `version`, and lib/libpython3.X.so.1.0 (or .so), which the
+// worker embeds. Throws cog::Error(Validation) naming the archive otherwise.
 void unpack_standalone(const std::filesystem::path& archive, const std::filesystem::path& staging,
                        const std::string& version);
 

@@ -55,7 +55,8 @@ if [ -n "$pybind11" ]; then
     --no-compile --target /tmp/cog-pybind11 "$pybind11"
   includes="$includes -isystem /tmp/cog-pybind11/pybind11/include"
   libdirs="-L$prefix/lib"
-  pylib="$prefix/lib/libpython$py.so.1.0"
+  pylib="$prefix/lib/libpython$py.so"
+  if [ -e "$prefix/lib/libpython$py.so.1.0" ]; then pylib="$prefix/lib/libpython$py.so.1.0"; fi
   rpath="$rpath:$prefix/lib"
   home="-DCOG_PYTHON_HOME=\"$prefix\""
 fi

@@ -134,6 +134,12 @@ TEST_CASE("an archive that is not what its name says, or not install_only, is re
     CHECK(error_of([&] { unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1"); })
               .find("\"etc\" is outside the archive's python/ directory") != std::string::npos);
   }
+  SUBCASE("a release that names its libpython only libpython3.X.so is taken") {
+    fs::rename(temp.path / "tree/python/lib/libpython3.12.so.1.0", temp.path / "tree/python/lib/libpython3.12.so");
+    tar(temp.path / "tree", temp.path / "a.tar.gz", "python");
+    unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1");
+    CHECK(fs::exists(temp.path / "s/usr/local/lib/libpython3.12.so"));
+  }
   SUBCASE("no shared libpython for the worker to embed") {
     fs::remove(temp.path / "tree/python/lib/libpython3.12.so.1.0");
     tar(temp.path / "tree", temp.path / "a.tar.gz", "python");
