@@ -1,6 +1,10 @@
 #include "builder/build/labels.hpp"
 
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
+
+#include "builder/support/subprocess.hpp"
 
 namespace cog::builder::build {
 
@@ -39,7 +43,7 @@ std::string config_label(const config::Config& config, int max_concurrency) {
   if (!config.model.empty()) document["model"] = config.model;
   if (!config.run.empty()) document["predict"] = config.run;
   if (!config.train.empty()) document["train"] = config.train;
-  if (max_concurrency > 1) document["concurrency"] = {{"max", max_concurrency}};
+  if (config.concurrency || max_concurrency > 1) document["concurrency"] = {{"max", max_concurrency}};
   if (!config.environment.empty()) {
     ordered environment = ordered::array();
     for (const auto& [name, value] : config.environment) environment.push_back(name + "=" + value);
@@ -57,7 +61,37 @@ std::map<std::string, std::string> image_labels(const LabelInputs& inputs) {
   };
   if (inputs.has_init) labels["run.cog.has_init"] = "true";
   if (!inputs.revision.empty()) labels["org.opencontainers.image.revision"] = inputs.revision;
+  if (!inputs.source_version.empty()) labels["org.opencontainers.image.version"] = inputs.source_version;
   return labels;
+}
+
+namespace {
+
+// The variable's value, else the first line git prints for `args` in the project ("" on failure).
+std::string from_ci_or_git(const char* variable, const std::filesystem::path& project_dir,
+                           std::vector<std::string> args) {
+  if (const char* value = std::getenv(variable); value && *value) return value;
+  args.insert(args.begin(), {"git", "-C", project_dir.string()});
+  support::ProcessResult result;
+  try {
+    result = support::run_captured(args);
+  } catch (const std::exception&) {
+    return {};  // no git on this machine
+  }
+  if (result.exit_code != 0) return {};
+  std::string line = result.stdout_text.substr(0, result.stdout_text.find('\n'));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+std::string source_revision(const std::filesystem::path& project_dir) {
+  return from_ci_or_git("GITHUB_SHA", project_dir, {"rev-parse", "HEAD"});
+}
+
+std::string source_version(const std::filesystem::path& project_dir) {
+  return from_ci_or_git("GITHUB_REF_NAME", project_dir, {"describe", "--tags", "--dirty"});
 }
 
 }  // namespace cog::builder::build

@@ -191,6 +191,15 @@ class Pipeline {
     max_concurrency_ = plan_.config.concurrency ? plan_.config.concurrency->max : schema_.max_concurrency;
   }
 
+  // The first key of the chain: the base, and the timestamp every layer's mtimes are clamped to, so
+  // that no layer made at one --timestamp is reused at another. Epoch 0 (the default) adds nothing,
+  // which keeps the keys of default builds as they were.
+  std::string first_key(const std::string& description, const std::string& base) const {
+    std::vector<std::string> inputs = {base};
+    if (options_.source_date_epoch != 0) inputs.push_back("epoch " + std::to_string(options_.source_date_epoch));
+    return next_key(description, inputs);
+  }
+
   // The key of the next layer: everything before it, and what goes into it.
   std::string next_key(const std::string& description, const std::vector<std::string>& inputs) const {
     std::string text = chain_key_ + "\n" + description;
@@ -328,7 +337,7 @@ class Pipeline {
     image_.set_created(options_.source_date_epoch);
     const std::string description =
         "debian " + base_.suite + " base (" + (standalone ? std::string("no Python") : base_.python_version) + ")";
-    const std::string key = next_key("base", {base_.key});
+    const std::string key = first_key("base", base_.key);
     if (!options_.no_cache) {
       if (auto hit = layer_cache_.lookup(key)) {
         image_.add_layer(*hit, description);
@@ -418,7 +427,7 @@ class Pipeline {
     lowers_ = unpack_base(store_.layout(), base.manifest, container::default_rootfs_cache_path(),
                           options_.base_image);
     result_.layers_reused += static_cast<int>(manifest.layers.size());
-    chain_key_ = next_key("base image", {base.manifest.digest.str()});
+    chain_key_ = first_key("base image", base.manifest.digest.str());
     base_env_ = image_.config().config.env;
     // `build.run` commands run where the base's WORKDIR points, as RUN after FROM does.
     const std::string& workdir = image_.config().config.working_dir;
@@ -830,6 +839,8 @@ class Pipeline {
     inputs.openapi_schema = schema_.openapi;
     inputs.pip_freeze = pip_freeze();
     inputs.has_init = !base_.init_path.empty();
+    inputs.revision = source_revision(config_.project_dir);
+    inputs.source_version = source_version(config_.project_dir);
     for (const auto& [name, value] : image_labels(inputs)) image_.config().config.labels[name] = value;
     image_.config().config.labels["org.opencontainers.image.title"] = result_.image_name;
     image_.config().config.labels["run.cog.builder"] = std::string("cog-cpp ") + COG_VERSION;

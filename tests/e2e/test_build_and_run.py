@@ -80,6 +80,28 @@ def test_build_labels_and_layers_are_valid_oci(cog_bin, project, tag, tmp_path):
     assert (rootfs / "opt/cog/bin/cog-server").exists()
 
 
+def test_a_git_project_is_labelled_with_its_revision_and_version(cog_bin, project, tag):
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=project, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "model")
+    git("tag", "v0.1.0")
+    environment = {"GITHUB_SHA": "", "GITHUB_REF_NAME": ""}
+    cog(cog_bin, "build", "-t", tag, cwd=project, env=environment)
+    labels = json.loads(subprocess.run(["skopeo", "inspect", store_ref(tag)], capture_output=True, text=True,
+                                       check=True).stdout)["Labels"]
+    assert labels["org.opencontainers.image.revision"] == git("rev-parse", "HEAD")
+    assert labels["org.opencontainers.image.version"] == "v0.1.0"
+    cog(cog_bin, "build", "-t", tag, cwd=project, env={"GITHUB_SHA": "abc123", "GITHUB_REF_NAME": "release-7"})
+    labels = json.loads(subprocess.run(["skopeo", "inspect", store_ref(tag)], capture_output=True, text=True,
+                                       check=True).stdout)["Labels"]
+    assert (labels["org.opencontainers.image.revision"], labels["org.opencontainers.image.version"]) == \
+        ("abc123", "release-7")
+
+
 def test_code_change_reuses_every_other_layer_and_same_inputs_same_digest(cog_bin, project, tag):
     first, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
     again, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
@@ -97,6 +119,11 @@ def test_no_cache_rebuild_gives_the_same_digest(cog_bin, project, tag):
     fresh, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, "--no-cache", cwd=project).stderr)
     assert reused == 0 and built == 3
     assert fresh == cached
+    # Another timestamp is another image: no layer made at epoch 0 is reused for it (their mtimes say 0).
+    later = ["--timestamp", "1700000000"]
+    stamped, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, *later, cwd=project).stderr)
+    fresh_stamped, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, *later, "--no-cache", cwd=project).stderr)
+    assert stamped == fresh_stamped != cached
 
 
 def test_run_image_prints_the_prediction(cog_bin, project, tag, tmp_path):
