@@ -81,16 +81,20 @@ std::map<std::string, fs::path> parse_secrets(const std::vector<std::string>& sp
         throw Error(ErrorKind::NotFound, "--secret " + spec, "file \"" + fields["src"] + "\" does not exist",
                     "check the src= path");
       }
-      secrets[id] = fs::absolute(fields["src"]);
+      // A copy, so the step sees BuildKit's default mode (0400) whatever the file's own.
+      const fs::path file = work / ("secret-" + id);
+      fs::copy_file(fields["src"], file, fs::copy_options::overwrite_existing);
+      fs::permissions(file, fs::perms::owner_read);
+      secrets[id] = file;
     } else if (!fields["env"].empty()) {
       const char* value = std::getenv(fields["env"].c_str());
       if (!value) {
         throw Error(ErrorKind::NotFound, "--secret " + spec,
                     "environment variable " + fields["env"] + " is not set", "export it first");
       }
-      fs::path file = work / ("secret-" + id);
+      const fs::path file = work / ("secret-" + id);
       std::ofstream(file) << value;
-      fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+      fs::permissions(file, fs::perms::owner_read);
       secrets[id] = file;
     } else {
       throw Error(ErrorKind::Usage, "--secret " + spec, "the secret has neither src= nor env=",
@@ -767,8 +771,11 @@ class Pipeline {
     for (const auto& mount : step.secrets) {
       auto found = secrets_.find(mount.id);
       if (found == secrets_.end()) {
-        throw Error(ErrorKind::Usage, "build.run", "the step needs secret \"" + mount.id + "\"",
-                    "pass it with --secret id=" + mount.id + ",src=FILE");
+        // As BuildKit's secret mounts (required=false by default): the step runs without it.
+        progress_("warning: build.run: secret \"" + mount.id + "\" was not given, so `" + step.command +
+                  "` runs without " + mount.target + " (pass it with --secret id=" + mount.id + ",src=FILE)");
+        inputs.push_back("secret " + mount.id + " absent");
+        continue;
       }
       spec.secrets.push_back({found->second, mount.target});
       inputs.push_back("secret " + mount.id + " " + mount.target);
@@ -842,7 +849,6 @@ class Pipeline {
     inputs.revision = source_revision(config_.project_dir);
     inputs.source_version = source_version(config_.project_dir);
     for (const auto& [name, value] : image_labels(inputs)) image_.config().config.labels[name] = value;
-    image_.config().config.labels["org.opencontainers.image.title"] = result_.image_name;
     image_.config().config.labels["run.cog.builder"] = std::string("cog-cpp ") + COG_VERSION;
     for (const auto& [name, value] : options_.labels) image_.config().config.labels[name] = value;
   }

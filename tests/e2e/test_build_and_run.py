@@ -119,6 +119,13 @@ def test_no_cache_rebuild_gives_the_same_digest(cog_bin, project, tag):
     fresh, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, "--no-cache", cwd=project).stderr)
     assert reused == 0 and built == 3
     assert fresh == cached
+    # The name is not part of the image: another tag, the same digest (as docker build -t gives the same ID).
+    other = tag + "-again"
+    try:
+        renamed, _, _ = build_counts(cog(cog_bin, "build", "-t", other, cwd=project).stderr)
+        assert renamed == cached
+    finally:
+        cog(cog_bin, "rmi", other, check=False)
     # Another timestamp is another image: no layer made at epoch 0 is reused for it (their mtimes say 0).
     later = ["--timestamp", "1700000000"]
     stamped, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, *later, cwd=project).stderr)
@@ -304,6 +311,32 @@ def test_gpus_without_a_gpu_fails_fast_with_a_clear_message(cog_bin, project, ta
     assert result.returncode == 1
     assert "no NVIDIA GPU on this machine" in result.stderr
     assert "Starting the container" not in result.stderr
+
+
+def test_secret_mounts_are_optional_and_read_only_as_in_buildkit(cog_bin, tmp_path, tag):
+    project = make_project(tmp_path / "secrets", HELLO_RUN_PY,
+                           'build:\n  python_version: "3.11"\n  run:\n'
+                           '    - command: if [ -e /run/secrets/token ]; then stat -c %a /run/secrets/token; '
+                           'else echo absent; fi > /secret-state.txt\n'
+                           '      mounts:\n        - type: secret\n          id: token\n'
+                           '          target: /run/secrets/token\n'
+                           'run: "run.py:Runner"\n')
+    without = cog(cog_bin, "build", "-t", tag, cwd=project)
+    assert 'secret "token" was not given' in without.stderr
+    secret = tmp_path / "token.txt"
+    secret.write_text("sesame")
+    secret.chmod(0o644)
+    with_secret = cog(cog_bin, "build", "-t", tag + "-s", "--secret", f"id=token,src={secret}", cwd=project)
+    try:
+        for name, expected in ((tag, "absent"), (tag + "-s", "400")):
+            bundle = tmp_path / ("bundle-" + expected)
+            subprocess.run(["umoci", "unpack", "--image", store_ref(name)[len("oci:"):], str(bundle)], check=True,
+                           capture_output=True)
+            assert (bundle / "rootfs/secret-state.txt").read_text().strip() == expected
+            assert not (bundle / "rootfs/run/secrets/token").exists()
+    finally:
+        cog(cog_bin, "rmi", tag + "-s", check=False)
+    assert "sesame" not in with_secret.stderr
 
 
 def test_run_steps_see_the_environment_and_may_pip_install(cog_bin, tmp_path, tag):
