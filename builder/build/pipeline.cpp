@@ -364,9 +364,9 @@ class Pipeline {
 
   // Where the image's Python comes from: Debian's package when a suite offers python_version's
   // major.minor, else a python-build-standalone archive from COG_PYTHON_STANDALONE (nullopt for
-  // Debian). An archive of exactly a requested patch level wins over Debian's package, which
-  // would refuse a patch level it does not have. Nothing is substituted: with neither, the error
-  // names what both offer.
+  // Debian). cog.yaml's patch level is stripped when it is read, as Cog does; should one arrive
+  // here, an archive of exactly that version wins over Debian's package, which would refuse it.
+  // Nothing is substituted: with neither, the error names what both offer.
   std::optional<StandaloneArchive> standalone_python() {
     const std::string& wanted = config_.build.python_version;
     const char* setting = std::getenv(kPythonStandaloneVariable);
