@@ -9,6 +9,8 @@
 #include "builder/config/load.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/oci/store.hpp"
+#include "builder/oci/transport.hpp"
+#include "builder/plan/image_name.hpp"
 #include "builder/registry/push_target.hpp"
 #include "cli/build.hpp"
 #include "cli/command.hpp"
@@ -64,6 +66,19 @@ builder::container::Engine engine_for_load() {
               "and load that where docker runs");
 }
 
+// The name the build gives the image (as the pipeline picks it): -t, else cog.yaml's `image`, else cog-DIR.
+std::string built_image_name(const std::string& tag, const builder::config::Config& config) {
+  if (!tag.empty()) return tag;
+  if (!config.image.empty()) return config.image;
+  return builder::plan::default_image_name(config.project_dir);
+}
+
+// Each -o checked before building (an unknown transport is an error, not a store name), and spelled
+// out in full: a docker-archive without :REF carries the image's name, so `docker load` tags it.
+void resolve_outputs(std::vector<std::string>& outputs, const std::string& image_name) {
+  for (auto& output : outputs) output = builder::oci::parse_output_reference(output, image_name).str();
+}
+
 void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
   auto config_path = builder::config::find_config(std::filesystem::current_path(), flags.config_file);
   auto loaded = builder::config::load_config(config_path);
@@ -78,6 +93,7 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
   }
   std::optional<builder::container::Engine> engine;
   if (flags.load) engine = engine_for_load();
+  resolve_outputs(options.outputs, built_image_name(options.tag, loaded.config));
 
   auto result = build_with_progress(loaded, options, flags.progress);
   if (flags.print_timings) {

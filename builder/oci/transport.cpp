@@ -1,5 +1,7 @@
 #include "builder/oci/transport.hpp"
 
+#include <algorithm>
+
 #include "builder/oci/store.hpp"
 #include "builder/support/error.hpp"
 
@@ -15,6 +17,48 @@ std::string ImageReference::str() const {
   }
   return name;
 }
+
+namespace {
+
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_tag_char(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' || c == '-';
+}
+
+// skopeo's other transports: errors even where the rest would read as a tag (`oci-archive:x.tar`).
+// `docker:` is not one of them: `docker:dind` is an image (and `docker://` is refused above).
+constexpr std::string_view kOtherTransports[] = {"dir", "docker-daemon", "containers-storage",
+                                                 "oci-archive", "sif", "tarball", "ostree"};
+
+// "word:" when `text` starts with a transport-like prefix that cannot begin an image name: after a
+// name's first ':' comes either a tag (then nothing but an optional @digest) or a registry port
+// (digits, then '/'). Empty when `text` reads as an image name.
+std::string_view foreign_transport(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return {};
+  std::string_view word = text.substr(0, colon);
+  if (std::find(std::begin(kOtherTransports), std::end(kOtherTransports), word) != std::end(kOtherTransports)) {
+    return text.substr(0, colon + 1);
+  }
+  if (!std::all_of(word.begin(), word.end(), [](char c) { return is_lower_alnum(c) || c == '-' || c == '.' || c == '_'; })) {
+    return {};
+  }
+  std::string_view rest = text.substr(colon + 1);
+  std::string_view tag = rest.substr(0, rest.find('@'));
+  if (!tag.empty() && tag.size() <= 128 && tag.front() != '.' && tag.front() != '-' &&
+      std::all_of(tag.begin(), tag.end(), is_tag_char)) {
+    return {};
+  }
+  auto slash = rest.find('/');
+  if (slash != 0 && slash != std::string_view::npos &&
+      std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(slash), is_digit)) {
+    return {};
+  }
+  return text.substr(0, colon + 1);
+}
+
+}  // namespace
 
 ImageReference parse_image_reference(std::string_view text) {
   // Like skopeo, the path ends at the first ':' after the transport name.
@@ -38,7 +82,26 @@ ImageReference parse_image_reference(std::string_view text) {
     throw Error(ErrorKind::Usage, std::string(text), "registry references are not read here",
                 "pull the image first, or give its name in the local store");
   }
+  if (auto transport = foreign_transport(text); !transport.empty()) {
+    throw Error(ErrorKind::Usage, std::string(text), "unknown transport '" + std::string(transport) + "'",
+                "write oci:DIR[:TAG] or docker-archive:FILE[:REF] (or an image name)");
+  }
   return ImageReference{ImageReference::Transport::Store, {}, normalize_image_name(text)};
+}
+
+ImageReference parse_output_reference(std::string_view text, std::string_view image_name) {
+  ImageReference reference;
+  try {
+    reference = parse_image_reference(text);
+  } catch (const Error& error) {
+    throw Error(error.kind(), "--output " + std::string(text), error.message(),
+                "write oci:DIR[:TAG] or docker-archive:FILE[:REF]");
+  }
+  if (reference.transport == ImageReference::Transport::DockerArchive && reference.name.empty() &&
+      !image_name.empty()) {
+    reference.name = normalize_image_name(image_name);
+  }
+  return reference;
 }
 
 void copy_image_blobs(const Layout& from, const Descriptor& manifest, Layout& to) {

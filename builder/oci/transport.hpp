@@ -21,8 +21,14 @@ struct ImageReference {
   std::string str() const;
 };
 
-// Throws cog::Error(Usage) for `oci:` / `docker-archive:` without a path.
+// Throws cog::Error(Usage) for `oci:` / `docker-archive:` without a path, and for another transport
+// (`dir:/x`, `oci-archive:f.tar`, ...): a `word:` prefix that does not begin an image name
+// (`python:3.11`, `localhost:5000/model`) would otherwise become a store name.
 ImageReference parse_image_reference(std::string_view text);
+
+// An image destination as `cog build -o` takes it: parse_image_reference, with the flag in the error,
+// and a docker-archive without :REF named `image_name` (normalized), so that `docker load` tags it.
+ImageReference parse_output_reference(std::string_view text, std::string_view image_name);
 
 // Reads a docker-archive into `into` (blobs copied, layers stored as they are in the archive);
 // `name` picks one of several images by RepoTag, empty = the only/first one. Returns the
