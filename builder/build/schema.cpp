@@ -179,20 +179,61 @@ ModelSchema generate_schema_in_root(const config::Config& config, const fs::path
   return read_generator_output(exit_code, stdout_text, stderr_text, metadata_text);
 }
 
+namespace {
+
+// What keeps `document` from being an OpenAPI 3.0 document in outline (Cog validates the whole
+// schema; the parts the server and Replicate read must at least be there), empty when nothing.
+std::string openapi_structure_problem(const nlohmann::json& document) {
+  if (!document.is_object()) return "the document is not a JSON object";
+  auto member = [](const nlohmann::json& object, const char* name) -> const nlohmann::json* {
+    auto found = object.find(name);
+    return found == object.end() ? nullptr : &*found;
+  };
+  const auto* openapi = member(document, "openapi");
+  if (openapi == nullptr) return "missing `openapi` (the OpenAPI version, e.g. \"3.0.2\")";
+  if (!openapi->is_string() || !openapi->get_ref<const std::string&>().starts_with("3.")) {
+    return "`openapi` must be a version string starting with \"3.\", not " + openapi->dump();
+  }
+  const auto* info = member(document, "info");
+  if (info == nullptr) return "missing `info`";
+  if (!info->is_object()) return "`info` must be an object";
+  for (const char* name : {"title", "version"}) {
+    const auto* value = member(*info, name);
+    if (value == nullptr) return std::string("missing `info.") + name + "`";
+    if (!value->is_string()) return std::string("`info.") + name + "` must be a string";
+  }
+  const auto* paths = member(document, "paths");
+  if (paths == nullptr) return "missing `paths`";
+  if (!paths->is_object()) return "`paths` must be an object";
+  if (const auto* components = member(document, "components")) {
+    if (!components->is_object()) return "`components` must be an object";
+    if (const auto* schemas = member(*components, "schemas"); schemas != nullptr && !schemas->is_object()) {
+      return "`components.schemas` must be an object";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 ModelSchema read_schema_file(const fs::path& file) {
   if (!fs::exists(file)) {
     throw Error(ErrorKind::NotFound, file.string(), "the OpenAPI schema file does not exist",
                 "check the path given to --openapi-schema");
   }
   ModelSchema schema;
+  nlohmann::json document;
   try {
-    auto document = nlohmann::json::parse(support::read_text_file(file));
-    if (!document.is_object()) throw nlohmann::json::type_error::create(302, "not an object", nullptr);
-    schema.openapi = document.dump();
+    document = nlohmann::json::parse(support::read_text_file(file));
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::Parse, file.string(), std::string("Model schema is invalid: ") + e.what(),
                 "give a JSON OpenAPI document");
   }
+  if (auto problem = openapi_structure_problem(document); !problem.empty()) {
+    throw Error(ErrorKind::Validation, file.string(), "Model schema is invalid: " + problem,
+                "regenerate it with `cog build` without --openapi-schema, or fix " + file.string());
+  }
+  schema.openapi = document.dump();
   return schema;
 }
 

@@ -53,7 +53,9 @@ ModelSchema generate_schema_in_root(const config::Config& config, const std::fil
                                     const std::vector<std::filesystem::path>& lowers,
                                     const std::filesystem::path& scratch);
 
-// `--openapi-schema FILE`: a schema the user wrote; only checked to be a JSON object.
+// `--openapi-schema FILE`: a schema the user wrote, checked to be an OpenAPI 3 document in outline
+// (`openapi` "3.x", `info.title` and `info.version`, `paths`, `components.schemas` an object when
+// there); throws cog::Error(Parse) for bad JSON, (Validation) "Model schema is invalid: ..." else.
 ModelSchema read_schema_file(const std::filesystem::path& file);
 
 }  // namespace cog::builder::build
