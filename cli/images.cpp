@@ -18,8 +18,10 @@ namespace {
 
 // After `cog rmi`, the unpacked roots (~/.cache/cog/rootfs) that no stored image needs go too,
 // unless used in the last COG_ROOTFS_GRACE_SECONDS (default 30 min: a build or container may be
-// using one that no stored image names yet).
+// using one that no stored image names yet). Only from the shared store: the cache serves every
+// store, and a private one (COG_IMAGE_STORE) cannot tell which layers the others' images need.
 void prune_rootfs_cache(const builder::oci::ImageStore& store) {
+  if (!builder::oci::is_shared_store(store.layout().root())) return;
   std::vector<std::vector<builder::oci::Digest>> images;
   for (const auto& image : store.list()) {
     images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);

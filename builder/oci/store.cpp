@@ -28,6 +28,15 @@ fs::path default_store_path(const EnvLookup& env) {
   return xdg_dir(env, "XDG_DATA_HOME", ".local/share") / "images";
 }
 
+bool is_shared_store(const fs::path& root, const EnvLookup& env) {
+  const fs::path shared = xdg_dir(env, "XDG_DATA_HOME", ".local/share") / "images";
+  std::error_code error;
+  if (fs::equivalent(root, shared, error)) return true;
+  if (fs::exists(root, error) && fs::exists(shared, error)) return false;
+  // One is not there yet (fs::equivalent needs both): compare the spellings.
+  return fs::absolute(root).lexically_normal() == fs::absolute(shared).lexically_normal();
+}
+
 fs::path default_layer_cache_path(const EnvLookup& env) {
   if (const char* cache = lookup(env, "COG_LAYER_CACHE")) return cache;
   return xdg_dir(env, "XDG_CACHE_HOME", ".cache") / "layers";

@@ -18,6 +18,10 @@ namespace cog::builder::oci {
 using EnvLookup = std::function<const char*(const char*)>;
 
 std::filesystem::path default_store_path(const EnvLookup& env = {});
+// Whether `root` is the store every cog shares ($XDG_DATA_HOME/cog/images, else
+// ~/.local/share/cog/images), whatever COG_IMAGE_STORE says: a private store does not know what the
+// shared caches' other users need.
+bool is_shared_store(const std::filesystem::path& root, const EnvLookup& env = {});
 // $COG_LAYER_CACHE, else $XDG_CACHE_HOME/cog/layers, else ~/.cache/cog/layers.
 std::filesystem::path default_layer_cache_path(const EnvLookup& env = {});
 

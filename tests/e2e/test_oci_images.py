@@ -79,3 +79,32 @@ def test_lists_and_removes_an_image_skopeo_stored(cog_bin, store, tmp_path):
     # skopeo still sees a valid (empty) layout.
     index = json.loads((store / "index.json").read_text())
     assert index["manifests"] == []
+
+
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
+def test_rmi_prunes_the_shared_rootfs_cache_only_from_the_shared_store(cog_bin, tmp_path):
+    """The rootfs cache serves every store; a private one (COG_IMAGE_STORE) cannot tell which unpacked
+    layers the shared store's images need, so its `cog rmi` leaves the cache alone."""
+    archive = tmp_path / "image.tar"
+    _docker_archive(archive, "demo:v1")
+    home, private, cache = tmp_path / "home", tmp_path / "private", tmp_path / "rootfs"
+    shared = home / ".local/share/cog/images"
+    orphan = cache / "layers" / ("ab" * 32)  # a layer no image in either store needs
+    orphan.mkdir(parents=True)
+    env = {name: value for name, value in os.environ.items() if name not in ("XDG_DATA_HOME", "COG_IMAGE_STORE")}
+    env.update(HOME=str(home), COG_ROOTFS_CACHE=str(cache), COG_ROOTFS_GRACE_SECONDS="0")
+
+    def cog(store_env, *args):
+        return subprocess.run([str(cog_bin), *args], env={**env, **store_env}, capture_output=True, text=True,
+                              check=True)
+
+    private_env = {"COG_IMAGE_STORE": str(private)}
+    for store, store_env in ((private, private_env), (shared, {})):
+        cog(store_env, "images")  # creates the store
+        subprocess.run(["skopeo", "copy", f"docker-archive:{archive}", f"oci:{store}:demo:v1"],
+                       check=True, capture_output=True)
+
+    removal = cog(private_env, "rmi", "demo:v1")
+    assert orphan.exists() and "rootfs cache" not in removal.stdout
+    removal = cog({}, "rmi", "demo:v1")
+    assert not orphan.exists() and "Removed 1 unpacked layer no image uses from the rootfs cache" in removal.stdout
