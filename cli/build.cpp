@@ -66,13 +66,6 @@ builder::container::Engine engine_for_load() {
               "and load that where docker runs");
 }
 
-// The name the build gives the image (as the pipeline picks it): -t, else cog.yaml's `image`, else cog-DIR.
-std::string built_image_name(const std::string& tag, const builder::config::Config& config) {
-  if (!tag.empty()) return tag;
-  if (!config.image.empty()) return config.image;
-  return builder::plan::default_image_name(config.project_dir);
-}
-
 // Each -o checked before building (an unknown transport is an error, not a store name), and spelled
 // out in full: a docker-archive without :REF carries the image's name, so `docker load` tags it.
 void resolve_outputs(std::vector<std::string>& outputs, const std::string& image_name) {
@@ -93,7 +86,7 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
   }
   std::optional<builder::container::Engine> engine;
   if (flags.load) engine = engine_for_load();
-  resolve_outputs(options.outputs, built_image_name(options.tag, loaded.config));
+  resolve_outputs(options.outputs, builder::plan::build_image_name(options.tag, loaded.config));
 
   auto result = build_with_progress(loaded, options, flags.progress);
   if (flags.print_timings) {

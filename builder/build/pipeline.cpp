@@ -144,11 +144,7 @@ class Pipeline {
         {name, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)});
   }
 
-  std::string image_name() const {
-    if (!options_.tag.empty()) return options_.tag;
-    if (!config_.image.empty()) return config_.image;
-    return plan::default_image_name(config_.project_dir);
-  }
+  std::string image_name() const { return plan::build_image_name(options_.tag, config_); }
 
   void make_schema() {
     runtime_ = locate_runtime();

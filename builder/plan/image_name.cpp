@@ -19,4 +19,10 @@ std::string default_image_name(const std::filesystem::path& project_dir) {
   return prefix + name;
 }
 
+std::string build_image_name(const std::string& tag, const config::Config& config) {
+  if (!tag.empty()) return tag;
+  if (!config.image.empty()) return config.image;
+  return default_image_name(config.project_dir);
+}
+
 }  // namespace cog::builder::plan
