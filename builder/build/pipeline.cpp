@@ -12,6 +12,7 @@
 #include "builder/build/base_image.hpp"
 #include "builder/build/cuda_layer.hpp"
 #include "builder/build/dockerignore.hpp"
+#include "builder/build/env_expansion.hpp"
 #include "builder/build/labels.hpp"
 #include "builder/build/python_standalone.hpp"
 #include "builder/build/runtime_files.hpp"
@@ -533,11 +534,26 @@ class Pipeline {
     user_env_.emplace_back(name, value);
   }
 
-  std::string current_env(const std::string& name) const {
-    for (const auto& [set_name, value] : user_env_) {
-      if (set_name == name) return value;
+  // One ENV instruction: every value expanded as Docker does, against the variables as they were
+  // before it (the CUDA layer's, a base image's, earlier steps'); LD_LIBRARY_PATH also loses empty
+  // and repeated entries.
+  void set_env_step(const plan::Step& step) {
+    auto before = [this](const std::string& name) -> std::optional<std::string> {
+      for (const auto& [set_name, value] : user_env_) {
+        if (set_name == name) return value;
+      }
+      if (name == "PATH" && !image_.config().config.get_env("PATH")) return std::string(kDefaultPath);
+      return image_.config().config.get_env(name);
+    };
+    std::vector<std::pair<std::string, std::string>> values;
+    for (const auto& variable : step.env) {
+      const std::string where = step.kind == plan::StepKind::UserEnvironment ? "environment: " + variable.name
+                                                                              : "ENV " + variable.name;
+      std::string value = expand_env_value(variable.value, before, where);
+      if (variable.name == "LD_LIBRARY_PATH") value = expand_library_path(value, "");
+      values.emplace_back(variable.name, std::move(value));
     }
-    return image_.config().config.get_env(name).value_or("");
+    for (const auto& [name, value] : values) set_user_env(name, value);
   }
 
   void execute(const plan::Step& step) {
@@ -546,14 +562,7 @@ class Pipeline {
       case StepKind::Preamble:
       case StepKind::UserEnvironment:
       case StepKind::RuntimeEnvironment:
-        for (const auto& variable : step.env) {
-          if (variable.name == "LD_LIBRARY_PATH") {
-            // Expanded as Docker's ENV would, over the CUDA layer's (or the base image's) value.
-            set_user_env(variable.name, expand_library_path(variable.value, current_env(variable.name)));
-          } else if (variable.value.find("$LD_LIBRARY_PATH") == std::string::npos) {
-            set_user_env(variable.name, variable.value);
-          }
-        }
+        set_env_step(step);
         break;
       case StepKind::AptPackages:
         phase("system packages", [&] {

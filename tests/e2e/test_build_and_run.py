@@ -339,6 +339,24 @@ def test_secret_mounts_are_optional_and_read_only_as_in_buildkit(cog_bin, tmp_pa
     assert "sesame" not in with_secret.stderr
 
 
+def test_environment_values_expand_as_dockers_env_does(cog_bin, tmp_path, tag):
+    """Cog writes `environment` as one ENV line, which Docker expands against the variables set before
+    it (the preamble's), not against each other; `\\$` is a literal dollar."""
+    project = make_project(
+        tmp_path / "env", 'import os\nfrom cog import BaseRunner\n\n\nclass Runner(BaseRunner):\n'
+        '    def run(self) -> str:\n'
+        '        return "|".join(os.environ[n] for n in ("FRONTEND", "GREETING", "SAME_LINE", "LITERAL"))\n',
+        'build:\n  python_version: "3.11"\n  run:\n    - test "$FRONTEND" = noninteractive\n'
+        'environment:\n  - FRONTEND=$DEBIAN_FRONTEND\n  - GREETING=hi ${UNSET:-there}\n'
+        '  - SAME_LINE=[$GREETING]\n  - LITERAL=\\$HOME\n'
+        'run: "run.py:Runner"\n')
+    cog(cog_bin, "build", "-t", tag, cwd=project)
+    env = json.loads(subprocess.run(["skopeo", "inspect", store_ref(tag)], capture_output=True, text=True,
+                                    check=True).stdout)["Env"]
+    assert "FRONTEND=noninteractive" in env and "LITERAL=$HOME" in env
+    assert cog(cog_bin, "run", tag, cwd=project).stdout == "noninteractive|hi there|[]|$HOME\n"
+
+
 def test_run_steps_see_the_environment_and_may_pip_install(cog_bin, tmp_path, tag):
     project = tmp_path / "steps"
     project.mkdir()
