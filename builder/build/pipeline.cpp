@@ -12,13 +12,13 @@
 #include "builder/build/base_image.hpp"
 #include "builder/build/cuda_layer.hpp"
 #include "builder/build/dockerignore.hpp"
-#include "builder/build/env_expansion.hpp"
 #include "builder/build/labels.hpp"
 #include "builder/build/python_standalone.hpp"
 #include "builder/build/runtime_files.hpp"
 #include "builder/build/worker_build.hpp"
 #include "builder/build/schema.hpp"
 #include "builder/config/compat.hpp"
+#include "builder/config/env_expansion.hpp"
 #include "builder/container/rootfs_cache.hpp"
 #include "builder/exec/debian_base.hpp"
 #include "builder/exec/install_steps.hpp"
@@ -549,7 +549,7 @@ class Pipeline {
     for (const auto& variable : step.env) {
       const std::string where = step.kind == plan::StepKind::UserEnvironment ? "environment: " + variable.name
                                                                               : "ENV " + variable.name;
-      std::string value = expand_env_value(variable.value, before, where);
+      std::string value = config::expand_env_value(variable.value, before, where);
       if (variable.name == "LD_LIBRARY_PATH") value = expand_library_path(value, "");
       values.emplace_back(variable.name, std::move(value));
     }

@@ -2,6 +2,7 @@
 // environment; then the deprecation warnings, once everything has been read.
 #include <set>
 
+#include "builder/config/env_expansion.hpp"
 #include "builder/config/load_context.hpp"
 #include "builder/config/runner_reference.hpp"
 #include "builder/config/version_text.hpp"
@@ -133,6 +134,13 @@ void read_environment(LoadContext& context, Config& config) {
       context.fail(ErrorKind::Validation, where,
                    "environment variable \"" + name + "\" is not allowed: reserved for internal use",
                    "choose another name; Cog and the platform set " + name + " themselves");
+      continue;
+    }
+    // The value is expanded at build time as Docker expands ENV: its syntax is checked now.
+    try {
+      expand_env_value(text.substr(equals + 1), [](const std::string&) { return std::nullopt; }, name);
+    } catch (const Error& error) {
+      context.fail(ErrorKind::Validation, where, "environment variable \"" + name + "\": " + error.message(), error.fix());
       continue;
     }
     config.environment.emplace_back(name, text.substr(equals + 1));

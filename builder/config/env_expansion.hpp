@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace cog::builder::build {
+namespace cog::builder::config {
 
 // The value of a variable before the instruction; nullopt when it is not set.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
@@ -18,4 +18,4 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 // that starts no name. Throws cog::Error(Validation) naming `where` for an unterminated `${`.
 std::string expand_env_value(std::string_view value, const EnvLookup& lookup, const std::string& where);
 
-}  // namespace cog::builder::build
+}  // namespace cog::builder::config

@@ -3,10 +3,11 @@
 
 #include <map>
 
-#include "builder/build/env_expansion.hpp"
+#include "builder/config/env_expansion.hpp"
+#include "builder/config/load.hpp"
 #include "builder/support/error.hpp"
 
-using namespace cog::builder::build;
+using namespace cog::builder::config;
 
 namespace {
 
@@ -45,4 +46,19 @@ TEST_CASE("what is not a substitution stays as written") {
 TEST_CASE("a ${ without } or an unknown operator is an error naming the variable") {
   CHECK_THROWS_WITH_AS(expand("${PATH"), doctest::Contains("environment: X"), cog::Error);
   CHECK_THROWS_WITH_AS(expand("${PATH%%:*}"), doctest::Contains("is not a substitution"), cog::Error);
+}
+
+TEST_CASE("cog.yaml: an environment value Docker could not expand is an error at its line") {
+  const std::string yaml = "build:\n  python_version: \"3.11\"\nenvironment:\n  - OK=$HOME\n  - BAD=${HOME\n";
+  try {
+    cog::builder::config::load_config_text(yaml, "cog.yaml");
+    FAIL("expected an error");
+  } catch (const cog::Errors& errors) {
+    REQUIRE(errors.all().size() == 1);
+    CHECK(errors.all()[0].describe().find("cog.yaml:5") != std::string::npos);
+    CHECK(errors.all()[0].describe().find("environment variable \"BAD\"") != std::string::npos);
+  } catch (const cog::Error& error) {
+    CHECK(error.describe().find("cog.yaml:5") != std::string::npos);
+    CHECK(error.describe().find("environment variable \"BAD\"") != std::string::npos);
+  }
 }

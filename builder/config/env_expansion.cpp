@@ -1,8 +1,8 @@
-#include "builder/build/env_expansion.hpp"
+#include "builder/config/env_expansion.hpp"
 
 #include "builder/support/error.hpp"
 
-namespace cog::builder::build {
+namespace cog::builder::config {
 namespace {
 
 bool name_start(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -61,4 +61,4 @@ std::string expand_env_value(std::string_view value, const EnvLookup& lookup, co
   return out;
 }
 
-}  // namespace cog::builder::build
+}  // namespace cog::builder::config
