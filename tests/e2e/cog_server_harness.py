@@ -151,6 +151,9 @@ class Recorder(http.server.ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
+    def __exit__(self, *exc_info):  # `with Recorder() as hooks:` stops the serving thread too
+        self.close()
+
 
 class _RecorderHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):

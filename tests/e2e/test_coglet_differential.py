@@ -420,8 +420,7 @@ def test_cancel_async_prediction(pairs):
     """PUT with respond-async, the same PUT again (202 with the current state), cancel, the
     terminal webhook, a second cancel (404), and the server still serves."""
     def flow(server):
-        hooks = Recorder()
-        try:
+        with Recorder() as hooks:
             body = {"input": {"seconds": SLEEP}, "webhook": hooks.url + "/hook",
                     "webhook_events_filter": ["start", "completed"]}
             seen = [observe(server, "PUT", "/predictions/sleepy", body, {"Prefer": "respond-async"})]
@@ -435,16 +434,13 @@ def test_cancel_async_prediction(pairs):
             wait_not_busy(server)
             seen.append(observe(server, "POST", "/predictions", {"input": {"seconds": 0}}))
             return seen
-        finally:
-            hooks.close()
 
     run_both(pairs("sleep"), flow, parallel=True)
 
 
 def test_busy_server_answers_409(pairs):
     def flow(server):
-        hooks = Recorder()
-        try:
+        with Recorder() as hooks:
             body = {"id": "busy", "input": {"seconds": SLEEP}, "webhook": hooks.url,
                     "webhook_events_filter": ["start", "completed"]}
             seen = [observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"})]
@@ -456,8 +452,6 @@ def test_busy_server_answers_409(pairs):
             wait_not_busy(server)  # coglet frees the slot a moment after the terminal webhook
             seen.append(observe(server, "GET", "/health-check"))
             return seen
-        finally:
-            hooks.close()
 
     run_both(pairs("sleep"), flow, parallel=True)
 
@@ -465,8 +459,7 @@ def test_busy_server_answers_409(pairs):
 def test_webhooks_for_an_iterator(pairs):
     """Output events are not throttled: one per item, then completed."""
     def flow(server):
-        hooks = Recorder()
-        try:
+        with Recorder() as hooks:
             body = {"id": "hooked", "input": {"count": 3}, "webhook": hooks.url,
                     "webhook_events_filter": ["output", "completed"]}
             seen = [observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"})]
@@ -477,8 +470,6 @@ def test_webhooks_for_an_iterator(pairs):
             payloads = [r["json"] for r in hooks.requests]
             seen.append(sorted(payloads, key=lambda p: (p["status"] != "processing", len(p.get("output") or []))))
             return seen
-        finally:
-            hooks.close()
 
     run_both(pairs("output_iterator"), flow)
 
@@ -486,8 +477,7 @@ def test_webhooks_for_an_iterator(pairs):
 def test_webhook_output_event_for_a_returned_value(pairs):
     """A returned (not yielded) value is one `output` event, then `completed`."""
     def flow(server):
-        hooks = Recorder()
-        try:
+        with Recorder() as hooks:
             body = {"id": "returned", "input": {"name": "hook"}, "webhook": hooks.url,
                     "webhook_events_filter": ["output", "completed"]}
             seen = [observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"})]
@@ -501,8 +491,6 @@ def test_webhook_output_event_for_a_returned_value(pairs):
                         payload["output"] = payload["output"][0]
             seen.append(payloads)
             return seen
-        finally:
-            hooks.close()
 
     run_both(pairs("hello"), flow)
 
@@ -582,8 +570,7 @@ def test_disconnect_cancels_a_sync_prediction(pairs, leave):
     """A sync prediction whose client goes away (or shuts its sending side, which Cog's HTTP server
     also takes as a hang-up) is canceled (its webhook says so); the next one runs."""
     def flow(server):
-        hooks = Recorder()
-        try:
+        with Recorder() as hooks:
             data = json.dumps({"id": f"leaving-{leave}", "input": {"seconds": SLEEP}, "webhook": hooks.url,
                                "webhook_events_filter": ["start", "completed"]}).encode()
             client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -601,8 +588,6 @@ def test_disconnect_cancels_a_sync_prediction(pairs, leave):
             wait_not_busy(server)
             seen.append(observe(server, "POST", "/predictions", {"input": {"seconds": 0}}))
             return seen
-        finally:
-            hooks.close()
 
     run_both(pairs("sleep"), flow, parallel=True)
 
@@ -685,8 +670,7 @@ def test_concurrent_async_predictions(pairs):
     """Two slots (COG_MAX_CONCURRENCY=2, an async run()): two predictions run at once, a third
     gets 409, health is BUSY meanwhile and READY after."""
     def flow(server):
-        hooks = Recorder()
-        try:
+        with Recorder() as hooks:
             seen = []
             for index in range(3):
                 body = {"id": f"c{index}", "input": {"seconds": 1, "label": str(index)}, "webhook": hooks.url,
@@ -699,8 +683,6 @@ def test_concurrent_async_predictions(pairs):
             wait_not_busy(server)
             seen.append(observe(server, "GET", "/health-check"))
             return seen
-        finally:
-            hooks.close()
 
     run_both(pairs("async_concurrent", env={"COG_MAX_CONCURRENCY": "2"}), flow, parallel=True)
 
