@@ -26,6 +26,21 @@ void touch(const fs::path& entry) {
   fs::last_write_time(entry, fs::file_time_type::clock::now(), ignored);
 }
 
+// Moves the finished `staging` directory to `target`. When another process got there first
+// (`complete()` then holds for its copy), that copy is as good as ours and ours goes; any other
+// failure is an error naming `what`. On every failure path `staging` is removed.
+template <typename Complete>
+void move_into_place(const fs::path& staging, const fs::path& target, const std::string& what, Complete complete) {
+  std::error_code ec;
+  fs::rename(staging, target, ec);
+  if (!ec) return;
+  fs::remove_all(staging);
+  if (!complete()) {
+    throw Error(ErrorKind::Io, target.string(), "could not move the unpacked " + what + " into place: " + ec.message(),
+                "check free space and permissions of the rootfs cache");
+  }
+}
+
 }  // namespace
 
 oci::Digest chain_id(const std::vector<oci::Digest>& diff_ids) {
@@ -108,16 +123,7 @@ fs::path RootfsCache::ensure_layer(const oci::Layout& layout, const oci::Descrip
     unpack_layer_for_overlay(layout.blob_path(layer.digest), staging);
     fs::permissions(staging, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                  fs::perms::others_read | fs::perms::others_exec);
-    std::error_code ec;
-    fs::rename(staging, target, ec);
-    if (ec) {
-      // Another process won the race: its layer is as good as ours.
-      fs::remove_all(staging);
-      if (!fs::is_directory(target)) {
-        throw Error(ErrorKind::Io, target.string(), "could not move the unpacked layer into place: " + ec.message(),
-                    "check free space and permissions of the rootfs cache");
-      }
-    }
+    move_into_place(staging, target, "layer", [&] { return fs::is_directory(target); });
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(staging, ignored);
@@ -141,16 +147,7 @@ fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manife
     }
     // A marker outside any layer's namespace: a root without it is an unfinished unpack.
     std::ofstream(staging / ".cog-complete").put('\n');
-    std::error_code ec;
-    fs::rename(staging, root, ec);
-    if (ec) {
-      // Another process won the race: its root is as good as ours.
-      fs::remove_all(staging);
-      if (!fs::exists(root / ".cog-complete")) {
-        throw Error(ErrorKind::Io, root.string(), "could not move the unpacked root into place: " + ec.message(),
-                    "check free space and permissions of the rootfs cache");
-      }
-    }
+    move_into_place(staging, root, "root", [&] { return fs::exists(root / ".cog-complete"); });
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(staging, ignored);
