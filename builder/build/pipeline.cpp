@@ -359,24 +359,21 @@ class Pipeline {
     }
   }
 
-  // Where the image's Python comes from: Debian's package when a suite offers python_version's
-  // major.minor, else a python-build-standalone archive from COG_PYTHON_STANDALONE (nullopt for
-  // Debian). cog.yaml's patch level is stripped when it is read, as Cog does; should one arrive
-  // here, an archive of exactly that version wins over Debian's package, which would refuse it.
-  // Nothing is substituted: with neither, the error names what both offer.
+  // Where the image's Python comes from: Debian's package when a suite offers python_version (a
+  // major.minor: cog.yaml's patch level is stripped when it is read, as Cog does), else the newest
+  // python-build-standalone archive of it from COG_PYTHON_STANDALONE (nullopt for Debian). Nothing
+  // is substituted: with neither, the error names what both offer.
   std::optional<StandaloneArchive> standalone_python() {
     const std::string& wanted = config_.build.python_version;
     const char* setting = std::getenv(kPythonStandaloneVariable);
     const auto offer = standalone_archives(setting ? setting : "");
     for (const auto& skipped : offer.skipped) progress_(std::string("warning: ") + kPythonStandaloneVariable + ": " + skipped);
-    auto picked = pick_standalone(offer.archives, wanted);
     const auto suites = exec::python_suites();
     const bool debian_offers = std::any_of(suites.begin(), suites.end(), [&](const exec::DebianSuite& suite) {
-      return suite.python_version == exec::major_minor(wanted);
+      return suite.python_version == wanted;
     });
-    const bool exact = wanted != exec::major_minor(wanted);
-    if (debian_offers && !(picked && exact)) return std::nullopt;
-    if (picked) return picked;
+    if (debian_offers) return std::nullopt;
+    if (auto picked = pick_standalone(offer.archives, wanted)) return picked;
     std::string archives;
     for (const auto& archive : offer.archives) archives += (archives.empty() ? "" : ", ") + archive.version;
     throw Error(ErrorKind::Compatibility, "build.python_version",

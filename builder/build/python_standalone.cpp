@@ -41,8 +41,10 @@ std::vector<int> version_numbers(const std::string& version) {
   return numbers;
 }
 
+// One to six digits: a version component version_numbers can hold.
 bool all_digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !text.empty() && text.size() <= 6 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // X.Y.Z with numbers only.

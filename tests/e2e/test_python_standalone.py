@@ -6,6 +6,7 @@ its releases are. The image then has no Debian Python at all: the prediction run
 import functools
 import glob
 import http.server
+import io
 import os
 import pathlib
 import shutil
@@ -160,7 +161,7 @@ def test_a_hostile_archive_is_refused_before_anything_is_built(cog_bin, tmp_path
         for name, data in (("python/bin/python3", b"#!/bin/sh\n"), ("etc/cron.d/evil", b"* * * * * root true\n")):
             info = tarfile.TarInfo(name)
             info.size = len(data)
-            out.addfile(info, __import__("io").BytesIO(data))
+            out.addfile(info, io.BytesIO(data))
     project = make_project(tmp_path / "p", RUN_PY, COG_YAML)
     result = cog(cog_bin, "build", "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": str(evil)}, check=False)
     assert result.returncode == 1

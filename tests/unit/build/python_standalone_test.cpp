@@ -69,6 +69,7 @@ TEST_CASE("archives are known by python-build-standalone's names") {
   CHECK_FALSE(standalone_version("python-3.12.tar.gz", &why));
   CHECK(why.find("cpython-X.Y.Z") != std::string::npos);
   CHECK_FALSE(standalone_version("cpython-3.12+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz"));
+  CHECK_FALSE(standalone_version("cpython-3.12.99999999999+1-x86_64-unknown-linux-gnu-install_only.tar.gz"));
 }
 
 TEST_CASE("the setting lists files, directories and URLs; unusable entries are skipped with the reason") {
