@@ -78,9 +78,7 @@ ldd "$out/bin/cog-worker" | while read -r soname arrow file rest; do
     echo "$soname ${real##*/}" >> "$out/libraries.txt"
   fi
 done
-{ dpkg-query -W -f='${Package} ${Version}\n' "$@"
-  if [ -n "$pybind11" ]; then echo "$pybind11" | sed 's/==/ /'; fi
-} | LC_ALL=C sort > "$out/compiler.txt"
+dpkg-query -W -f='${Package} ${Version}\n' "$@" | LC_ALL=C sort > "$out/compiler.txt"
 )";
 
 // The pybind11 a Python outside /usr is compiled against: new enough for 3.12 to 3.14.
@@ -312,7 +310,9 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
 
   support::ScratchDir output(workers_dir(request), ".partial-");
   compile(request, packages, output.path, progress);
-  const auto installed = lines_of(support::read_text_file(output.path / "compiler.txt"));
+  // What apt installed, and the pinned pip packages: the same list the cache lookup above makes.
+  auto installed = lines_of(support::read_text_file(output.path / "compiler.txt"));
+  installed.insert(installed.end(), pip_packages.begin(), pip_packages.end());
   nlohmann::json libraries = nlohmann::json::object();
   bool links_python = false;
   for (const auto& line : lines_of(support::read_text_file(output.path / "libraries.txt"))) {
