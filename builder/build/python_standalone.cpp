@@ -161,7 +161,8 @@ fs::path fetch_standalone(const StandaloneArchive& archive, const fs::path& cach
   if (fs::exists(file)) return file;
   fs::create_directories(dir);
   if (progress) progress("  FETCH " + archive.location);
-  const fs::path partial = support::make_unique_dir(dir, ".partial-") / archive.file_name;
+  const support::ScratchDir download(dir, ".partial-");  // removed on every path, the rename included
+  const fs::path partial = download.path / archive.file_name;
   std::ofstream out(partial, std::ios::binary);
   registry::HttpClient client(registry::TlsOptions{});
   registry::HttpRequest request;
@@ -173,8 +174,6 @@ fs::path fetch_standalone(const StandaloneArchive& archive, const fs::path& cach
   const auto response = client.perform(request);
   out.close();
   if (!response.ok() || !out) {
-    std::error_code ignored;
-    fs::remove_all(partial.parent_path(), ignored);
     const std::string what = response.transport_code != 0 ? response.transport_error
                              : response.ok()               ? "could not write " + partial.string()
                                                            : "the server answered HTTP " + std::to_string(response.status);
@@ -183,8 +182,6 @@ fs::path fetch_standalone(const StandaloneArchive& archive, const fs::path& cach
                     std::string(kPythonStandaloneVariable));
   }
   fs::rename(partial, file);
-  std::error_code ignored;
-  fs::remove_all(partial.parent_path(), ignored);
   return file;
 }
 
