@@ -27,14 +27,13 @@ void touch(const fs::path& entry) {
 }
 
 // Moves the finished `staging` directory to `target`. When another process got there first
-// (`complete()` then holds for its copy), that copy is as good as ours and ours goes; any other
-// failure is an error naming `what`. On every failure path `staging` is removed.
+// (`complete()` then holds for its copy), that copy is as good as ours, and ours goes with its
+// ScratchDir; any other failure is an error naming `what`.
 template <typename Complete>
 void move_into_place(const fs::path& staging, const fs::path& target, const std::string& what, Complete complete) {
   std::error_code ec;
   fs::rename(staging, target, ec);
   if (!ec) return;
-  fs::remove_all(staging);
   if (!complete()) {
     throw Error(ErrorKind::Io, target.string(), "could not move the unpacked " + what + " into place: " + ec.message(),
                 "check free space and permissions of the rootfs cache");
@@ -118,17 +117,11 @@ fs::path RootfsCache::ensure_layer(const oci::Layout& layout, const oci::Descrip
     touch(target);
     return target;
   }
-  const fs::path staging = support::make_unique_dir(dir_ / "layers", ".unpack-");
-  try {
-    unpack_layer_for_overlay(layout.blob_path(layer.digest), staging);
-    fs::permissions(staging, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                 fs::perms::others_read | fs::perms::others_exec);
-    move_into_place(staging, target, "layer", [&] { return fs::is_directory(target); });
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-    throw;
-  }
+  const support::ScratchDir staging(dir_ / "layers", ".unpack-");  // gone on every path but the rename
+  unpack_layer_for_overlay(layout.blob_path(layer.digest), staging.path);
+  fs::permissions(staging.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
+  move_into_place(staging.path, target, "layer", [&] { return fs::is_directory(target); });
   return target;
 }
 
@@ -140,19 +133,13 @@ fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manife
     return root;
   }
 
-  const fs::path staging = support::make_unique_dir(dir_, ".unpack-");
-  try {
-    for (const auto& layer : manifest.layers) {
-      oci::apply_layer(layout.blob_path(layer.digest), staging);
-    }
-    // A marker outside any layer's namespace: a root without it is an unfinished unpack.
-    std::ofstream(staging / ".cog-complete").put('\n');
-    move_into_place(staging, root, "root", [&] { return fs::exists(root / ".cog-complete"); });
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-    throw;
+  const support::ScratchDir staging(dir_, ".unpack-");  // gone on every path but the rename
+  for (const auto& layer : manifest.layers) {
+    oci::apply_layer(layout.blob_path(layer.digest), staging.path);
   }
+  // A marker outside any layer's namespace: a root without it is an unfinished unpack.
+  std::ofstream(staging.path / ".cog-complete").put('\n');
+  move_into_place(staging.path, root, "root", [&] { return fs::exists(root / ".cog-complete"); });
   return root;
 }
 
