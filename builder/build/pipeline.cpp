@@ -365,14 +365,14 @@ class Pipeline {
   // is substituted: with neither, the error names what both offer.
   std::optional<StandaloneArchive> standalone_python() {
     const std::string& wanted = config_.build.python_version;
-    const char* setting = std::getenv(kPythonStandaloneVariable);
-    const auto offer = standalone_archives(setting ? setting : "");
-    for (const auto& skipped : offer.skipped) progress_(std::string("warning: ") + kPythonStandaloneVariable + ": " + skipped);
     const auto suites = exec::python_suites();
     const bool debian_offers = std::any_of(suites.begin(), suites.end(), [&](const exec::DebianSuite& suite) {
       return suite.python_version == wanted;
     });
-    if (debian_offers) return std::nullopt;
+    if (debian_offers) return std::nullopt;  // the archives are not even listed, nor warned about
+    const char* setting = std::getenv(kPythonStandaloneVariable);
+    const auto offer = standalone_archives(setting ? setting : "");
+    for (const auto& skipped : offer.skipped) progress_(std::string("warning: ") + kPythonStandaloneVariable + ": " + skipped);
     if (auto picked = pick_standalone(offer.archives, wanted)) return picked;
     std::string archives;
     for (const auto& archive : offer.archives) archives += (archives.empty() ? "" : ", ") + archive.version;
