@@ -15,7 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxBodyBytes = 100u * 1024u * 1024u;
 constexpr auto kKeepAliveInterval = std::chrono::seconds(15);
 constexpr auto kDisconnectPollInterval = std::chrono::milliseconds(100);
 
@@ -34,8 +33,26 @@ bool header_contains(const httplib::Request& req, const char* name, const char* 
 
 // Builds a CreateRequest from the body and headers; false (with `res` filled) when malformed.
 bool parse_request(const httplib::Request& req, httplib::Response& res, bool training,
-                   const std::string& path_id, CreateRequest& out) {
+                   const std::string& path_id, const HttpLimits& limits, CreateRequest& out) {
+  const char* noun = training ? "training" : "prediction";
+  if (!path_id.empty()) {
+    if (const auto problem = prediction_id_problem(path_id)) {
+      send_json(res, 422, detail({"path", std::string(noun) + "_id"},
+                                 std::string(noun) + " ID " + *problem +
+                                     ": use 1-256 bytes of UTF-8 text without control characters",
+                                 "value_error"));
+      return false;
+    }
+  }
   json body = json::object();
+  // Deep nesting is refused before parsing: the parser would cope, but every recursive walk
+  // after it (validation, the 422 message, the worker's decoder) would not.
+  if (json_nesting_depth(req.body, limits.max_json_depth) > limits.max_json_depth) {
+    send_json(res, 400, detail({"body"}, "Invalid JSON in request body: nested deeper than " +
+                                             std::to_string(limits.max_json_depth) + " levels",
+                               "value_error.jsondecode"));
+    return false;
+  }
   if (!req.body.empty()) {
     body = json::parse(req.body, nullptr, false);
     if (body.is_discarded()) {  // 400, as Cog (a body that is not JSON is not a validation error)
@@ -78,10 +95,26 @@ bool parse_request(const httplib::Request& req, httplib::Response& res, bool tra
                                  "value_error"));
       return false;
     }
+    if (const auto problem = prediction_id_problem(body_id)) {
+      send_json(res, 422, detail({"body", "id"},
+                                 std::string(noun) + " ID " + *problem +
+                                     ": use 1-256 bytes of UTF-8 text without control characters",
+                                 "value_error"));
+      return false;
+    }
     out.id = body_id;
   }
   if (body.contains("input") && !body["input"].is_null()) out.input = body["input"];
   if (body.contains("context") && body["context"].is_object()) out.context = body["context"];
+  if (body.contains("webhook") && !body["webhook"].is_null() && !body["webhook"].is_string()) {
+    send_json(res, 422, detail({"body", "webhook"}, "URL input should be a string", "value_error"));
+    return false;
+  }
+  if (body.contains("webhook_events_filter") && !body["webhook_events_filter"].is_null() &&
+      !body["webhook_events_filter"].is_array()) {
+    send_json(res, 422, detail({"body", "webhook_events_filter"}, "Input should be a valid list", "value_error"));
+    return false;
+  }
   if (body.contains("webhook") && body["webhook"].is_string() && !body["webhook"].get<std::string>().empty()) {
     WebhookTarget target;
     target.url = body["webhook"];
@@ -162,9 +195,9 @@ void wait_unless_client_leaves(const httplib::Request& req, Supervisor& supervis
 }
 
 void handle_create(const httplib::Request& req, httplib::Response& res, Supervisor& supervisor,
-                   bool training, const std::string& path_id) {
+                   const HttpLimits& limits, bool training, const std::string& path_id) {
   CreateRequest request;
-  if (!parse_request(req, res, training, path_id, request)) return;
+  if (!parse_request(req, res, training, path_id, limits, request)) return;
   if (training && request.want_stream) {
     send_json(res, 406, {{"error", "Training endpoints do not support streaming responses."}});
     return;
@@ -221,12 +254,10 @@ void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSig
                     const ServerOptions& options) {
   server.set_tcp_nodelay(true);  // without it every keep-alive request waits on a delayed ACK
   server.set_keep_alive_max_count(1000000);
-  server.set_keep_alive_timeout(60);
-  server.set_payload_max_length(kMaxBodyBytes);
-  server.set_read_timeout(60);
-  server.set_write_timeout(60);
-  // Sync predictions and SSE streams each hold a thread for their whole life.
-  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // GuardedServer reads request heads and bounds idle connections itself (guarded_server.hpp).
+  server.set_payload_max_length(options.http.max_body_bytes);
+  server.set_read_timeout(options.http_read_timeout);
+  server.set_write_timeout(options.http_read_timeout);
 
   const bool training = options.mode == "train";
   server.Get("/", [training](const httplib::Request&, httplib::Response& res) {
@@ -257,11 +288,11 @@ void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSig
   });
   for (const bool is_training : {false, true}) {
     const std::string base = is_training ? "/trainings" : "/predictions";
-    add("POST", base, [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
-      handle_create(req, res, supervisor, is_training, "");
+    add("POST", base, [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
+      handle_create(req, res, supervisor, options.http, is_training, "");
     });
-    add("PUT", base + R"(/([^/]+))", [&supervisor, is_training](const httplib::Request& req, httplib::Response& res) {
-      handle_create(req, res, supervisor, is_training, req.matches[1]);
+    add("PUT", base + R"(/([^/]+))", [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
+      handle_create(req, res, supervisor, options.http, is_training, req.matches[1]);
     });
     add("POST", base + R"(/([^/]+)/cancel)", [&supervisor](const httplib::Request& req, httplib::Response& res) {
       send_json(res, supervisor.cancel(req.matches[1]) ? 200 : 404, json::object());

@@ -1,6 +1,7 @@
 #include "runtime/server/input_validation.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <tuple>
 
@@ -35,15 +36,39 @@ json field_of(const SchemaError& error) {
   return "__root__";
 }
 
+// The JSON parser reads an integer too large for 64 bits as a double: a field declared integer
+// gets such a value refused instead of silently rounded.
+bool overflows_integer(const json& schema, const json& value) {
+  if (!schema.is_object()) return false;
+  if (schema.value("type", "") == "array" && value.is_array()) {
+    const json& items = schema.contains("items") ? schema["items"] : json();
+    return std::any_of(value.begin(), value.end(), [&](const json& item) { return overflows_integer(items, item); });
+  }
+  if (schema.value("type", "") != "integer" || !value.is_number_float()) return false;
+  const double number = value.get<double>();
+  return std::floor(number) == number && std::fabs(number) >= 9223372036854775808.0;
+}
+
 }  // namespace
 
 std::optional<json> InputValidator::check(json& input) const {
   const json& properties = schema_.root().value("properties", json::object());
+  json too_large = json::array();
   if (input.is_object() && properties.is_object()) {
     for (auto it = input.begin(); it != input.end();) {
-      it = properties.contains(it.key()) ? std::next(it) : input.erase(it);
+      if (!properties.contains(it.key())) {
+        it = input.erase(it);
+        continue;
+      }
+      if (overflows_integer(properties[it.key()], it.value())) {
+        too_large.push_back({{"loc", {"body", "input", it.key()}},
+                             {"msg", "Input should be an integer that fits in 64 bits"},
+                             {"type", "value_error"}});
+      }
+      ++it;
     }
   }
+  if (!too_large.empty()) return json{{"detail", too_large}};
   std::vector<SchemaError> errors = schema_.validate(input);
   if (errors.empty()) return std::nullopt;
   // Cog's validator walks each schema's keywords in alphabetical order: the errors under

@@ -3,12 +3,19 @@
 #include <curl/curl.h>
 #include <httplib.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include "builder/support/error.hpp"
+#include "runtime/server/guarded_server.hpp"
 #include "runtime/server/http_api.hpp"
 #include "runtime/server/options.hpp"
 #include "runtime/server/shutdown_signal.hpp"
@@ -37,6 +44,28 @@ void watch_signals(const sigset_t& signals, ShutdownSignal& shutdown, Logger& lo
     if (shutdown.requested() && signal_number == SIGINT) std::_Exit(130);  // second Ctrl-C
     shutdown.request(signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   }
+}
+
+// Why binding host:port fails (cpp-httplib keeps the error to itself): a bind of our own.
+int bind_error(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return EADDRNOTAVAIL;
+  int error = 0;
+  for (addrinfo* each = found; each; each = each->ai_next) {
+    const int sock = socket(each->ai_family, each->ai_socktype, each->ai_protocol);
+    if (sock < 0) continue;
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    error = bind(sock, each->ai_addr, each->ai_addrlen) == 0 ? 0 : errno;
+    close(sock);
+    if (error) break;
+  }
+  freeaddrinfo(found);
+  return error;
 }
 
 }  // namespace
@@ -71,11 +100,17 @@ int main(int argc, char** argv) {
   Supervisor supervisor(options, logger, webhooks);
   ShutdownSignal shutdown;
 
-  httplib::Server http;
+  GuardedServer http(options.http, [&logger](const std::string& peer, int status, const std::string& why) {
+    logger.warn("refused a request from " + peer + " with " + std::to_string(status) + ": " + why);
+  });
   install_routes(http, supervisor, shutdown, options);
   if (!http.bind_to_port(options.host.c_str(), options.port)) {
-    std::cerr << "cog-server: error: " << options.host << ":" << options.port
-              << ": cannot listen — is another server using the port? Set PORT to choose another\n";
+    const int error = bind_error(options.host, options.port);
+    const bool in_use = error == EADDRINUSE;
+    std::cerr << "cog-server: error: " << options.host << ":" << options.port << ": "
+              << (in_use ? "port " + std::to_string(options.port) + " is in use by another server"
+                         : std::string("cannot listen: ") + std::strerror(error))
+              << " — stop the other server, or set PORT to choose another port\n";
     return 1;
   }
   logger.info("listening on " + options.host + ":" + std::to_string(options.port));

@@ -28,6 +28,45 @@ Number env_number(const EnvLookup& env, const std::string& name, Number fallback
   }
 }
 
+// A limit from the environment: a non-negative number, else a clear error (a typo must not
+// silently leave a server without the limit its operator asked for).
+double env_limit(const EnvLookup& env, const std::string& name, double fallback) {
+  const auto text = env(name);
+  if (!text || text->empty()) return fallback;
+  try {
+    std::size_t used = 0;
+    const double value = std::stod(*text, &used);
+    if (used == text->size() && value >= 0) return value;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::Usage, name, "expected a non-negative number, got '" + *text + "'",
+              "see the README's \"Limits and security\" section");
+}
+
+std::chrono::milliseconds env_seconds(const EnvLookup& env, const std::string& name, std::chrono::milliseconds fallback) {
+  const double seconds = env_limit(env, name, static_cast<double>(fallback.count()) / 1000.0);
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
+}
+
+HttpLimits http_limits_from(const EnvLookup& env) {
+  HttpLimits limits;
+  const auto count = [&](const std::string& name, std::size_t fallback) {
+    const double value = env_limit(env, name, static_cast<double>(fallback));
+    if (value < 1) throw Error(ErrorKind::Usage, name, "must be at least 1");
+    return static_cast<std::size_t>(value);
+  };
+  limits.max_request_line_bytes = count("COG_HTTP_MAX_REQUEST_LINE", limits.max_request_line_bytes);
+  limits.max_header_bytes = count("COG_HTTP_MAX_HEADER_BYTES", limits.max_header_bytes);
+  limits.max_header_count = count("COG_HTTP_MAX_HEADERS", limits.max_header_count);
+  limits.max_body_bytes = count("COG_HTTP_MAX_BODY_BYTES", limits.max_body_bytes);
+  limits.max_json_depth = count("COG_HTTP_MAX_JSON_DEPTH", limits.max_json_depth);
+  limits.max_connections = count("COG_HTTP_MAX_CONNECTIONS", limits.max_connections);
+  limits.head_timeout = env_seconds(env, "COG_HTTP_HEAD_TIMEOUT", limits.head_timeout);
+  limits.body_timeout = env_seconds(env, "COG_HTTP_BODY_TIMEOUT", limits.body_timeout);
+  limits.idle_timeout = env_seconds(env, "COG_HTTP_IDLE_TIMEOUT", limits.idle_timeout);
+  return limits;
+}
+
 }  // namespace
 
 EnvLookup process_env() {
@@ -108,6 +147,9 @@ ServerOptions parse_server_options(const std::vector<std::string>& args, const E
   options.console_log = format == "console" || format == "development";
   options.log_level = env("COG_LOG_LEVEL").value_or("info");
   options.kubernetes = env("KUBERNETES_SERVICE_HOST").has_value();
+  options.http = http_limits_from(env);
+  options.http_read_timeout = env_seconds(env, "COG_HTTP_READ_TIMEOUT", options.http_read_timeout);
+  options.shutdown_grace_s = env_limit(env, "COG_RUNNER_SHUTDOWN_GRACE_PERIOD", options.shutdown_grace_s);
 
   options.worker_bin = env("COG_WORKER_BIN").value_or(self_dir + "/cog-worker");
   if (const auto sdk = env("COG_SDK_DIR")) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/server/http_limits.hpp"
+
 namespace cog::runtime::server {
 
 // getenv, behind a function so tests can supply their own environment.
@@ -30,6 +32,9 @@ struct ServerOptions {
   std::string project_dir;        // the worker's working directory
   std::string weights;            // COG_WEIGHTS, passed through the environment
   bool kubernetes = false;        // write /var/run/cog/ready once healthy
+  HttpLimits http;                // COG_HTTP_*: what a client may send (README "Limits and security")
+  std::chrono::milliseconds http_read_timeout{60'000};  // COG_HTTP_READ_TIMEOUT: between two reads or writes
+  double shutdown_grace_s = 600;  // COG_RUNNER_SHUTDOWN_GRACE_PERIOD: in-flight predictions may finish
   bool show_version = false;
 };
 

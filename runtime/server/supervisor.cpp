@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::size_t kMaxStreamSubscribers = 16;
 constexpr auto kUserHealthcheckTimeout = 5s;
+constexpr auto kCancelGrace = 5s;  // for canceled predictions to end at shutdown
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -353,6 +354,12 @@ CreateResult Supervisor::create(CreateRequest request) {
     result.error_body = {{"error", "Server is shutting down"}, {"status", "failed"}};
     return result;
   }
+  if (state_ == Health::Defunct) {
+    result.error_status = 503;
+    result.error_body = {{"error", "The model's worker process has died (health-check: DEFUNCT); restart the server to run predictions again."},
+                         {"status", "failed"}};
+    return result;
+  }
   if (state_ != Health::Ready) {
     result.error_status = 503;
     result.error_body = {{"error", "Setup has not finished yet. Wait until it has finished, or GET "
@@ -463,7 +470,24 @@ void Supervisor::shutdown() {
     std::unique_lock lock(mutex_);
     shutting_down_ = true;
     cv_.notify_all();
-    cv_.wait(lock, [&] { return inflight_.empty(); });
+    // In-flight predictions may finish within the grace period; then they are canceled, and a
+    // worker that does not end them either is killed (which fails them): shutdown always ends.
+    const auto grace = std::chrono::duration<double>(options_.shutdown_grace_s);
+    if (!cv_.wait_for(lock, grace, [&] { return inflight_.empty(); })) {
+      std::vector<std::string> running;
+      for (const auto& [id, prediction] : inflight_) running.push_back(id);
+      lock.unlock();
+      logger_.warn(std::to_string(running.size()) + " prediction(s) still running after the shutdown grace period; canceling them");
+      for (const auto& id : running) worker_->send(json{{"type", "cancel"}, {"id", id}});
+      lock.lock();
+      if (!cv_.wait_for(lock, kCancelGrace, [&] { return inflight_.empty(); })) {
+        lock.unlock();
+        logger_.error("the worker did not end canceled predictions; killing it");
+        if (worker_) worker_->kill_now();
+        lock.lock();
+        cv_.wait_for(lock, kCancelGrace, [&] { return inflight_.empty(); });
+      }
+    }
   }
   if (worker_) worker_->stop(5s);
 }

@@ -524,8 +524,8 @@ def test_setup_in_progress(pairs):
 # coglet 0.23.1 reports UNHEALTHY (as if transient) and poisons the slot, so every later
 # prediction gets 409 forever. Its error text is a bare "Worker crashed"; ours says how.
 AFTER_WORKER_DEATH = {
-    "ours": ("DEFUNCT", None, 503, {"error": "Setup has not finished yet. Wait until it has finished, or GET "
-                                             "/health-check for status.", "status": "failed"}),
+    "ours": ("DEFUNCT", None, 503, {"error": "The model's worker process has died (health-check: DEFUNCT); "
+                                             "restart the server to run predictions again.", "status": "failed"}),
     "cog": ("UNHEALTHY", "Healthcheck error: protocol error: healthcheck channel closed", 409,
             {"error": "At capacity - all prediction slots busy", "status": "failed"}),
 }

@@ -8,6 +8,8 @@ import pytest
 
 from cog_server_harness import Recorder, Server
 
+WORKER_DEAD = {"error": "The model's worker process has died (health-check: DEFUNCT); restart the server to run predictions again.",
+               "status": "failed"}
 SETUP_NOT_DONE = {"error": "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.",
                   "status": "failed"}
 
@@ -298,7 +300,7 @@ def test_worker_crash_makes_the_server_defunct(serve, fixture):
     assert (status, body["status"]) == (200, "failed")
     assert "worker process" in body["error"]
     assert server.health()["status"] == "DEFUNCT"
-    assert server.predict() == (503, SETUP_NOT_DONE)
+    assert server.predict() == (503, WORKER_DEAD)
     assert server.request("GET", "/")[0] == 200
 
 

@@ -1,4 +1,5 @@
-// libFuzzer target for what cog-server reads from the outside: a prediction request body checked
+// libFuzzer target for what cog-server reads from the outside: a request head checked against the
+// HTTP limits and framing rules, prediction IDs, a prediction request body checked
 // against an OpenAPI Input schema (unknown keys dropped, JSON-Schema violations → 422 detail), user
 // metric merges, and the worker socket's frame decoder fed in arbitrary chunks.
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/ipc/frame.hpp"
+#include "runtime/server/http_limits.hpp"
 #include "runtime/server/input_validation.hpp"
 #include "runtime/server/prediction.hpp"
 
@@ -33,7 +35,20 @@ const json& openapi_document() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
 
+  // The request head checks run on whatever arrives before the empty line; small limits reach
+  // every refusal branch.
+  server::HttpLimits limits;
+  limits.max_request_line_bytes = 64;
+  limits.max_header_bytes = 512;
+  limits.max_header_count = 8;
+  limits.max_body_bytes = 1000;
+  const auto head_end = text.find("\r\n\r\n");
+  (void)server::check_request_head(std::string_view(text).substr(0, head_end == std::string::npos ? text.size() : head_end + 2), limits);
+  (void)server::prediction_id_problem(text.substr(0, 300));
+
   static const auto validator = server::InputValidator::from_openapi(openapi_document(), "Input");
+  // Bodies nested deeper than the server accepts never reach the parser (http_api.cpp).
+  if (server::json_nesting_depth(text, limits.max_json_depth) > limits.max_json_depth) return 0;
   json body = json::parse(text, nullptr, false);
   if (body.is_object()) {
     json input = body.contains("input") ? body["input"] : json::object();

@@ -54,3 +54,15 @@ TEST_CASE("one field's errors follow its schema keywords alphabetically, as Cog'
   CHECK(messages == std::vector<std::string>{"\"3\" is not one of [3,4,5]", "\"3\" is not of type \"integer\"",
                                              "\"A\" is shorter than 2 characters", "\"A\" does not match \"^[a-z]+$\""});
 }
+
+TEST_CASE("an integer too large for 64 bits is refused, not rounded to a float") {
+  auto validator = InputValidator::from_openapi(kDocument, "Input");
+  REQUIRE(validator);
+  json input = json::parse(R"({"text": "a", "count": 123456789012345678901234567890})");
+  const auto invalid = validator->check(input);
+  REQUIRE(invalid);
+  CHECK(*invalid == json::parse(R"({"detail":[{"loc":["body","input","count"],
+    "msg":"Input should be an integer that fits in 64 bits","type":"value_error"}]})"));
+  json fits = json::parse(R"({"text": "a", "count": 9223372036854775807})");
+  CHECK_FALSE(validator->check(fits));
+}
