@@ -192,7 +192,7 @@ class _Fetches:
             items = value if isinstance(value, list) else [value]
             from_client = supplied is None or field.name in supplied
             try:
-                plans[field.name] = [self._plan(item, from_client) for item in items]
+                plans[field.name] = [self._plan(field.name, item, from_client) for item in items]
             except _Invalid as invalid:
                 errors.append({"loc": ["body", "input", field.name], "msg": invalid.message, "type": "value_error"})
         if errors:
@@ -203,7 +203,7 @@ class _Fetches:
                                   for item in items]
 
     @staticmethod
-    def _plan(item: typing.Any, from_client: bool) -> typing.Tuple[str, typing.Any]:
+    def _plan(name: str, item: typing.Any, from_client: bool) -> typing.Tuple[str, typing.Any]:
         if not isinstance(item, str) or not from_client:
             return ("fetch", item) if isinstance(item, str) and _files.is_remote(item) else ("keep", item)
         if _files.is_remote(item):
@@ -211,9 +211,10 @@ class _Fetches:
         local = _files.local_input(item)
         if local is not None:
             return "keep", local
+        shown = _show(item if len(item) <= 200 else item[:200] + "…")
         if os.environ.get("COG_LOCAL_FILE_INPUTS"):
-            raise _Invalid(f"{_show(item)} is refused: {_ALLOWED}, or files inside COG_LOCAL_FILE_INPUTS")
-        raise _Invalid(f"{_show(item)} is refused: {_ALLOWED} (local paths are not accepted)")
+            raise _Invalid(f"{shown} is refused for input {name!r}: {_ALLOWED}, or files inside COG_LOCAL_FILE_INPUTS")
+        raise _Invalid(f"{shown} is refused for input {name!r}: {_ALLOWED} (local paths are not accepted)")
 
     def _submit(self, field_name: str, url: str, limits: "_files.Limits") -> concurrent.futures.Future:
         if url not in self.futures:

@@ -133,7 +133,7 @@ def test_local_paths_are_refused(input_types, monkeypatch, field, value):
         input_types.validate_and_prepare(raw)
     [error] = caught.value.errors
     assert error["loc"] == ["body", "input", field] and error["type"] == "value_error"
-    assert "http://, https:// or data: URLs" in error["msg"]
+    assert f"is refused for input '{field}': file inputs must be http://, https:// or data: URLs" in error["msg"]
     input_types.cleanup()
 
 
