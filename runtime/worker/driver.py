@@ -119,17 +119,31 @@ class _Worker:
         prediction_id = frame["id"]
         try:
             return self.runner.validate_and_prepare(frame.get("input") or {}, prediction_id)
-        except self.sdk.InputError as exc:
+        except self.sdk.CancelationException:  # also while file inputs download
+            self.send({"type": "done", "id": prediction_id, "status": "canceled", "predict_time": 0.0})
+        except Exception as exc:
+            self.refuse(prediction_id, exc)
+        return None
+
+    async def prepare_async(self, frame):
+        """The same off the event loop while file inputs download; task.cancel() stops them
+        (asyncio.CancelledError propagates to predict_async)."""
+        try:
+            return await self.runner.validate_and_prepare_async(frame.get("input") or {}, frame["id"])
+        except Exception as exc:
+            self.refuse(frame["id"], exc)
+        return None
+
+    def refuse(self, prediction_id, exc):
+        if isinstance(exc, self.sdk.InputError):
             errors = exc.args[0] if exc.args else []
             self.send({"type": "invalid", "id": prediction_id, "detail": list(errors)})
-        except self.sdk.CancelationException:
-            self.send({"type": "done", "id": prediction_id, "status": "canceled", "predict_time": 0.0})
-        except Exception as exc:  # FileInputError and anything else: the input cannot be used
-            print(f"Failed to prepare input: {exc}", file=sys.stderr)
-            _flush_output()
-            self.host.drain()
-            self.send({"type": "rejected", "id": prediction_id, "error": str(exc)})
-        return None
+            return
+        # FileInputError and anything else: the input cannot be used
+        print(f"Failed to prepare input: {exc}", file=sys.stderr)
+        _flush_output()
+        self.host.drain()
+        self.send({"type": "rejected", "id": prediction_id, "error": str(exc)})
 
     def on_output(self, prediction_id):
         def send_item(item):  # items arrive encoded (files uploaded or turned into data URLs)
@@ -234,7 +248,7 @@ class _Worker:
         scope = None
         try:
             with self.sdk.prediction_scope(frame.get("context") or {}, self.on_metric(prediction_id)) as scope:
-                kwargs = self.prepare(frame)
+                kwargs = await self.prepare_async(frame)
                 if kwargs is None:
                     return
                 self.send({"type": "started", "id": prediction_id})

@@ -336,8 +336,9 @@ CASES = [
         "no_default": "x", "path": IMAGE, "image": IMAGE, "choices": "foo", "int_choices": 6})), {}),
     ("many_inputs", "choice_wrong_type", requests(predict({
         "no_default": "x", "path": IMAGE, "image": IMAGE, "choices": "foo", "int_choices": "3"})), {}),
+    # Invalid base64 ("!!!") is no longer compared: coglet decodes it to an empty file, we refuse it.
     ("many_inputs", "data_urls", requests(predict({
-        "no_default": "x", "path": "data:text/plain;base64,!!!", "image": "data:,hello", "choices": "bar",
+        "no_default": "x", "path": "data:text/plain;base64,aGk=", "image": "data:,hello", "choices": "bar",
         "int_choices": 5}, created_at="2020-01-01T00:00:00Z", output_file_prefix="x")), {}),
     ("legacy_predictor", "predict", requests(predict({"text": "there"}), ("GET", "/openapi.json")), {}),
     ("function_runner", "predict", requests(predict({"text": "abc", "times": 2}), predict({})), {}),

@@ -136,11 +136,15 @@ def validate(signature: Signature, raw_input: typing.Mapping[str, typing.Any]) -
 
 
 class PreparedFiles:
-    """Temp files and open handles made for one prediction's inputs; ``cleanup`` removes them."""
+    """Temp files and open handles made for one prediction's inputs; ``cleanup`` removes them.
+
+    ``control`` cancels the prediction's downloads still running (cleanup does it first, so a
+    download thread can never write on into a removed directory)."""
 
     def __init__(self) -> None:
         self.directory: typing.Optional[str] = None
         self.handles: typing.List[typing.IO] = []
+        self.control = _files.FetchControl()
 
     def new_directory(self) -> str:
         if self.directory is None:
@@ -148,6 +152,7 @@ class PreparedFiles:
         return tempfile.mkdtemp(dir=self.directory)
 
     def cleanup(self) -> None:
+        self.control.cancel()
         for handle in self.handles:
             try:
                 handle.close()
@@ -159,39 +164,151 @@ class PreparedFiles:
             self.directory = None
 
 
-def prepare(signature: Signature, values: typing.Dict[str, typing.Any], files: PreparedFiles) -> typing.Dict[str, typing.Any]:
-    """Fetch file inputs (in parallel), wrap secrets; returns the kwargs for ``run()``."""
-    fetches: typing.Dict[str, concurrent.futures.Future] = {}
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)
-    try:
+_ALLOWED = "file inputs must be http://, https:// or data: URLs"
 
-        def local(url: str) -> concurrent.futures.Future:
-            if url not in fetches:
-                fetches[url] = pool.submit(_files.fetch, url, files.new_directory())
-            return fetches[url]
 
-        pending = {}
+class _Fetches:
+    """The file inputs of one prediction, fetched in parallel on a pool of its own.
+
+    Local paths a client sends are refused (an :class:`InputError` naming the field) unless
+    ``COG_LOCAL_FILE_INPUTS`` allows their directory; defaults come from the model's author and
+    are used as they are. The pool never waits for a download: ``close`` leaves running ones to
+    notice the cancel themselves."""
+
+    def __init__(self, signature: Signature, values: typing.Dict[str, typing.Any], files: PreparedFiles,
+                 supplied: typing.Optional[typing.Collection[str]]):
+        self.signature = signature
+        self.values = values
+        self.files = files
+        self.futures: typing.Dict[str, concurrent.futures.Future] = {}
+        self.pending: typing.Dict[str, list] = {}
+        self.owner: typing.Dict[concurrent.futures.Future, str] = {}
+        self.pool: typing.Optional[concurrent.futures.ThreadPoolExecutor] = None
+        plans, errors = {}, []
         for field in signature.fields:
             value = values.get(field.name)
             if value is None or not field.spec.is_file:
                 continue
             items = value if isinstance(value, list) else [value]
-            pending[field.name] = [local(item) if isinstance(item, str) and _files.is_remote(item) else item for item in items]
-        kwargs = dict(values)
-        for field in signature.fields:
+            from_client = supplied is None or field.name in supplied
+            try:
+                plans[field.name] = [self._plan(field.name, item, from_client) for item in items]
+            except _Invalid as invalid:
+                errors.append({"loc": ["body", "input", field.name], "msg": invalid.message, "type": "value_error"})
+        if errors:
+            raise InputError(errors)
+        limits = _files.Limits.from_env()
+        for name, items in plans.items():
+            self.pending[name] = [self._submit(name, item[1], limits) if item[0] == "fetch" else item[1]
+                                  for item in items]
+
+    @staticmethod
+    def _plan(name: str, item: typing.Any, from_client: bool) -> typing.Tuple[str, typing.Any]:
+        if not isinstance(item, str) or not from_client:
+            return ("fetch", item) if isinstance(item, str) and _files.is_remote(item) else ("keep", item)
+        if _files.is_remote(item):
+            return "fetch", item
+        local = _files.local_input(item)
+        if local is not None:
+            return "keep", local
+        shown = _show(item if len(item) <= 200 else item[:200] + "…")
+        if os.environ.get("COG_LOCAL_FILE_INPUTS"):
+            raise _Invalid(f"{shown} is refused for input {name!r}: {_ALLOWED}, or files inside COG_LOCAL_FILE_INPUTS")
+        raise _Invalid(f"{shown} is refused for input {name!r}: {_ALLOWED} (local paths are not accepted)")
+
+    def _submit(self, field_name: str, url: str, limits: "_files.Limits") -> concurrent.futures.Future:
+        if url not in self.futures:
+            if self.pool is None:
+                self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="cog-input")
+            future = self.pool.submit(_files.fetch, url, self.files.new_directory(), self.files.control, limits)
+            self.futures[url] = future
+            self.owner[future] = field_name
+        return self.futures[url]
+
+    def failure(self, future: concurrent.futures.Future) -> BaseException:
+        error = future.exception()
+        if isinstance(error, _files.FileInputError) and not isinstance(error, _files.FetchCanceled):
+            return _files.FileInputError(f"{self.owner[future]}: {error}")
+        return error  # type: ignore[return-value]
+
+    def wait(self) -> None:
+        """Blocks until every fetch is done, polling so that a cancel signal is never held up."""
+        pending = set(self.futures.values())
+        while pending:
+            done, pending = concurrent.futures.wait(pending, timeout=0.2,
+                                                    return_when=concurrent.futures.FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    raise self.failure(future)
+
+    def kwargs(self) -> typing.Dict[str, typing.Any]:
+        """The arguments for ``run()``, once every fetch is done."""
+        kwargs = dict(self.values)
+        for field in self.signature.fields:
             value = kwargs.get(field.name)
             if value is None:
                 continue
-            if field.name in pending:
+            if field.name in self.pending:
                 kind = field.spec.item.kind if field.spec.kind == "array" else field.spec.kind
-                converted = [_as_file(kind, item.result() if isinstance(item, concurrent.futures.Future) else item, files)
-                             for item in pending[field.name]]
+                converted = [_as_file(kind, item.result() if isinstance(item, concurrent.futures.Future) else item,
+                                      self.files)
+                             for item in self.pending[field.name]]
                 kwargs[field.name] = converted if field.spec.kind == "array" else converted[0]
             elif field.spec.kind == "secret":
                 kwargs[field.name] = value if isinstance(value, Secret) else Secret(value)
         return kwargs
+
+    def close(self, failed: bool) -> None:
+        if failed:
+            self.files.control.cancel()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def prepare(signature: Signature, values: typing.Dict[str, typing.Any], files: PreparedFiles,
+            supplied: typing.Optional[typing.Collection[str]] = None) -> typing.Dict[str, typing.Any]:
+    """Fetch file inputs (in parallel), wrap secrets; returns the kwargs for ``run()``.
+
+    ``supplied`` names the fields the client sent (None: all of them). Blocks; a
+    ``CancelationException`` raised meanwhile (SIGUSR1) cancels the downloads at once."""
+    fetches = _Fetches(signature, values, files, supplied)
+    failed = True
+    try:
+        fetches.wait()
+        kwargs = fetches.kwargs()
+        failed = False
+        return kwargs
     finally:
-        pool.shutdown(wait=True)
+        fetches.close(failed)
+
+
+async def prepare_async(signature: Signature, values: typing.Dict[str, typing.Any], files: PreparedFiles,
+                        supplied: typing.Optional[typing.Collection[str]] = None) -> typing.Dict[str, typing.Any]:
+    """:func:`prepare` without blocking the event loop: the downloads run on threads, and
+    cancelling the awaiting task cancels them."""
+    import asyncio
+
+    fetches = _Fetches(signature, values, files, supplied)
+    waiting = {asyncio.wrap_future(future): future for future in fetches.futures.values()}
+    failed = True
+    try:
+        pending = set(waiting)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    raise fetches.failure(waiting[future])
+        kwargs = fetches.kwargs()
+        failed = False
+        return kwargs
+    finally:
+        for future in waiting:
+            if future.done():
+                if not future.cancelled():
+                    future.exception()  # retrieved: no "exception was never retrieved" warnings
+            else:
+                future.cancel()
+        fetches.close(failed)
 
 
 def _as_file(kind: str, value: typing.Any, files: PreparedFiles) -> typing.Any:
@@ -204,4 +321,4 @@ def _as_file(kind: str, value: typing.Any, files: PreparedFiles) -> typing.Any:
     return value
 
 
-__all__ = ["InputError", "PreparedFiles", "prepare", "validate"]
+__all__ = ["InputError", "PreparedFiles", "prepare", "prepare_async", "validate"]

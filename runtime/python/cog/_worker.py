@@ -20,8 +20,12 @@ Contract (one ``Runner`` per worker process; all calls from the worker's main th
         # worker's), that loop becomes runner.loop and an async setup() is returned for the
         # caller to await; called outside one, async setup runs to completion on runner.loop.
     runner.validate_and_prepare(raw_input, prediction_id="") -> dict
-        # raises InputError (.errors == .args[0] == the 422 "detail" list) or FileInputError (bad
-        # file URL: fail the prediction with str(error)); temp files are tracked per prediction_id
+        # raises InputError (.errors == .args[0] == the 422 "detail" list; also for file inputs that
+        # are not http(s)/data: URLs) or FileInputError (a fetch failed: fail the prediction with
+        # str(error)); temp files are tracked per prediction_id. Downloads are bounded (see
+        # cog._files.Limits) and a CancelationException raised meanwhile stops them at once.
+    await runner.validate_and_prepare_async(raw_input, prediction_id="") -> dict
+        # the same without blocking the event loop; cancelling the awaiting task stops the downloads
     runner.run(kwargs, on_output, upload_url=None, prediction_id="") -> object
         # sync targets. Iterator outputs: on_output(encoded_item) per item (encoded with
         # upload_url), returns the list of encoded items. Otherwise returns the raw return value:
@@ -190,7 +194,13 @@ class Runner:
     def validate_and_prepare(self, raw_input: typing.Mapping[str, typing.Any], prediction_id: str = "") -> dict:
         values = _inputs.validate(self.signature, raw_input or {})
         files = self._files.setdefault(prediction_id, _inputs.PreparedFiles())
-        return _inputs.prepare(self.signature, values, files)
+        return _inputs.prepare(self.signature, values, files, supplied=set(raw_input or {}))
+
+    async def validate_and_prepare_async(self, raw_input: typing.Mapping[str, typing.Any],
+                                         prediction_id: str = "") -> dict:
+        values = _inputs.validate(self.signature, raw_input or {})
+        files = self._files.setdefault(prediction_id, _inputs.PreparedFiles())
+        return await _inputs.prepare_async(self.signature, values, files, supplied=set(raw_input or {}))
 
     def cleanup(self, prediction_id: str = "") -> None:
         if prediction_id:
@@ -260,7 +270,7 @@ class Runner:
         """One whole async prediction; returns ``(encoded_output, metrics)``."""
         with prediction_scope(context, on_metric) as scope:
             try:
-                kwargs = self.validate_and_prepare(raw_input, prediction_id)
+                kwargs = await self.validate_and_prepare_async(raw_input, prediction_id)
                 result = await self.run_async(kwargs, on_output or _ignore, upload_url, prediction_id)
                 return self.encode_output(result, upload_url, prediction_id), scope.metrics_snapshot()
             except BaseException as error:
