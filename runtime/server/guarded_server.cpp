@@ -203,7 +203,7 @@ class ConnectionStream final : public httplib::Stream {
   std::optional<HeadRefusal> refusal_;
 };
 
-enum class HeadState { Complete, Closed, TimedOut, LineTooLong, TooLarge, Stopped };
+enum class HeadState { Complete, Closed, TimedOut, LineTooLong, TooLarge, BareLineFeed, Stopped };
 
 }  // namespace
 
@@ -356,7 +356,16 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
         state = HeadState::Closed;
         break;
       }
+      const std::size_t appended_at = buffered.size();
       buffered.append(chunk, static_cast<std::size_t>(got));
+      // A line ending in a bare LF would never end the head: refuse it now, not at the deadline.
+      for (auto lf = buffered.find('\n', appended_at); lf != std::string::npos; lf = buffered.find('\n', lf + 1)) {
+        if (lf == 0 || buffered[lf - 1] != '\r') {
+          state = HeadState::BareLineFeed;
+          break;
+        }
+      }
+      if (state == HeadState::BareLineFeed) break;
     }
     if (state == HeadState::Closed || state == HeadState::Stopped) break;
     if (state == HeadState::TimedOut) {
@@ -367,6 +376,10 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
     if (state == HeadState::LineTooLong) {
       refuse(sock, connection.peer, 414,
              "the request line is longer than " + std::to_string(limits_.max_request_line_bytes) + " bytes");
+      break;
+    }
+    if (state == HeadState::BareLineFeed) {
+      refuse(sock, connection.peer, 400, "a line of the request head ends in LF without CR");
       break;
     }
     if (state == HeadState::TooLarge) {
