@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     std::cerr << "cog-server: error: " << options.host << ":" << options.port << ": "
               << (in_use ? "port " + std::to_string(options.port) + " is in use by another server"
                          : std::string("cannot listen: ") + std::strerror(error))
-              << " — stop the other server, or set PORT to choose another port\n";
+              << " — stop the other server, or choose another port (PORT; `cog serve -p N`)\n";
     return 1;
   }
   logger.info("listening on " + options.host + ":" + std::to_string(options.port));
