@@ -1,5 +1,6 @@
 #include "runtime/server/options.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -14,31 +15,32 @@ bool parse_bool(const std::string& flag, const std::string& value) {
   throw Error(ErrorKind::Usage, flag, "expected true or false, got '" + value + "'");
 }
 
+// A whole-text, finite, non-negative number (at most 1e15: counts and seconds, never more).
+std::optional<double> parse_non_negative(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(value) && value >= 0 && value <= 1e15) return value;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// Cog's settings fall back to their default on a bad value (COG_MAX_CONCURRENCY "invalid → 1").
 template <typename Number>
 Number env_number(const EnvLookup& env, const std::string& name, Number fallback) {
   const auto text = env(name);
   if (!text || text->empty()) return fallback;
-  try {
-    std::size_t used = 0;
-    const double value = std::stod(*text, &used);
-    if (used != text->size() || value < 0) return fallback;
-    return static_cast<Number>(value);
-  } catch (const std::exception&) {
-    return fallback;
-  }
+  const auto value = parse_non_negative(*text);
+  return value ? static_cast<Number>(*value) : fallback;
 }
 
-// A limit from the environment: a non-negative number, else a clear error (a typo must not
-// silently leave a server without the limit its operator asked for).
+// A limit from the environment: a bad value is an error (a typo must not silently leave a
+// server without the limit its operator asked for).
 double env_limit(const EnvLookup& env, const std::string& name, double fallback) {
   const auto text = env(name);
   if (!text || text->empty()) return fallback;
-  try {
-    std::size_t used = 0;
-    const double value = std::stod(*text, &used);
-    if (used == text->size() && value >= 0) return value;
-  } catch (const std::exception&) {
-  }
+  if (const auto value = parse_non_negative(*text)) return *value;
   throw Error(ErrorKind::Usage, name, "expected a non-negative number, got '" + *text + "'",
               "see the README's \"Limits and security\" section");
 }

@@ -44,3 +44,24 @@ TEST_CASE("invalid COG_MAX_CONCURRENCY falls back") {
   const auto options = parse_server_options({}, env_of({{"COG_PREDICT_TYPE_STUB", "a.py:B"}, {"COG_MAX_CONCURRENCY", "x"}}), "/bin");
   CHECK(options.max_concurrency == 0);
 }
+
+TEST_CASE("HTTP limits come from COG_HTTP_* and a bad value is an error naming the variable") {
+  std::map<std::string, std::string> vars = {{"COG_PREDICT_TYPE_STUB", "run.py:Runner"},
+                                             {"COG_HTTP_MAX_CONNECTIONS", "64"},
+                                             {"COG_HTTP_HEAD_TIMEOUT", "2.5"},
+                                             {"COG_RUNNER_SHUTDOWN_GRACE_PERIOD", "30"}};
+  const auto options = parse_server_options({}, env_of(vars), "/opt/cog/bin");
+  CHECK(options.http.max_connections == 64u);
+  CHECK(options.http.head_timeout == std::chrono::milliseconds(2500));
+  CHECK(options.http.max_header_bytes == 65536u);  // the default
+  CHECK(options.shutdown_grace_s == 30.0);
+  for (const char* bad : {"ten", "-1", "inf", "1e400", "0"}) {
+    vars["COG_HTTP_MAX_CONNECTIONS"] = bad;
+    try {
+      parse_server_options({}, env_of(vars), "/opt/cog/bin");
+      FAIL("accepted COG_HTTP_MAX_CONNECTIONS=" << bad);
+    } catch (const cog::Error& error) {
+      CHECK(error.describe().find("COG_HTTP_MAX_CONNECTIONS") != std::string::npos);
+    }
+  }
+}
