@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "builder/config/compat.hpp"
+#include "builder/support/text.hpp"
 
 namespace cog::builder::config {
 namespace {
@@ -12,12 +13,6 @@ constexpr std::string_view k_default_cuda = "11.8";
 
 std::string config_label(const Config& config) {
   return config.config_path.empty() ? "cog.yaml" : config.config_path.filename().string();
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : separator) + item;
-  return text;
 }
 
 Error compatibility_error(const Config& config, std::string what, std::string fix = {}) {
@@ -59,7 +54,7 @@ void check_explicit_pair(const Config& config, const CompatMatrix& matrix) {
   if (std::find(cudnns.begin(), cudnns.end(), build.cudnn) == cudnns.end()) {
     throw compatibility_error(config,
                               "CUDA " + build.cuda + " is incompatible with CuDNN " + build.cudnn +
-                                  ": compatible CuDNN versions are: " + join(cudnns, ", "),
+                                  ": compatible CuDNN versions are: " + support::join(cudnns, ", "),
                               "set build.cudnn to one of them, or remove it to pick the newest");
   }
 }

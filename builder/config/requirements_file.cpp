@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "builder/config/requirements.hpp"
+#include "builder/support/text.hpp"
 
 namespace cog::builder::config {
 
@@ -14,13 +15,6 @@ namespace {
 constexpr int kMaxIncludeDepth = 32;
 // A requirements file bigger than this is not a requirements file.
 constexpr std::uintmax_t kMaxFileBytes = 16 * 1024 * 1024;
-
-std::string trim(std::string_view text) {
-  std::size_t start = text.find_first_not_of(" \t\r\f\v");
-  if (start == std::string_view::npos) return {};
-  std::size_t end = text.find_last_not_of(" \t\r\f\v");
-  return std::string(text.substr(start, end - start + 1));
-}
 
 // pip drops `#` comments that start a line or follow whitespace (a URL's `#egg=` stays).
 std::string strip_comment(const std::string& line) {
@@ -44,9 +38,9 @@ std::string include_target(const std::string& line) {
   for (const std::string option : {"--requirement", "-r"}) {
     if (line.rfind(option, 0) != 0) continue;
     std::string rest = line.substr(option.size());
-    if (!rest.empty() && rest[0] == '=') return trim(rest.substr(1));
-    if (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) return trim(rest);
-    if (option == "-r") return trim(rest);
+    if (!rest.empty() && rest[0] == '=') return support::trim(rest.substr(1), " \t\r\f\v");
+    if (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) return support::trim(rest, " \t\r\f\v");
+    if (option == "-r") return support::trim(rest, " \t\r\f\v");
   }
   return {};
 }
@@ -78,7 +72,7 @@ class RequirementsReader {
     int line_number = 0;
     int logical_start = 0;
     auto flush = [&] {
-      std::string line = trim(strip_comment(logical));
+      std::string line = support::trim(strip_comment(logical), " \t\r\f\v");
       logical.clear();
       if (line.empty()) return;
       Location where{label, logical_start, 0};

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "builder/config/requirements.hpp"
+#include "builder/support/text.hpp"
 
 namespace cog::builder::config {
 
@@ -13,17 +14,6 @@ using Kind = Requirement::Kind;
 
 const char* const kSpecifierHelp =
     "see https://pip.pypa.io/en/stable/reference/requirement-specifiers/";
-
-std::string trim(std::string_view text) {
-  std::size_t start = text.find_first_not_of(" \t");
-  if (start == std::string_view::npos) return {};
-  std::size_t end = text.find_last_not_of(" \t");
-  return std::string(text.substr(start, end - start + 1));
-}
-
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -35,13 +25,13 @@ bool is_name_char(char c) {
 
 bool is_url(std::string_view text) {
   for (std::string_view scheme : {"git+", "hg+", "svn+", "bzr+", "http://", "https://", "file:"}) {
-    if (starts_with(text, scheme)) return true;
+    if (text.starts_with(scheme)) return true;
   }
   return false;
 }
 
 bool looks_like_path(std::string_view token) {
-  if (starts_with(token, ".") || starts_with(token, "/") || starts_with(token, "~")) return true;
+  if (token.starts_with(".") || token.starts_with("/") || token.starts_with("~")) return true;
   if (token.find('/') != std::string_view::npos || token.find('\\') != std::string_view::npos) {
     return true;
   }
@@ -53,11 +43,11 @@ bool looks_like_path(std::string_view token) {
 std::optional<std::string> option_value(const std::string& line,
                                         std::initializer_list<std::string_view> spellings) {
   for (std::string_view spelling : spellings) {
-    if (!starts_with(line, spelling)) continue;
+    if (!line.starts_with(spelling)) continue;
     std::string rest = line.substr(spelling.size());
     if (rest.empty()) return std::string();
-    if (rest[0] == '=' || rest[0] == ' ' || rest[0] == '\t') return trim(rest.substr(1));
-    if (spelling.size() == 2) return trim(rest);  // `-ihttps://…`, pip accepts short options glued
+    if (rest[0] == '=' || rest[0] == ' ' || rest[0] == '\t') return support::trim(rest.substr(1), " \t");
+    if (spelling.size() == 2) return support::trim(rest, " \t");  // `-ihttps://…`, pip accepts short options glued
   }
   return std::nullopt;
 }
@@ -81,23 +71,23 @@ bool valid_version_token(std::string_view version) {
 
 // `>=1.0, <2` (optionally in parentheses). Returns an error description or empty.
 std::string check_specifier(std::string& specifier) {
-  std::string text = trim(specifier);
-  if (!text.empty() && text.front() == '(' && text.back() == ')') text = trim(text.substr(1, text.size() - 2));
+  std::string text = support::trim(specifier, " \t");
+  if (!text.empty() && text.front() == '(' && text.back() == ')') text = support::trim(text.substr(1, text.size() - 2), " \t");
   specifier = text;
   if (text.empty()) return {};
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t comma = text.find(',', start);
-    std::string clause = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    std::string clause = support::trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), " \t");
     std::size_t op_length = 0;
     for (std::string_view op : {"===", "==", "!=", "<=", ">=", "~=", "<", ">"}) {
-      if (starts_with(clause, op)) {
+      if (clause.starts_with(op)) {
         op_length = op.size();
         break;
       }
     }
     if (op_length == 0) return "\"" + clause + "\" is not a version specifier (==, >=, ~=, ...)";
-    if (!valid_version_token(trim(clause.substr(op_length)))) {
+    if (!valid_version_token(support::trim(clause.substr(op_length), " \t"))) {
       return "\"" + clause + "\" does not name a version";
     }
     if (comma == std::string::npos) break;
@@ -126,7 +116,7 @@ class LineClassifier {
         break;
       }
     }
-    std::string requirement = trim(text.substr(0, options_at));
+    std::string requirement = support::trim(text.substr(0, options_at), " \t");
     bool has_options = options_at != std::string::npos;
     if (is_url(requirement)) {
       out.kind = Kind::Url;
@@ -245,21 +235,21 @@ class LineClassifier {
     std::string rest = requirement.substr(name_end);
     std::size_t semicolon = rest.find(';');
     if (semicolon != std::string::npos) {
-      out.marker = trim(rest.substr(semicolon + 1));
+      out.marker = support::trim(rest.substr(semicolon + 1), " \t");
       rest = rest.substr(0, semicolon);
     }
-    rest = trim(rest);
+    rest = support::trim(rest, " \t");
     if (!rest.empty() && rest[0] == '[') {
       std::size_t close = rest.find(']');
       if (close == std::string::npos) {
         fail(line, "invalid requirement \"" + requirement + "\": unclosed [ in extras", kSpecifierHelp);
         return std::nullopt;
       }
-      out.extras = trim(rest.substr(1, close - 1));
-      rest = trim(rest.substr(close + 1));
+      out.extras = support::trim(rest.substr(1, close - 1), " \t");
+      rest = support::trim(rest.substr(close + 1), " \t");
     }
     if (!rest.empty() && rest[0] == '@') {
-      std::string url = trim(rest.substr(1));
+      std::string url = support::trim(rest.substr(1), " \t");
       if (url.empty()) {
         fail(line, "invalid requirement \"" + requirement + "\": nothing after @", kSpecifierHelp);
         return std::nullopt;
@@ -289,9 +279,9 @@ class LineClassifier {
 std::string Requirement::pinned_version() const {
   if (specifier.find(',') != std::string::npos) return {};
   std::string_view text = specifier;
-  std::size_t skip = starts_with(text, "===") ? 3 : starts_with(text, "==") ? 2 : 0;
+  std::size_t skip = text.starts_with("===") ? 3 : text.starts_with("==") ? 2 : 0;
   if (skip == 0) return {};
-  std::string version = trim(text.substr(skip));
+  std::string version = support::trim(text.substr(skip), " \t");
   if (version.empty() || version.find('*') != std::string::npos) return {};
   return version;
 }

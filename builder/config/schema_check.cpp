@@ -6,6 +6,7 @@
 #include "builder/config/load_context.hpp"
 #include "builder/config/schema.hpp"
 #include "builder/support/did_you_mean.hpp"
+#include "builder/support/text.hpp"
 
 namespace cog::builder::config {
 
@@ -77,12 +78,6 @@ std::string type_fix(const std::vector<std::string>& types, const InstancePath& 
   return "see https://cog.run/yaml for the expected shape";
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
-
 // anyOf/oneOf: when exactly one branch has the value's shape (a mapping for a mapping, a list for
 // a list), that branch's errors explain the problem better than "not valid under any of ...".
 void flatten(const SchemaError& error, std::vector<SchemaError>& out) {
@@ -151,7 +146,7 @@ class SchemaReporter {
       std::vector<std::string> options;
       for (const auto& option : error.keyword_value) options.push_back(support::render_json(option));
       context_.fail(ErrorKind::Schema, context_.at(path),
-                    "schema error in \"" + field + "\": must be one of " + join(options),
+                    "schema error in \"" + field + "\": must be one of " + support::join(options, ", "),
                     "write " + (options.empty() ? std::string("a listed value") : options[0]));
     } else if (error.keyword == "minItems") {
       context_.fail(ErrorKind::Schema, context_.at(path),
@@ -179,7 +174,7 @@ class SchemaReporter {
       fix = "did you mean \"" + *build_suggestion + "\"? It belongs in the build section";
     } else {
       fix = "remove it; the fields allowed " + (path.empty() ? std::string("there") : "under " + field_name(path)) +
-            " are: " + join(allowed);
+            " are: " + support::join(allowed, ", ");
     }
     context_.fail(ErrorKind::Schema, context_.at_key(path, name),
                   "unknown field \"" + name + "\" " + under, fix);

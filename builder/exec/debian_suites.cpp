@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "builder/support/error.hpp"
+#include "builder/support/text.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;
@@ -16,13 +17,6 @@ std::vector<std::string> words(std::string_view text) {
   std::istringstream stream{std::string(text)};
   for (std::string word; stream >> word;) result.push_back(word);
   return result;
-}
-
-std::string trim(std::string_view text) {
-  auto begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return {};
-  auto end = text.find_last_not_of(" \t\r");
-  return std::string(text.substr(begin, end - begin + 1));
 }
 
 // One source: its URIs and suites, whichever syntax it came in.
@@ -41,7 +35,7 @@ std::vector<Source> parse_deb822(std::istream& in) {
     enabled = true;
   };
   for (std::string line; std::getline(in, line);) {
-    if (trim(line).empty()) {
+    if (support::trim(line, " \t\r").empty()) {
       flush();
       continue;
     }
@@ -50,7 +44,7 @@ std::vector<Source> parse_deb822(std::istream& in) {
     if (colon == std::string::npos || line[0] == ' ' || line[0] == '\t') continue;
     std::string key = line.substr(0, colon);
     std::transform(key.begin(), key.end(), key.begin(), ::tolower);
-    std::string value = trim(std::string_view(line).substr(colon + 1));
+    std::string value = support::trim(std::string_view(line).substr(colon + 1), " \t\r");
     if (key == "uris") current.uris = words(value);
     if (key == "suites") current.suites = words(value);
     if (key == "enabled" && value == "no") enabled = false;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "builder/support/error.hpp"
+#include "builder/support/text.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;
@@ -50,12 +51,6 @@ std::vector<std::string> split(std::string_view path) {
     start = end + 1;
   }
   return parts;
-}
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string path;
-  for (const auto& part : parts) path += (path.empty() ? "" : "/") + part;
-  return path;
 }
 
 // Applies one layer; every path goes through resolve_dir, so nothing escapes `root_fd`.
@@ -117,7 +112,7 @@ std::optional<std::vector<std::string>> Applier::resolve_dir(const std::vector<s
       continue;
     }
     resolved.push_back(part);
-    std::string candidate = join(resolved);
+    std::string candidate = support::join(resolved, "/");
     struct stat info {};
     if (::fstatat(root_fd_, candidate.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT) hostile(entry, std::string("cannot inspect parent: ") + std::strerror(errno));
@@ -143,7 +138,7 @@ std::optional<std::vector<std::string>> Applier::resolve_dir(const std::vector<s
 }
 
 int Applier::open_dir(const std::vector<std::string>& resolved) const {
-  std::string path = resolved.empty() ? "." : join(resolved);
+  std::string path = resolved.empty() ? "." : support::join(resolved, "/");
   int fd = ::openat(root_fd_, path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) throw Error(ErrorKind::Io, layer_ + ": " + path, std::strerror(errno));
   return fd;
@@ -181,7 +176,7 @@ void Applier::apply_whiteout(const std::vector<std::string>& parts, const std::s
   ++stats.whiteouts;
   if (!resolved) return;  // nothing below to hide
   Fd dir(open_dir(*resolved));
-  std::string prefix = resolved->empty() ? "" : join(*resolved) + "/";
+  std::string prefix = resolved->empty() ? "" : support::join(*resolved, "/") + "/";
   if (base == whiteout_opaque) {
     DIR* listing = ::fdopendir(::dup(dir.get()));
     std::vector<std::string> children;
@@ -248,7 +243,7 @@ void Applier::apply(archive* reader, archive_entry* entry, UnpackStats& stats) {
   const std::string& name = parts.back();
   auto resolved = *resolve_dir(parent, true, raw);
   Fd dir(open_dir(resolved));
-  std::string path = resolved.empty() ? name : join(resolved) + "/" + name;
+  std::string path = resolved.empty() ? name : support::join(resolved, "/") + "/" + name;
   written_.insert(path);
 
   mode_t type = archive_entry_filetype(entry);
@@ -332,7 +327,7 @@ void Applier::apply(archive* reader, archive_entry* entry, UnpackStats& stats) {
 void Applier::finish() {
   for (auto it = directory_times_.rbegin(); it != directory_times_.rend(); ++it) {
     auto resolved = resolve_dir(split(it->first), false, it->first);
-    if (!resolved || join(*resolved) != it->first) continue;
+    if (!resolved || support::join(*resolved, "/") != it->first) continue;
     struct timespec times[2] = {it->second, it->second};
     ::utimensat(root_fd_, it->first.c_str(), times, AT_SYMLINK_NOFOLLOW);
   }

@@ -1,5 +1,6 @@
 // Laying out the steps of an image build in Cog's order (reference §3.5).
 #include "builder/plan/plan.hpp"
+#include "builder/support/text.hpp"
 
 #include <algorithm>
 
@@ -33,12 +34,6 @@ Step step(StepKind kind, std::vector<CacheInput> inputs = {}, std::string deviat
   result.cache_inputs = std::move(inputs);
   result.deviation = std::move(deviation);
   return result;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : " ") + item;
-  return text;
 }
 
 void add_base_steps(Plan& plan, const PlanOptions& options) {
@@ -99,7 +94,7 @@ void add_system_packages(Plan& plan, bool cog_base) {
     if (!in_base) packages.push_back(name);
   }
   if (packages.empty()) return;
-  Step apt = step(StepKind::AptPackages, {{"packages", joined(packages)}},
+  Step apt = step(StepKind::AptPackages, {{"packages", support::join(packages, " ")}},
                   "the apt cache is a builder-managed directory, never part of the layer");
   apt.packages = std::move(packages);
   plan.steps.push_back(std::move(apt));
@@ -110,7 +105,7 @@ void add_python_steps(Plan& plan, bool on_cuda_base) {
   std::string python = build.python_version_as_written.empty() ? build.python_version
                                                                : build.python_version_as_written;
   if (on_cuda_base) {
-    Step toolchain = step(StepKind::PythonToolchain, {{"packages", joined(k_python_toolchain_packages)}});
+    Step toolchain = step(StepKind::PythonToolchain, {{"packages", support::join(k_python_toolchain_packages, " ")}});
     toolchain.packages = k_python_toolchain_packages;
     plan.steps.push_back(std::move(toolchain));
   }

@@ -1,4 +1,5 @@
 #include "builder/registry/http.hpp"
+#include "builder/support/text.hpp"
 
 #include <curl/curl.h>
 
@@ -14,13 +15,6 @@ constexpr size_t kMaxErrorBody = 64 * 1024;
 void global_init_once() {
   static std::once_flag once;  // libcurl's own process-wide initialisation, nothing of ours
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string trim(std::string text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  size_t start = 0;
-  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
-  return text.substr(start);
 }
 
 // What the libcurl callbacks see of one transfer.
@@ -45,7 +39,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     std::string name = line.substr(0, colon);
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    transfer->response.headers.emplace(name, trim(line.substr(colon + 1)));
+    transfer->response.headers.emplace(name, support::trim(line.substr(colon + 1)));
   }
   return size * count;
 }

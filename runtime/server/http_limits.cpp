@@ -1,4 +1,5 @@
 #include "runtime/server/http_limits.hpp"
+#include "builder/support/text.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -18,12 +19,6 @@ bool is_token(std::string_view text) {
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view trim_ows(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -106,7 +101,7 @@ HeadCheck check_request_head(std::string_view head, const HttpLimits& limits) {
     if (colon == std::string_view::npos) return refuse(400, "a header line without ':': '" + printable(line) + "'");
     const std::string_view name = line.substr(0, colon);
     if (!is_token(name)) return refuse(400, "a malformed header name: '" + printable(name) + "'");
-    const std::string_view value = trim_ows(line.substr(colon + 1));
+    const std::string value = builder::support::trim(line.substr(colon + 1), " \t");
     if (std::any_of(value.begin(), value.end(), [](char c) {
           return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
         })) {
@@ -128,7 +123,7 @@ HeadCheck check_request_head(std::string_view head, const HttpLimits& limits) {
       std::size_t from = 0;
       while (from <= value.size()) {
         const auto comma = std::min(value.find(',', from), value.size());
-        const std::string_view coding = trim_ows(value.substr(from, comma - from));
+        const std::string coding = builder::support::trim(std::string_view(value).substr(from, comma - from), " \t");
         if (!coding.empty()) codings.emplace_back(coding);
         from = comma + 1;
       }
