@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "builder/exec/deb822.hpp"
 #include "builder/exec/debian_base.hpp"
 #include "builder/support/error.hpp"
 
@@ -98,20 +99,10 @@ std::vector<InstalledPackage> installed_packages(const fs::path& rootfs) {
   if (!in) throw Error(ErrorKind::NotFound, (rootfs / "var/lib/dpkg/status").string(),
                        "not a Debian root file system");
   std::vector<InstalledPackage> packages;
-  InstalledPackage current;
-  bool installed = false;
-  auto flush = [&] {
-    if (installed && !current.name.empty()) packages.push_back(current);
-    current = {};
-    installed = false;
-  };
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) flush();
-    else if (line.rfind("Package: ", 0) == 0) current.name = line.substr(9);
-    else if (line.rfind("Version: ", 0) == 0) current.version = line.substr(9);
-    else if (line.rfind("Status: ", 0) == 0) installed = line.ends_with(" installed");
+  for (auto& paragraph : read_deb822(in)) {
+    if (!paragraph["status"].ends_with(" installed") || paragraph["package"].empty()) continue;
+    packages.push_back({paragraph["package"], paragraph["version"]});
   }
-  flush();
   std::sort(packages.begin(), packages.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   return packages;

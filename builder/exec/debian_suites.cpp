@@ -1,10 +1,11 @@
-#include "builder/exec/debian_suites.hpp"
+#include "builder/exec/deb822.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
+#include "builder/exec/debian_suites.hpp"
 #include "builder/support/error.hpp"
 #include "builder/support/text.hpp"
 
@@ -27,29 +28,14 @@ struct Source {
 
 std::vector<Source> parse_deb822(std::istream& in) {
   std::vector<Source> sources;
-  Source current;
-  bool enabled = true;
-  auto flush = [&] {
-    if (enabled && !current.uris.empty()) sources.push_back(current);
-    current = {};
-    enabled = true;
-  };
-  for (std::string line; std::getline(in, line);) {
-    if (support::trim(line, " \t\r").empty()) {
-      flush();
-      continue;
-    }
-    if (line[0] == '#') continue;
-    auto colon = line.find(':');
-    if (colon == std::string::npos || line[0] == ' ' || line[0] == '\t') continue;
-    std::string key = line.substr(0, colon);
-    std::transform(key.begin(), key.end(), key.begin(), ::tolower);
-    std::string value = support::trim(std::string_view(line).substr(colon + 1), " \t\r");
-    if (key == "uris") current.uris = words(value);
-    if (key == "suites") current.suites = words(value);
-    if (key == "enabled" && value == "no") enabled = false;
+  for (const auto& paragraph : read_deb822(in)) {
+    const auto field = [&](const char* name) {
+      const auto found = paragraph.find(name);
+      return found == paragraph.end() ? std::string() : found->second;
+    };
+    Source source{words(field("uris")), words(field("suites"))};
+    if (field("enabled") != "no" && !source.uris.empty()) sources.push_back(std::move(source));
   }
-  flush();
   return sources;
 }
 
