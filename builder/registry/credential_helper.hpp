@@ -20,13 +20,4 @@ std::optional<Credentials> helper_get(const std::string& helper, const std::stri
 // Runs `docker-credential-<helper> store`. Throws cog::Error on failure.
 void helper_store(const std::string& helper, const std::string& server, const Credentials& credentials);
 
-struct ProcessResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-// Runs `program` (searched in PATH) with `argument`, feeding `input` on stdin.
-ProcessResult run_with_input(const std::string& program, const std::string& argument,
-                             const std::string& input);
-
 }  // namespace cog::builder::registry

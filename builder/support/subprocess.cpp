@@ -39,26 +39,57 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return pointers;
 }
 
-// Reads both captured streams until EOF without letting one fill up and block the child.
-void drain(int stdout_fd, int stderr_fd, ProcessResult& result) {
-  struct pollfd fds[2] = {{stdout_fd, POLLIN, 0}, {stderr_fd, POLLIN, 0}};
+// A child that exits without reading its stdin must not kill us with SIGPIPE: the signal is
+// blocked for this thread during the write and a pending one swallowed (no process-wide SIG_IGN).
+ssize_t write_no_sigpipe(int fd, const char* data, size_t size) {
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+  const ssize_t written = write(fd, data, size);
+  if (written < 0 && errno == EPIPE) {
+    timespec zero{0, 0};
+    sigtimedwait(&pipe_only, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return written;
+}
+
+// Feeds `input` to the child's stdin while reading both captured streams until EOF, so that no
+// pipe fills up and blocks the child (or us). Closes every descriptor it is given.
+void exchange(int to_child, const std::string& input, int stdout_fd, int stderr_fd, ProcessResult& result) {
+  std::size_t written = 0;
+  if (to_child >= 0 && input.empty()) {
+    close(to_child);
+    to_child = -1;
+  }
+  int from[2] = {stdout_fd, stderr_fd};
   std::string* sinks[2] = {&result.stdout_text, &result.stderr_text};
   char buffer[65536];
-  int open_count = (stdout_fd >= 0) + (stderr_fd >= 0);
-  while (open_count > 0) {
-    if (poll(fds, 2, -1) < 0) {
+  while (from[0] >= 0 || from[1] >= 0 || to_child >= 0) {
+    pollfd fds[3] = {{from[0], POLLIN, 0}, {from[1], POLLIN, 0}, {to_child, POLLOUT, 0}};
+    if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
     for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t count = read(fds[i].fd, buffer, sizeof buffer);
+      if (from[i] < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t count = read(from[i], buffer, sizeof buffer);
       if (count > 0) {
         sinks[i]->append(buffer, static_cast<size_t>(count));
       } else if (count == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_count;
+        close(from[i]);
+        from[i] = -1;
+      }
+    }
+    if (to_child >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      const ssize_t count = (fds[2].revents & POLLOUT)
+                                ? write_no_sigpipe(to_child, input.data() + written, input.size() - written)
+                                : -1;
+      if (count > 0) written += static_cast<std::size_t>(count);
+      if ((count < 0 && errno != EINTR && errno != EAGAIN) || count == 0 || written == input.size()) {
+        close(to_child);
+        to_child = -1;
       }
     }
   }
@@ -120,32 +151,23 @@ Process Process::spawn(const std::vector<std::string>& argv, const SpawnOptions&
     throw Error(ErrorKind::NotFound, argv[0], std::string("could not start: ") + std::strerror(rc),
                 "check that it is installed and on PATH");
   }
-  if (options.stdin_data) {
-    // Small inputs only (passwords, JSON): written before the child needs to read them.
-    ::signal(SIGPIPE, SIG_IGN);
-    const std::string& data = *options.stdin_data;
-    size_t written = 0;
-    while (written < data.size()) {
-      ssize_t count = write(in.write_end, data.data() + written, data.size() - written);
-      if (count < 0 && errno == EINTR) continue;
-      if (count <= 0) break;
-      written += static_cast<size_t>(count);
-    }
-    close(in.write_end);
-  }
   Process process;
   process.pid_ = pid;
   process.stdout_fd_ = out.read_end;
   process.stderr_fd_ = err.read_end;
+  process.stdin_fd_ = in.write_end;
+  if (options.stdin_data) process.stdin_data_ = *options.stdin_data;
   return process;
 }
 
 Process::Process(Process&& other) noexcept
     : pid_(other.pid_), stdout_fd_(other.stdout_fd_), stderr_fd_(other.stderr_fd_),
+      stdin_fd_(other.stdin_fd_), stdin_data_(std::move(other.stdin_data_)),
       reaped_(other.reaped_), exit_status_(other.exit_status_) {
   other.pid_ = -1;
   other.stdout_fd_ = -1;
   other.stderr_fd_ = -1;
+  other.stdin_fd_ = -1;
   other.reaped_ = true;
 }
 
@@ -156,15 +178,15 @@ Process::~Process() {
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  for (int fd : {stdout_fd_, stderr_fd_}) {
+  for (int fd : {stdout_fd_, stderr_fd_, stdin_fd_}) {
     if (fd >= 0) close(fd);
   }
 }
 
 ProcessResult Process::wait() {
   ProcessResult result;
-  drain(stdout_fd_, stderr_fd_, result);
-  stdout_fd_ = stderr_fd_ = -1;
+  exchange(stdin_fd_, stdin_data_, stdout_fd_, stderr_fd_, result);
+  stdout_fd_ = stderr_fd_ = stdin_fd_ = -1;
   int status = exit_status_;
   while (!reaped_ && waitpid(pid_, &status, 0) < 0) {
     if (errno != EINTR) break;

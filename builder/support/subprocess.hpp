@@ -15,7 +15,7 @@ struct SpawnOptions {
   std::filesystem::path cwd;             // empty = inherit
   bool capture_stdout = false;           // else inherited
   bool capture_stderr = false;           // else inherited
-  std::optional<std::string> stdin_data; // fed to the child, then closed; else inherited
+  std::optional<std::string> stdin_data; // fed to the child by wait(), then closed; else inherited
   bool new_process_group = false;        // so a Ctrl-C aimed at us does not hit the child twice
 };
 
@@ -34,7 +34,7 @@ class Process {
   ~Process();  // kills and reaps a child still running: no zombie, no orphan
 
   pid_t pid() const { return pid_; }
-  // Waits for exit, draining captured output.
+  // Waits for exit, feeding stdin_data and draining captured output.
   ProcessResult wait();
   // Whether the child has exited, without blocking (captured output is drained by wait()).
   bool exited();
@@ -45,6 +45,8 @@ class Process {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;
+  int stdin_fd_ = -1;       // with SpawnOptions::stdin_data: what wait() feeds
+  std::string stdin_data_;
   bool reaped_ = false;
   int exit_status_ = 0;  // waitpid status once reaped
 };
