@@ -265,9 +265,6 @@ class _HTTPConnection(_BoundedConnection, http.client.HTTPConnection):
     pass
 
 
-class _HTTPSConnection(_BoundedConnection, http.client.HTTPSConnection):
-    pass
-
 
 class _HTTPHandler(urllib.request.HTTPHandler):
     def __init__(self, transfer: _Transfer):
@@ -278,22 +275,34 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         return self.do_open(lambda *a, **kw: _HTTPConnection(*a, transfer=self.transfer, **kw), req)
 
 
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, transfer: _Transfer):
-        super().__init__()
-        self.transfer = transfer
+# A Python built without ssl (some images' interpreters) has no HTTPS classes: https:// inputs
+# then fail as unknown URLs, and everything else works.
+if hasattr(http.client, "HTTPSConnection") and hasattr(urllib.request, "HTTPSHandler"):
 
-    def https_open(self, req):
-        return self.do_open(lambda *a, **kw: _HTTPSConnection(*a, transfer=self.transfer, **kw), req,
-                            context=self._context)
+    class _HTTPSConnection(_BoundedConnection, http.client.HTTPSConnection):
+        pass
+
+    class _HTTPSHandler(urllib.request.HTTPSHandler):
+        def __init__(self, transfer: _Transfer):
+            super().__init__()
+            self.transfer = transfer
+
+        def https_open(self, req):
+            return self.do_open(lambda *a, **kw: _HTTPSConnection(*a, transfer=self.transfer, **kw), req,
+                                context=self._context)
+
+    _TLS_HANDLERS: typing.Tuple[typing.Callable[[_Transfer], urllib.request.BaseHandler], ...] = (_HTTPSHandler,)
+else:
+    _TLS_HANDLERS = ()
 
 
 def _opener(transfer: _Transfer) -> urllib.request.OpenerDirector:
     # Only http(s), also after redirects (urllib's default opener would follow one to ftp://).
     opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(), urllib.request.UnknownHandler(), _HTTPHandler(transfer),
-                    _HTTPSHandler(transfer), urllib.request.HTTPDefaultErrorHandler(),
-                    urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor()):
+    handlers = [urllib.request.ProxyHandler(), urllib.request.UnknownHandler(), _HTTPHandler(transfer),
+                *(make(transfer) for make in _TLS_HANDLERS), urllib.request.HTTPDefaultErrorHandler(),
+                urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor()]
+    for handler in handlers:
         opener.add_handler(handler)
     return opener
 
