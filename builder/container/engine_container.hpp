@@ -48,6 +48,9 @@ struct EngineRunSpec {
 // The `docker run` argv (without the binary) for `spec` as container `id`.
 std::vector<std::string> engine_run_args(const Engine& engine, const EngineRunSpec& spec, const std::string& id);
 
+// The commands that run `spec` as container `id` with `engine`, signal it and remove it.
+ContainerCommands engine_container_commands(const Engine& engine, const EngineRunSpec& spec, const std::string& id);
+
 // A container run in the foreground by `docker run`, whose exit status is the container's; signals
 // go through `docker kill`, and `docker rm --force` removes it (--rm usually got there first).
 class EngineContainer : public ForegroundContainer {
