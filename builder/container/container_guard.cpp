@@ -72,8 +72,14 @@ std::vector<std::string> path_strings(const std::vector<fs::path>& paths) {
 }
 
 void write_record(const fs::path& state_dir, const ContainerCleanup& cleanup, const ProcessIdentity& owner) {
-  fs::create_directories(state_dir);
-  fs::permissions(state_dir, fs::perms::owner_all, fs::perm_options::replace);
+  std::error_code error;
+  fs::create_directories(state_dir, error);
+  // Records hold commands the reaper runs: only their owner may write there.
+  if (!error) fs::permissions(state_dir, fs::perms::owner_all, fs::perm_options::replace, error);
+  if (error) {
+    throw Error(ErrorKind::Io, state_dir.string(), "cannot make the container records directory: " + error.message(),
+                "make it writable for this user, or remove it");
+  }
   const json record = {{"id", cleanup.id},
                        {"owner", identity_json(owner)},
                        {"kill", cleanup.kill},
@@ -90,7 +96,10 @@ void write_record(const fs::path& state_dir, const ContainerCleanup& cleanup, co
                   "check that " + state_dir.string() + " is writable");
     }
   }
-  fs::rename(partial, record_path(state_dir, cleanup.id));
+  fs::rename(partial, record_path(state_dir, cleanup.id), error);
+  if (error) {
+    throw Error(ErrorKind::Io, partial.string(), "cannot put the container's record in place: " + error.message(), "");
+  }
 }
 
 // An argv ready for execve in a forked child, where nothing may allocate: the program resolved on
@@ -280,26 +289,36 @@ ContainerGuard::~ContainerGuard() {
 
 std::vector<std::string> reap_orphaned_containers(const fs::path& state_dir) {
   std::vector<std::string> reaped;
-  std::error_code error;
-  fs::directory_iterator entries(state_dir, error);
-  if (error) return reaped;
   const auto now = fs::file_time_type::clock::now();
-  for (const auto& entry : entries) {
-    const fs::path path = entry.path();
+  std::error_code error;
+  for (fs::directory_iterator entry(state_dir, error); !error && entry != fs::directory_iterator();
+       entry.increment(error)) {
+    const fs::path path = entry->path();
+    // Half-written records (their writer died before the rename) and unreadable ones go once
+    // nobody can still be writing them.
+    const auto drop_if_stale = [&] {
+      std::error_code ignored;
+      const auto written = fs::last_write_time(path, ignored);
+      if (!ignored && now - written > std::chrono::minutes(1)) fs::remove(path, ignored);
+    };
+    if (path.extension() == ".partial") drop_if_stale();
     if (path.extension() != ".json" || starts_with(path.filename().string(), ".")) continue;
     std::ifstream file(path);
     const json record = json::parse(file, nullptr, false);
     if (!record.is_object() || !record.contains("owner") || !record["owner"].is_object()) {
-      std::error_code ignored;
-      const auto written = fs::last_write_time(path, ignored);
-      if (!ignored && now - written > std::chrono::minutes(1)) fs::remove(path, ignored);
+      drop_if_stale();
       continue;
     }
-    const json& owner = record["owner"];
     ProcessIdentity process;
-    process.pid = owner.value("pid", 0);
-    process.start_ticks = owner.value("start", 0ULL);
-    process.boot_id = owner.value("boot", "");
+    try {
+      const json& owner = record["owner"];
+      process.pid = owner.value("pid", 0);
+      process.start_ticks = owner.value("start", 0ULL);
+      process.boot_id = owner.value("boot", "");
+    } catch (const json::exception&) {
+      drop_if_stale();
+      continue;
+    }
     if (is_alive(process)) continue;
     // Ended first, so nothing uses its files when they go.
     run_quietly(string_list(record.value("kill", json::array())));
@@ -310,7 +329,7 @@ std::vector<std::string> reap_orphaned_containers(const fs::path& state_dir) {
     for (const auto& leftover : string_list(record.value("paths", json::array()))) remove_quietly(leftover);
     std::error_code ignored;
     fs::remove(path, ignored);
-    reaped.push_back(record.value("id", path.stem().string()));
+    reaped.push_back(path.stem().string());
   }
   return reaped;
 }

@@ -117,3 +117,20 @@ TEST_CASE("a process is identified by pid, start time and boot") {
   other_boot.boot_id = "not-this-boot";
   CHECK_FALSE(is_alive(other_boot));
 }
+
+TEST_CASE("reap_orphaned_containers drops unreadable and half-written records once they are old") {
+  TempDir temp;
+  const fs::path state = temp.path / "state";
+  fs::create_directories(state);
+  for (const char* name : {"cog-00000000000a.json", ".cog-00000000000b.partial"}) {
+    std::ofstream(state / name) << "{\"owner\": ";
+  }
+  std::ofstream(state / "cog-00000000000c.json") << "not json";
+  fs::last_write_time(state / "cog-00000000000a.json", fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  fs::last_write_time(state / ".cog-00000000000b.partial", fs::file_time_type::clock::now() - std::chrono::minutes(5));
+
+  CHECK(reap_orphaned_containers(state).empty());
+  CHECK_FALSE(fs::exists(state / "cog-00000000000a.json"));
+  CHECK_FALSE(fs::exists(state / ".cog-00000000000b.partial"));
+  CHECK(fs::exists(state / "cog-00000000000c.json"));  // recent: left alone for a minute
+}
