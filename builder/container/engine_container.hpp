@@ -3,7 +3,7 @@
 // The image is loaded from our store into the engine (a docker-archive, skipped when the engine
 // already has the same image ID), then `docker run` with the semantics of our own containers:
 // host network, the project at /src, env, GPUs, removed afterwards (--rm, and `rm -f` on every
-// exit path we control).
+// exit path we control; when cog is killed, ImageContainer's guard runs `kill` and `rm -f`).
 #include <filesystem>
 #include <string>
 #include <vector>
