@@ -1,6 +1,7 @@
 #include "builder/container/container_guard.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -148,7 +149,6 @@ void run_and_wait(const ExecArgv& command) {
 }
 
 [[noreturn]] void watchdog_main(int read_end, const WatchdogPlan& plan, long max_fd) {
-  setsid();  // out of cog's process group and session: a kill aimed at those spares it
   prctl(PR_SET_NAME, "cog-watchdog", 0, 0, 0);
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
@@ -261,10 +261,26 @@ ContainerGuard::ContainerGuard(ContainerCleanup cleanup, const fs::path& state_d
     fs::remove(record_, ignored);
     throw Error(ErrorKind::Runtime, "container watchdog", "cannot create its socket: " + reason, "");
   }
-  const pid_t pid = fork();
-  if (pid == 0) watchdog_main(fds[0], plan, max_fd);
+  // Forked twice, so that the watchdog is no descendant of ours either: whatever kills cog's
+  // process tree, or its process group, spares it. The middle process reports its pid and exits.
+  const pid_t middle = fork();
+  if (middle == 0) {
+    setsid();  // a session and process group of its own, which the watchdog inherits
+    pid_t watchdog = fork();
+    if (watchdog == 0) watchdog_main(fds[0], plan, max_fd);
+    while (write(fds[0], &watchdog, sizeof watchdog) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
   close(fds[0]);
-  if (pid < 0) {
+  pid_t watchdog = -1;
+  if (middle > 0) {
+    int status = 0;
+    while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (recv(fds[1], &watchdog, sizeof watchdog, MSG_WAITALL) != sizeof watchdog) watchdog = -1;
+  }
+  if (watchdog < 0) {
     const std::string reason = std::strerror(errno);
     close(fds[1]);
     std::error_code ignored;
@@ -272,17 +288,26 @@ ContainerGuard::ContainerGuard(ContainerCleanup cleanup, const fs::path& state_d
     throw Error(ErrorKind::Runtime, "container watchdog", "cannot start it: " + reason, "");
   }
   disarm_fd_ = fds[1];
-  watchdog_ = pid;
+  watchdog_ = watchdog;
 }
 
 ContainerGuard::~ContainerGuard() {
   const char done = 'x';
   while (send(disarm_fd_, &done, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {
   }
-  close(disarm_fd_);
-  int status = 0;
-  while (waitpid(watchdog_, &status, 0) < 0 && errno == EINTR) {
+  // The watchdog's end closes when it exits: wait for that (briefly), so that nothing of this
+  // container outlives its guard.
+  struct pollfd closed = {disarm_fd_, POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  char byte = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int ready = poll(&closed, 1, 100);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    const ssize_t count = recv(disarm_fd_, &byte, 1, MSG_DONTWAIT);
+    if (count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR)) break;  // gone
   }
+  close(disarm_fd_);
   std::error_code ignored;
   fs::remove(record_, ignored);
 }

@@ -2,10 +2,11 @@
 // Tying a container's life to the cog process that started it, whatever way cog ends (SIGKILL of
 // cog alone or of its whole process group included). A container outlives its starter: runc's
 // init is re-parented away from us, so no PR_SET_PDEATHSIG can reach it. Two mechanisms:
-//  - a watchdog, forked into a session of its own so a process-group kill spares it, holds the
-//    read end of a pipe whose only write end is ours; EOF means cog died (the kernel closes our
-//    descriptors on every death), and it then kills and deletes the container and its files.
-//    A clean exit writes one byte first, and the watchdog leaves without doing anything.
+//  - a watchdog, forked twice into a session of its own (so neither a process-group kill nor one
+//    that walks cog's process tree reaches it), holds one end of a socket whose other end only
+//    cog holds; EOF means cog died (the kernel closes its descriptors on every death), and the
+//    watchdog then kills and deletes the container and removes its files. A clean exit sends one
+//    byte first, and the watchdog leaves without doing anything.
 //  - a record per container under a state directory (owner pid + start time + boot id, and the
 //    commands that end the container): every container-using cog first reaps the records whose
 //    owner is gone, for when the watchdog died too (a kill of the whole session or cgroup).
@@ -44,8 +45,8 @@ bool is_alive(const ProcessIdentity& process);
 std::filesystem::path default_container_state_dir();
 
 // Guards one container from before it starts until its owner has removed it: writes the record
-// and forks the watchdog. Destroy it after the container and its files are gone (the watchdog is
-// told to stand down, waited for, and the record deleted).
+// and starts the watchdog. Destroy it after the container and its files are gone (the watchdog is
+// told to stand down and waited for, and the record deleted).
 class ContainerGuard {
  public:
   ContainerGuard(ContainerCleanup cleanup, const std::filesystem::path& state_dir);
@@ -53,6 +54,7 @@ class ContainerGuard {
   ContainerGuard(const ContainerGuard&) = delete;
   ContainerGuard& operator=(const ContainerGuard&) = delete;
 
+  // Not our child (it is re-parented to init): for looking at, not for waitpid.
   pid_t watchdog_pid() const { return watchdog_; }
 
  private:

@@ -84,17 +84,34 @@ def start_serving(cog_bin, project, log_path):
     return process, port, container
 
 
-def children(pid):
-    """(pid, comm) of the processes whose parent is `pid`."""
-    found = []
+def descendants(pid):
+    """The pids of `pid`'s descendants, as a process-tree killer finds them (by parent pid)."""
+    parents = {}
     for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
-        comm = text[text.index("(") + 1:text.rindex(")")]
-        if int(text[text.rindex(")") + 2:].split()[1]) == pid:
-            found.append((int(stat.parent.name), comm))
+        parents[int(stat.parent.name)] = int(text[text.rindex(")") + 2:].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def watchdogs_of(pid):
+    """The pids of `pid`'s watchdogs: forked from it (so with its command line) but re-parented away,
+    and named cog-watchdog."""
+    cmdline = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+    found = []
+    for proc in pathlib.Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "comm").read_text().strip() == "cog-watchdog" and (proc / "cmdline").read_bytes() == cmdline:
+                found.append(int(proc.name))
+        except OSError:
+            continue
     return found
 
 
@@ -132,14 +149,17 @@ def force_remove(container, process):
     (STATE_DIR / f"{container['id']}.json").unlink(missing_ok=True)
 
 
-@pytest.mark.parametrize("kill", ["cog", "process group"])
+@pytest.mark.parametrize("kill", ["cog", "process group", "process tree"])
 def test_a_killed_cog_serve_takes_its_container_with_it(cog_bin, project, tmp_path, kill):
     process, port, container = start_serving(cog_bin, project, tmp_path / "serve.log")
     try:
         if kill == "cog":
             os.kill(process.pid, signal.SIGKILL)
-        else:
+        elif kill == "process group":
             os.killpg(process.pid, signal.SIGKILL)
+        else:
+            for pid in [process.pid, *descendants(process.pid)]:
+                os.kill(pid, signal.SIGKILL)
         process.wait()
         assert wait_until_gone(container, port) == []
     finally:
@@ -151,9 +171,9 @@ def test_the_next_cog_reaps_what_a_killed_cog_and_watchdog_left(cog_bin, project
     process, port, container = start_serving(cog_bin, project, tmp_path / "serve.log")
     try:
         # The watchdog first, so nothing ends the container when cog and its group die.
-        for pid, comm in children(process.pid):
-            if comm == "cog-watchdog":
-                os.kill(pid, signal.SIGKILL)
+        watchdogs = watchdogs_of(process.pid)
+        for pid in watchdogs:
+            os.kill(pid, signal.SIGKILL)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         time.sleep(1)
@@ -174,11 +194,15 @@ def test_the_next_cog_reaps_what_a_killed_cog_and_watchdog_left(cog_bin, project
 def test_a_clean_exit_still_removes_everything_once(cog_bin, project, tmp_path):
     process, port, container = start_serving(cog_bin, project, tmp_path / "serve.log")
     try:
-        watchdogs = [pid for pid, comm in children(process.pid) if comm == "cog-watchdog"]
+        watchdogs = watchdogs_of(process.pid)
+        assert len(watchdogs) == 1, "one watchdog per container"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, (tmp_path / "serve.log").read_text()
         assert leftovers(container, port) == []
         for pid in watchdogs:
-            assert not pathlib.Path(f"/proc/{pid}").exists(), "the watchdog must have been reaped"
+            deadline = time.monotonic() + 5  # init reaps it
+            while pathlib.Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not pathlib.Path(f"/proc/{pid}").exists(), "the watchdog must have left"
     finally:
         force_remove(container, process)
