@@ -127,15 +127,16 @@ std::vector<std::string> engine_command(const Engine& engine, std::vector<std::s
 
 }  // namespace
 
+ContainerCommands engine_container_commands(const Engine& engine, const EngineRunSpec& spec, const std::string& id) {
+  return {engine_command(engine, engine_run_args(engine, spec, id)),
+          [engine, id](int signal_number) {
+            return engine_command(engine, {"kill", "--signal", std::to_string(signal_number), id});
+          },
+          engine_command(engine, {"rm", "--force", id})};
+}
+
 EngineContainer::EngineContainer(const Engine& engine, const EngineRunSpec& spec, std::string id,
                                  const support::SpawnOptions& io)
-    : ForegroundContainer(
-          id,
-          {engine_command(engine, engine_run_args(engine, spec, id)),
-           [engine, id](int signal_number) {
-             return engine_command(engine, {"kill", "--signal", std::to_string(signal_number), id});
-           },
-           engine_command(engine, {"rm", "--force", id})},
-          io) {}
+    : ForegroundContainer(id, engine_container_commands(engine, spec, id), io) {}
 
 }  // namespace cog::builder::container

@@ -3,7 +3,7 @@
 // The image is loaded from our store into the engine (a docker-archive, skipped when the engine
 // already has the same image ID), then `docker run` with the semantics of our own containers:
 // host network, the project at /src, env, GPUs, removed afterwards (--rm, and `rm -f` on every
-// exit path we control).
+// exit path we control; when cog is killed, ImageContainer's guard runs `kill` and `rm -f`).
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -47,6 +47,9 @@ struct EngineRunSpec {
 
 // The `docker run` argv (without the binary) for `spec` as container `id`.
 std::vector<std::string> engine_run_args(const Engine& engine, const EngineRunSpec& spec, const std::string& id);
+
+// The commands that run `spec` as container `id` with `engine`, signal it and remove it.
+ContainerCommands engine_container_commands(const Engine& engine, const EngineRunSpec& spec, const std::string& id);
 
 // A container run in the foreground by `docker run`, whose exit status is the container's; signals
 // go through `docker kill`, and `docker rm --force` removes it (--rm usually got there first).

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "builder/container/container_guard.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/support/error.hpp"
 
@@ -34,7 +35,10 @@ std::vector<std::string> image_argv(const oci::ImageConfig& config, const std::v
   return argv;
 }
 
-ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(options) {
+ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(options), id_(new_container_id("cog")) {
+  // What killed cogs left behind goes first: it may hold the port we are about to serve on.
+  const fs::path state_dir = default_container_state_dir();
+  reap_orphaned_containers(state_dir);
   oci::ImageStore store(options.store_dir.empty() ? oci::default_store_path() : options.store_dir);
   const oci::Descriptor descriptor = store.resolve(options.image);
   const oci::Manifest manifest = store.layout().read_manifest(descriptor.digest);
@@ -61,10 +65,15 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
     engine_spec_.terminal = options.terminal;
     engine_spec_.interactive = options.interactive;
     engine_spec_.gpus = options.gpus.request;
+    // `docker run --rm` removes a container that ends; the guard ends one whose cog died.
+    const ContainerCommands commands = engine_container_commands(*engine_, engine_spec_, id_);
+    guard_ = std::make_unique<ContainerGuard>(
+        ContainerCleanup{id_, commands.kill(SIGKILL), commands.remove, {}, {}}, state_dir);
     return;
   }
 
   runtime_ = detect_runtime(options.runtime);
+  reap_stopped_containers(runtime_, state_dir);
   RootfsCache cache(default_rootfs_cache_path());
   overlay_ = std::make_unique<Overlay>(cache.ensure_layers(store.layout(), manifest, config_), scratch);
 
@@ -81,20 +90,26 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
   spec.extra_devices = options.gpus.device_nodes;
   spec.edits = options.gpus.edits;
   bundle_ = std::make_unique<Bundle>(scratch, spec);
+  const ContainerCommands commands = container_commands(runtime_, *bundle_, id_);
+  guard_ = std::make_unique<ContainerGuard>(
+      ContainerCleanup{id_, commands.kill(SIGKILL), commands.remove, {overlay_->merged()},
+                       {bundle_->dir(), overlay_->dir()}},
+      state_dir);
 }
 
 ImageContainer::~ImageContainer() {
   container_.reset();  // kills and deletes the container before its root goes away
   bundle_.reset();
   overlay_.reset();
+  guard_.reset();  // last: until everything above is gone, a death of ours leaves it to the watchdog
 }
 
 void ImageContainer::start(const support::SpawnOptions& io) {
   if (engine_) {
-    container_ = std::make_unique<EngineContainer>(*engine_, engine_spec_, new_container_id("cog"), io);
+    container_ = std::make_unique<EngineContainer>(*engine_, engine_spec_, id_, io);
     return;
   }
-  container_ = std::make_unique<Container>(runtime_, *bundle_, new_container_id("cog"), io);
+  container_ = std::make_unique<Container>(runtime_, *bundle_, id_, io);
 }
 
 bool ImageContainer::running() {

@@ -2,7 +2,8 @@
 // An image from the local store run as a container: unpacked once into the rootfs cache, a fresh
 // writable overlay on top, a bundle, and runc/crun (or, with runtime docker/podman, loaded into
 // that engine and run by it: engine_container.hpp). What `cog run IMAGE`, `cog serve` and
-// `cog exec` start. The caller should have entered a private mount namespace
+// `cog exec` start. Its life is tied to ours (container_guard.hpp), and constructing one first
+// reaps what killed cogs left behind. The caller should have entered a private mount namespace
 // (enter_private_mount_namespace) first, so the overlay can never outlive the command.
 #include <filesystem>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/container/container_guard.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/container/gpu.hpp"
 #include "builder/container/oci_runtime.hpp"
@@ -54,7 +56,10 @@ class ImageContainer {
  private:
   ImageRunOptions options_;
   oci::ImageConfig config_;
+  std::string id_;
   OciRuntime runtime_;
+  // Declared before what it guards, so that it goes last even when the constructor throws.
+  std::unique_ptr<ContainerGuard> guard_;
   std::unique_ptr<Overlay> overlay_;
   std::unique_ptr<Bundle> bundle_;
   // runc/crun's Container, or docker/podman's EngineContainer (then without overlay and bundle).

@@ -74,16 +74,17 @@ support::SpawnOptions in_bundle(support::SpawnOptions io, const Bundle& bundle) 
 
 }  // namespace
 
+ContainerCommands container_commands(const OciRuntime& runtime, const Bundle& bundle, const std::string& id) {
+  return {runtime_command(runtime, {"run", "--bundle", bundle.dir().string(), id}),
+          [runtime, id](int signal_number) {
+            return runtime_command(runtime, {"kill", id, std::to_string(signal_number)});
+          },
+          // `delete --force` on a container that is already gone fails harmlessly.
+          runtime_command(runtime, {"delete", "--force", id})};
+}
+
 Container::Container(const OciRuntime& runtime, const Bundle& bundle, std::string id,
                      const support::SpawnOptions& io)
-    : ForegroundContainer(
-          id,
-          {runtime_command(runtime, {"run", "--bundle", bundle.dir().string(), id}),
-           [runtime, id](int signal_number) {
-             return runtime_command(runtime, {"kill", id, std::to_string(signal_number)});
-           },
-           // `delete --force` on a container that is already gone fails harmlessly.
-           runtime_command(runtime, {"delete", "--force", id})},
-          in_bundle(io, bundle)) {}
+    : ForegroundContainer(id, container_commands(runtime, bundle, id), in_bundle(io, bundle)) {}
 
 }  // namespace cog::builder::container

@@ -37,6 +37,9 @@ class Bundle {
   std::filesystem::path dir_;
 };
 
+// The commands that run bundle `bundle` as container `id` with `runtime`, signal it and remove it.
+ContainerCommands container_commands(const OciRuntime& runtime, const Bundle& bundle, const std::string& id);
+
 // A container started in the foreground (`runc run`): its stdio is ours unless captured; signals
 // go through `runc kill`, and `runc delete --force` removes it.
 class Container : public ForegroundContainer {

@@ -73,6 +73,8 @@ class Overlay {
   Overlay& operator=(const Overlay&) = delete;
 
   const std::filesystem::path& merged() const { return merged_; }
+  // The scratch directory holding upper/, work/ and merged/.
+  const std::filesystem::path& dir() const { return scratch_; }
 
  private:
   std::filesystem::path scratch_;
