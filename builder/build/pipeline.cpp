@@ -149,6 +149,7 @@ class Pipeline {
 
   void make_schema() {
     runtime_ = locate_runtime();
+    if (options_.model_optional && config_.run.empty() && config_.train.empty()) return;
     if (!options_.openapi_schema_file.empty()) {
       schema_ = read_schema_file(options_.openapi_schema_file);
     } else if (options_.base_image.empty() &&
