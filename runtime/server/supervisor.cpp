@@ -1,6 +1,5 @@
 #include "runtime/server/supervisor.hpp"
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -216,10 +215,6 @@ void Supervisor::finish(Prediction& p, const std::string& status, const std::str
     if (p.webhook) p.webhook->post("completed", [&] { return body; });
   }
   p.ended.notify_all();
-  if (status == "canceled") {
-    recently_canceled_.push_back(p.id);
-    if (recently_canceled_.size() > 1024) recently_canceled_.pop_front();
-  }
   inflight_.erase(p.id);
   if (shutting_down_) cv_.notify_all();  // shutdown() waits for inflight_ to empty
 }
@@ -455,9 +450,7 @@ std::shared_ptr<Prediction> Supervisor::find(const std::string& id) const {
 bool Supervisor::cancel(const std::string& id) {
   {
     std::lock_guard lock(mutex_);
-    if (!find(id)) {
-      return std::find(recently_canceled_.begin(), recently_canceled_.end(), id) != recently_canceled_.end();
-    }
+    if (!find(id)) return false;
   }
   worker_->send(json{{"type", "cancel"}, {"id", id}});
   return true;

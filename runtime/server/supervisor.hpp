@@ -2,7 +2,6 @@
 // The prediction state machine between the HTTP layer and the worker: health, slots, in-flight
 // predictions, and the events (SSE, webhooks) each change produces. Holds no Python.
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -104,9 +103,6 @@ class Supervisor {
   std::string python_version_;
   std::string sdk_version_;
   std::map<std::string, std::shared_ptr<Prediction>> inflight_;
-  // The last predictions that ended canceled: cancelling one again answers 200, as Cog's repeated
-  // cancels are harmless. Bounded, so a long-running server does not grow.
-  std::deque<std::string> recently_canceled_;
   unsigned long long id_sequence_ = 0;
 
   // The user healthcheck: one request to the worker at a time, shared by concurrent callers.
