@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 from cog_cli import make_project, run_cog as cog, tag_fixture
+from docker_helpers import docker_daemon  # noqa: F401  (fixture)
 from registry_helpers import Registry, free_port, running
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="running images needs root")
@@ -183,6 +184,14 @@ def test_container_hosts_and_resolv_conf_are_dockers(cog_bin, tmp_path):
     assert lines[0] == "127.0.0.1" and lines[1] == "127.0.0.1", result.stdout
     # Host networking: the host's resolv.conf, as docker copies it.
     assert "\n".join(lines[2:]).strip() == open("/etc/resolv.conf").read().strip()
+
+
+def test_docker_runtime_names_the_host_too(cog_bin, tmp_path, docker_daemon):
+    project = make_project(tmp_path / "env", "", cog_yaml='build:\n  python_version: "3.11"\n')
+    result = cog(cog_bin, "exec", "--progress", "quiet", "--runtime", "docker", "python3", "-c",
+                 "import socket; print(socket.gethostbyname('host.docker.internal'))",
+                 cwd=project, base_env=docker_daemon.env(), stdin=subprocess.DEVNULL)
+    assert result.stdout == "127.0.0.1\n", result.stderr
 
 
 # --- 5. cog exec in a project without a model -------------------------------------------------------
