@@ -9,6 +9,9 @@
 #include "builder/container/gpu.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/plan/image_name.hpp"
+#include "builder/registry/pull.hpp"
+#include "builder/registry/terminal.hpp"
+#include "builder/registry/transfer.hpp"
 #include "builder/support/error.hpp"
 
 namespace cog::cli {
@@ -31,9 +34,10 @@ std::vector<std::string> parse_env_flags(const std::vector<std::string>& values)
 }
 
 std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file,
-                            bool quiet) {
+                            bool quiet, bool model_optional) {
   builder::build::BuildOptions options;
   options.dev = true;
+  options.model_optional = model_optional;
   options.config_file_name = config_file;
   options.tag = (loaded.config.image.empty() ? builder::plan::default_image_name(loaded.config.project_dir)
                                              : loaded.config.image) +
@@ -43,6 +47,16 @@ std::string build_dev_image(const builder::config::LoadedConfig& loaded, const s
     if (!quiet) std::cerr << line << "\n";
   });
   return result.image_name;
+}
+
+void ensure_image(const std::string& image) {
+  namespace registry = builder::registry;
+  builder::oci::ImageStore store(builder::oci::default_store_path());
+  auto options = registry::transfer_options_from_environment();
+  options.platform = registry::parse_platform("linux/amd64");
+  options.progress = &std::cerr;
+  options.live_progress = registry::stderr_is_terminal();
+  registry::find_or_pull(image, store, options);
 }
 
 std::string join_command(const std::vector<std::string>& argv) {

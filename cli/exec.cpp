@@ -32,7 +32,8 @@ int run_exec(const ExecFlags& flags) {
   auto loaded = builder::config::load_config(config_path);
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
 
-  const std::string image = build_dev_image(loaded, flags.config_file, flags.container.progress == "quiet");
+  const std::string image = build_dev_image(loaded, flags.config_file, flags.container.progress == "quiet",
+                                      /*model_optional=*/true);
   std::cerr << "Running '" << join_command(flags.command)
             << "' in a container with the current directory mounted as a volume...\n";
   builder::container::ImageRunOptions options;
@@ -73,10 +74,15 @@ std::vector<std::string> without_exec_separator(CLI::App& app, std::vector<std::
   return args;
 }
 
-void add_exec_command(CLI::App& app, GlobalOptions& /*global*/) {
+void add_exec_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<ExecFlags>();
   auto* exec = app.add_subcommand("exec", "Run a command inside the model's environment");
   exec->prefix_command();  // everything after the command belongs to it
+  // Falling through to `cog`'s own flags would hand the command to `cog` too: the global flags
+  // are exec's own here instead.
+  exec->fallthrough(false);
+  exec->add_flag("--debug", global.debug)->group("");
+  exec->add_flag("--no-color", global.no_color)->group("");
   exec->add_option("-e,--env", flags->env, "Environment variables, in the form name=value")->allow_extra_args(false);
   exec->add_option("-p,--publish", flags->publish,
                    "Publish a container's port to the host, e.g. -p 8000 (the container shares the "

@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   cog::cli::GlobalOptions global;
   app.add_flag("--debug", global.debug, "Show debugging output");
   app.add_flag("--no-color", global.no_color, "Disable colored output");
+  // As Cobra's persistent flags: `cog build --debug` means `cog --debug build`. Subcommands copy
+  // this when they are added, so it comes first.
+  app.fallthrough();
 
   cog::cli::add_init_command(app, global);
   cog::cli::add_run_command(app, global);

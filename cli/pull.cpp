@@ -1,4 +1,4 @@
-// cog pull IMAGE (hidden): fetch an image into the local image store, or into --output oci:DIR[:TAG].
+// cog pull IMAGE: fetch an image into the local image store, or into --output oci:DIR[:TAG].
 #include <iostream>
 
 #include "builder/oci/store.hpp"
@@ -32,21 +32,20 @@ void run_pull(const PullFlags& flags, const GlobalOptions& global) {
   registry::TransferStats stats;
   options.stats = &stats;
 
-  std::cerr << "Pulling " << ref.str() << "...\n";
-  oci::Descriptor manifest;
   if (flags.output.empty()) {
     oci::ImageStore store(oci::default_store_path());
-    manifest = registry::pull_image(ref, store.layout(), options);
-    store.tag(flags.image, manifest);
+    registry::pull_into_store(flags.image, store, options);
   } else {
+    std::cerr << "Pulling " << ref.str() << "...\n";
+    oci::Descriptor manifest;
     auto destination = oci::parse_image_reference(flags.output);
     if (destination.transport != oci::ImageReference::Transport::Oci)
       throw cog::Error(cog::ErrorKind::Usage, "--output", "only oci:DIR[:TAG] is supported", "");
     auto layout = oci::Layout::create(destination.path);
     manifest = registry::pull_image(ref, layout, options);
     layout.tag(destination.name.empty() ? "latest" : destination.name, manifest);
+    std::cerr << "Digest: " << manifest.digest.str() << "\n";
   }
-  std::cerr << "Digest: " << manifest.digest.str() << "\n";
   if (global.debug) std::cerr << "pull stats: " << stats.summary() << "\n";
 }
 
@@ -55,7 +54,6 @@ void run_pull(const PullFlags& flags, const GlobalOptions& global) {
 void add_pull_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<PullFlags>();
   auto* pull = app.add_subcommand("pull", "Pull an image from a registry into the local image store");
-  pull->group("");  // not a Cog command: hidden, used by tests and scripts
   pull->add_option("IMAGE", flags->image, "Image reference")->required();
   pull->add_option("--output", flags->output, "Write into oci:DIR[:TAG] instead of the image store");
   pull->add_option("--platform", flags->platform, "Platform to pick from a multi-platform image");

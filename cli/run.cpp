@@ -112,6 +112,8 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
         for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
         image_options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
         image_options.project_dir = loaded.config.project_dir;
+      } else {
+        ensure_image(flags->image);
       }
       image_options.gpus = gpu_access_for(flags->container.gpus, image_options.image, flags->container.runtime);
       code = runtime::local::run_image(image_options, std::cout, std::cerr);

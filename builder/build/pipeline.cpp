@@ -149,6 +149,7 @@ class Pipeline {
 
   void make_schema() {
     runtime_ = locate_runtime();
+    if (options_.model_optional && config_.run.empty() && config_.train.empty()) return;
     if (!options_.openapi_schema_file.empty()) {
       schema_ = read_schema_file(options_.openapi_schema_file);
     } else if (options_.base_image.empty() &&
@@ -216,11 +217,19 @@ class Pipeline {
     const fs::path dir = layer_dirs_ / hit->diff_id.hex;
     if (!fs::exists(dir)) return false;
     image_.add_layer(*hit, description);
-    lowers_.push_back(dir);
+    add_lower(dir);
     chain_key_ = key;
     ++result_.layers_reused;
     progress_("  CACHED " + description);
     return true;
+  }
+
+  // Layer directories are shared by diff ID, so two steps that change the same (often nothing: a
+  // step that only reads a secret) have one directory; overlayfs refuses a lower given twice
+  // (ELOOP). Only its topmost place matters: it is applied over everything it touches below.
+  void add_lower(const fs::path& dir) {
+    std::erase(lowers_, dir);
+    lowers_.push_back(dir);
   }
 
   void keep_layer(const std::string& key, const oci::StoredLayer& layer, const fs::path& upper) {
@@ -229,7 +238,7 @@ class Pipeline {
     std::error_code ec;
     if (!fs::exists(dir)) fs::rename(upper, dir, ec);
     if (ec || fs::exists(upper)) fs::remove_all(upper, ec);
-    lowers_.push_back(dir);
+    add_lower(dir);
     chain_key_ = key;
     ++result_.layers_built;
   }

@@ -31,6 +31,9 @@ struct BuildOptions {
   std::vector<std::string> secrets;  // --secret id=ID,src=FILE | id=ID,env=VAR
   std::int64_t source_date_epoch = 0;  // --timestamp / SOURCE_DATE_EPOCH
   bool dev = false;                  // run/serve/exec: no source layer, no labels
+  // cog exec: an environment is all it needs, so a cog.yaml naming no model (no run/predict or
+  // train) builds one without a schema, as Cog's exec skips schema validation.
+  bool model_optional = false;
   std::string config_file_name = "cog.yaml";
   std::filesystem::path store_dir;   // empty = oci::default_store_path()
   std::filesystem::path cache_dir;   // empty = $XDG_CACHE_HOME/cog

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "builder/container/runtime_spec.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/oci/transport.hpp"
 #include "builder/support/error.hpp"
@@ -82,7 +83,10 @@ std::string ensure_engine_image(const Engine& engine, const oci::Layout& layout,
 }
 
 std::vector<std::string> engine_run_args(const Engine& engine, const EngineRunSpec& spec, const std::string& id) {
-  std::vector<std::string> args = {"run", "--rm", "--name", id, "--network", "host"};
+  // Sharing the host's network, the host is the loopback: host.docker.internal names it there
+  // (Docker's host-gateway would be the bridge's address, which a receiver on 127.0.0.1 never sees).
+  std::vector<std::string> args = {"run", "--rm", "--name", id, "--network", "host",
+                                   "--add-host", std::string(kHostAlias) + ":127.0.0.1"};
   // As in our own spec (runtime_spec.cpp): an engine's default limits may exceed what this host
   // lets even root set (podman raises nofile and nproc, and fails where it may not); ours never do.
   for (const auto& [resource, name] : {std::pair{RLIMIT_NOFILE, "nofile"}, std::pair{RLIMIT_NPROC, "nproc"}}) {

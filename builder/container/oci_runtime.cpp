@@ -53,8 +53,10 @@ std::string new_container_id(const std::string& prefix) {
 
 Bundle::Bundle(const std::filesystem::path& parent, const ContainerSpec& spec) {
   dir_ = support::make_unique_dir(parent, "bundle-");
+  ContainerSpec with_files = spec;
+  write_network_files(with_files, dir_);
   std::ofstream config(dir_ / "config.json");
-  config << runtime_spec(spec).dump(2) << "\n";
+  config << runtime_spec(with_files).dump(2) << "\n";
   if (!config) {
     throw Error(ErrorKind::Io, (dir_ / "config.json").string(), "could not write the bundle config", "");
   }

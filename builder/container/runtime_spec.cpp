@@ -5,6 +5,10 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <fstream>
+
+#include "builder/support/error.hpp"
+#include "builder/support/text_file.hpp"
 
 namespace cog::builder::container {
 namespace {
@@ -29,13 +33,19 @@ json standard_mounts() {
   });
 }
 
-// Host files a networked container needs to resolve names, bound read-only.
-void add_network_files(json& mounts) {
-  for (const char* file : {"/etc/resolv.conf", "/etc/hosts"}) {
-    if (std::filesystem::exists(file)) {
-      mounts.push_back(mount(file, "bind", file, {"rbind", "ro"}));
-    }
+// The files a container resolves names with, bound read-only.
+void add_network_files(const ContainerSpec& spec, json& mounts) {
+  for (const auto& [file, destination] : {std::pair{spec.hosts_file, "/etc/hosts"},
+                                          std::pair{spec.resolv_conf_file, "/etc/resolv.conf"},
+                                          std::pair{spec.hostname_file, "/etc/hostname"}}) {
+    if (!file.empty()) mounts.push_back(mount(destination, "bind", file.string(), {"rbind", "ro"}));
   }
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw Error(ErrorKind::Io, path.string(), "could not write the container's network file", "");
 }
 
 json device_entry(const std::string& path) {
@@ -105,13 +115,44 @@ std::vector<std::string> merge_env(std::vector<std::string> base, const std::vec
   return base;
 }
 
+std::string container_hosts(const std::string& host_hosts, const std::string& hostname) {
+  std::string text = host_hosts;
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  // Docker's own lines for a container, then its --add-host ones.
+  text += "127.0.0.1\tlocalhost\n"
+          "::1\tlocalhost ip6-localhost ip6-loopback\n"
+          "fe00::0\tip6-localnet\n"
+          "ff00::0\tip6-mcastprefix\n"
+          "ff02::1\tip6-allnodes\n"
+          "ff02::2\tip6-allrouters\n";
+  if (!hostname.empty()) text += "127.0.0.1\t" + hostname + "\n";
+  text += std::string("127.0.0.1\t") + kHostAlias + "\n";
+  return text;
+}
+
+void write_network_files(ContainerSpec& spec, const std::filesystem::path& dir) {
+  // The host's files as they are now, copied as Docker copies them: the container keeps one view
+  // however the host's files change (or are replaced by a resolver) while it runs.
+  const std::string host_hosts = std::filesystem::exists("/etc/hosts") ? support::read_text_file("/etc/hosts") : "";
+  spec.hosts_file = dir / "hosts";
+  write_file(spec.hosts_file, container_hosts(spec.host_network ? host_hosts : "", spec.hostname));
+  spec.hostname_file = dir / "hostname";
+  write_file(spec.hostname_file, spec.hostname + "\n");
+  // Without the host's network there is no DNS to name; with it, the host's resolver is reachable
+  // as it is from the host (a 127.0.0.53 stub included).
+  if (spec.host_network && std::filesystem::exists("/etc/resolv.conf")) {
+    spec.resolv_conf_file = dir / "resolv.conf";
+    write_file(spec.resolv_conf_file, support::read_text_file("/etc/resolv.conf"));
+  }
+}
+
 nlohmann::json runtime_spec(const ContainerSpec& spec) {
   json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}},
                                  {{"type", "mount"}}});
   if (!spec.host_network) namespaces.push_back({{"type", "network"}});
 
   json mounts = standard_mounts();
-  if (spec.host_network) add_network_files(mounts);
+  add_network_files(spec, mounts);
   for (const auto& bind : spec.binds) {
     std::vector<std::string> options = {"rbind", bind.read_only ? "ro" : "rw"};
     mounts.push_back(mount(bind.destination, "bind", bind.source.string(), options));

@@ -192,4 +192,26 @@ oci::Descriptor pull_image(const Reference& ref, oci::Layout& into, const Transf
   return into.write_blob(raw.bytes, raw.media_type, raw.digest);
 }
 
+oci::Descriptor pull_into_store(const std::string& name, oci::ImageStore& store, const TransferOptions& options) {
+  const Reference ref = parse_reference(name);
+  if (options.progress) *options.progress << "Pulling " << ref.str() << "...\n";
+  const oci::Descriptor manifest = pull_image(ref, store.layout(), options);
+  store.tag(name, manifest);
+  if (options.progress) *options.progress << "Digest: " << manifest.digest.str() << "\n";
+  return manifest;
+}
+
+bool names_a_registry(const std::string& name) {
+  const auto slash = name.find('/');
+  if (slash == std::string::npos) return false;
+  const std::string first = name.substr(0, slash);
+  return first == "localhost" || first.find_first_of(".:[") != std::string::npos;
+}
+
+oci::Descriptor find_or_pull(const std::string& name, oci::ImageStore& store, const TransferOptions& options) {
+  if (auto found = store.find(name)) return *found;
+  if (!names_a_registry(name)) return store.resolve(name);  // its "no such image" error
+  return pull_into_store(name, store, options);
+}
+
 }  // namespace cog::builder::registry

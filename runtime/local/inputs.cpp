@@ -1,5 +1,6 @@
 #include "runtime/local/inputs.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -71,7 +72,13 @@ std::optional<json> parse_number(const std::string& text, bool integer_only) {
   try {
     std::size_t used = 0;
     const double value = std::stod(text, &used);
-    if (used == text.size()) return json(static_cast<double>(static_cast<float>(value)));
+    if (used == text.size()) {
+      // Cog parses a number as float32 and Go writes a float32 as its shortest decimal: 0.95 goes
+      // out as 0.95. Widening the float to a double would send 0.949999988079071 instead.
+      char shortest[32];
+      const auto written = std::to_chars(shortest, shortest + sizeof shortest, static_cast<float>(value));
+      return json(std::stod(std::string(shortest, written.ptr)));
+    }
   } catch (const std::exception&) {
   }
   return std::nullopt;

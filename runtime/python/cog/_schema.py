@@ -246,24 +246,25 @@ def _make_field(name: str, order: int, annotation: typing.Any, raw_default: typi
 
 
 def _check_default(field: InputField) -> None:
+    # Worded as Cog's: "invalid default ...", naming the minimum/maximum/choices it breaks.
     value, info, name = field.default, field.info, field.name
     if value is MISSING or value is None:
         return
-    where = f"default value {_json_text(value)} for parameter '{name}'"
+    where = f"invalid default value {_json_text(value)} for parameter '{name}'"
     if field.choices is not None and value not in field.choices:
-        raise SchemaError(f"{where} is not one of the choices {_json_text(list(field.choices))}")
+        raise SchemaError(f"{where}: it is not one of the choices {_json_text(list(field.choices))}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if info.ge is not None and value < info.ge:
-            raise SchemaError(f"{where} is less than the minimum {_json_text(info.ge)} (ge)")
+            raise SchemaError(f"{where}: it is less than the minimum {_json_text(info.ge)} (ge)")
         if info.le is not None and value > info.le:
-            raise SchemaError(f"{where} is greater than the maximum {_json_text(info.le)} (le)")
+            raise SchemaError(f"{where}: it is greater than the maximum {_json_text(info.le)} (le)")
     if isinstance(value, str):
         if info.min_length is not None and len(value) < info.min_length:
-            raise SchemaError(f"{where} is shorter than min_length {info.min_length}")
+            raise SchemaError(f"{where}: it is shorter than min_length {info.min_length}")
         if info.max_length is not None and len(value) > info.max_length:
-            raise SchemaError(f"{where} is longer than max_length {info.max_length}")
+            raise SchemaError(f"{where}: it is longer than max_length {info.max_length}")
         if info.regex is not None and not re.search(info.regex, value):
-            raise SchemaError(f"{where} does not match regex {info.regex!r}")
+            raise SchemaError(f"{where}: it does not match regex {info.regex!r}")
 
 
 def input_property(field: InputField, enum_name: str) -> typing.Tuple[dict, typing.Optional[dict]]:

@@ -245,7 +245,8 @@ TEST_CASE("docker and podman runs have our containers' semantics") {
     docker.erase(ulimit, ulimit + 2);
   }
   const std::vector<std::string> expected = {
-      "run",     "--rm",      "--name",     "cog-1",        "--network", "host",     "--env",
+      "run",     "--rm",      "--name",     "cog-1",        "--network", "host",
+      "--add-host", "host.docker.internal:127.0.0.1",                            "--env",
       "PORT=5001", "--workdir", "/src",      "--volume",     "/work/project:/src", "--gpus", "device=0,1",
       "--entrypoint", "/usr/bin/tini", "hello:latest", "--", "cog-server", "--host", "127.0.0.1"};
   CHECK(docker == expected);

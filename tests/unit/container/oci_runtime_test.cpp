@@ -4,11 +4,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "builder/container/oci_runtime.hpp"
 #include "builder/support/error.hpp"
 #include "builder/support/subprocess.hpp"
+#include "builder/support/text_file.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -84,6 +86,38 @@ TEST_CASE("runtime_spec shares the host network and binds the project") {
   CHECK(has_src);
   spec.host_network = false;
   CHECK(runtime_spec(spec)["linux"]["namespaces"].back()["type"] == "network");
+}
+
+TEST_CASE("a container's /etc/hosts keeps the host's and names the host as host.docker.internal") {
+  const std::string hosts = container_hosts("127.0.0.1 localhost\n10.0.0.5 db.internal", "cog");
+  CHECK(hosts.rfind("127.0.0.1 localhost\n10.0.0.5 db.internal\n", 0) == 0);
+  CHECK(hosts.find("::1\tlocalhost ip6-localhost ip6-loopback\n") != std::string::npos);
+  CHECK(hosts.find("127.0.0.1\tcog\n") != std::string::npos);
+  CHECK(hosts.substr(hosts.size() - 31) == "127.0.0.1\thost.docker.internal\n");
+}
+
+TEST_CASE("the bundle binds its own hosts, resolv.conf and hostname read-only") {
+  TempDir dir;
+  ContainerSpec spec;
+  spec.rootfs = "/tmp/rootfs";
+  spec.hostname = "model";
+  write_network_files(spec, dir.path);
+  std::map<std::string, std::string> sources;
+  const auto document = runtime_spec(spec);
+  for (const auto& mount : document["mounts"]) {
+    if (mount["type"] == "bind") {
+      sources[mount["destination"].get<std::string>()] = mount["source"].get<std::string>();
+      CHECK(mount["options"][1] == "ro");
+    }
+  }
+  CHECK(sources.at("/etc/hosts") == (dir.path / "hosts").string());
+  CHECK(sources.at("/etc/hostname") == (dir.path / "hostname").string());
+  CHECK(cog::support::read_text_file(dir.path / "hostname") == "model\n");
+  CHECK(cog::support::read_text_file(dir.path / "hosts").find("127.0.0.1\tmodel\n") != std::string::npos);
+  if (std::filesystem::exists("/etc/resolv.conf")) {
+    CHECK(cog::support::read_text_file(sources.at("/etc/resolv.conf")) ==
+          cog::support::read_text_file("/etc/resolv.conf"));
+  }
 }
 
 TEST_CASE("an unknown runtime name is a usage error") {

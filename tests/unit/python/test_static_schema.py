@@ -200,11 +200,11 @@ ERROR_CASES = [
     ("accept_on_str.py:Runner", "accept_on_str.py:7: accept is only valid on Path or File inputs (parameter 'name')"),
     (
         "default_below_minimum.py:Runner",
-        "default_below_minimum.py:7: default value 1 for parameter 'steps' is less than the minimum 2 (ge)",
+        "default_below_minimum.py:7: invalid default value 1 for parameter 'steps': it is less than the minimum 2 (ge)",
     ),
     (
         "default_not_a_choice.py:Runner",
-        'default_not_a_choice.py:9: default value "medium" for parameter \'size\' is not one of the choices'
+        'default_not_a_choice.py:9: invalid default value "medium" for parameter \'size\': it is not one of the choices'
         ' ["small","large"]',
     ),
     (

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "builder/registry/pull.hpp"
 #include "builder/registry/reference.hpp"
 #include "builder/support/error.hpp"
 
@@ -84,4 +85,16 @@ TEST_CASE("credential keys follow docker's spelling") {
   CHECK(credential_key("https://index.docker.io/v1/") == "https://index.docker.io/v1/");
   CHECK(credential_key("https://r8.im") == "r8.im");
   CHECK(credential_key("localhost:5000") == "localhost:5000");
+}
+
+TEST_CASE("only names that say their registry are pulled by cog run") {
+  using cog::builder::registry::names_a_registry;
+  CHECK(names_a_registry("localhost:5000/me/model"));
+  CHECK(names_a_registry("127.0.0.1:5000/me/model:v1"));
+  CHECK(names_a_registry("r8.im/owner/model"));
+  CHECK(names_a_registry("localhost/model"));
+  CHECK(names_a_registry("[::1]:5000/model"));
+  CHECK_FALSE(names_a_registry("hello"));
+  CHECK_FALSE(names_a_registry("hello:latest"));
+  CHECK_FALSE(names_a_registry("me/model"));
 }
