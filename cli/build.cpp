@@ -4,8 +4,8 @@
 #include <iostream>
 #include <optional>
 
-#include "builder/build/pipeline.hpp"
-#include "builder/build/progress_view.hpp"
+#include "builder/pipeline/pipeline.hpp"
+#include "builder/pipeline/progress_view.hpp"
 #include "builder/config/load.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/oci/store.hpp"
@@ -77,7 +77,7 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
   auto loaded = builder::config::load_config(config_path);
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
 
-  builder::build::BuildOptions options = build_options_from(flags);
+  builder::pipeline::BuildOptions options = build_options_from(flags);
   // Both checked before building, so a mistake costs no build.
   std::optional<builder::registry::Reference> push_target;
   if (flags.push) {
@@ -113,8 +113,8 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
 
 }  // namespace
 
-builder::build::BuildOptions build_options_from(const BuildFlags& flags) {
-  builder::build::BuildOptions options = flags.options;
+builder::pipeline::BuildOptions build_options_from(const BuildFlags& flags) {
+  builder::pipeline::BuildOptions options = flags.options;
   options.config_file_name = flags.config_file;
   if (flags.timestamp >= 0) {
     options.source_date_epoch = flags.timestamp;
@@ -129,18 +129,18 @@ builder::build::BuildOptions build_options_from(const BuildFlags& flags) {
   return options;
 }
 
-builder::build::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
-                                                const builder::build::BuildOptions& options,
+builder::pipeline::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
+                                                const builder::pipeline::BuildOptions& options,
                                                 const std::string& mode) {
   if (!progress_is_live(mode)) {
-    return builder::build::build_image(loaded, options, [&](std::string_view line) {
+    return builder::pipeline::build_image(loaded, options, [&](std::string_view line) {
       if (mode != "quiet") std::cerr << line << "\n";
     });
   }
-  builder::build::TerminalProgress::Options view_options;
+  builder::pipeline::TerminalProgress::Options view_options;
   view_options.out = &std::cerr;
-  builder::build::TerminalProgress view(view_options);
-  auto result = builder::build::build_image(loaded, options, [&](std::string_view line) { view.feed(line); });
+  builder::pipeline::TerminalProgress view(view_options);
+  auto result = builder::pipeline::build_image(loaded, options, [&](std::string_view line) { view.feed(line); });
   view.finish(true);  // when build_image throws, the view's destructor shows the failed step instead
   return result;
 }

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "builder/build/pipeline.hpp"
+#include "builder/pipeline/pipeline.hpp"
 #include "builder/config/load.hpp"
 #include "cli/push.hpp"
 
@@ -11,7 +11,7 @@ namespace cog::cli {
 
 // The flags `cog build` and `cog push` share (Cog: push takes build's flags).
 struct BuildFlags {
-  builder::build::BuildOptions options;
+  builder::pipeline::BuildOptions options;
   std::string config_file = "cog.yaml";
   std::string progress = default_progress();
   bool separate_weights = false;
@@ -24,12 +24,12 @@ struct BuildFlags {
 void add_build_flags(CLI::App* build, BuildFlags* flags);
 
 // The pipeline's options from the flags and the environment (SOURCE_DATE_EPOCH, COG_REGISTRY_MIRROR).
-builder::build::BuildOptions build_options_from(const BuildFlags& flags);
+builder::pipeline::BuildOptions build_options_from(const BuildFlags& flags);
 
 // Builds with the progress `mode` asks for: tty (or auto on a terminal) draws the live view,
 // plain prints the pipeline's lines, quiet prints nothing. A failed step's output stays on screen.
-builder::build::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
-                                                const builder::build::BuildOptions& options,
+builder::pipeline::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
+                                                const builder::pipeline::BuildOptions& options,
                                                 const std::string& mode);
 
 }  // namespace cog::cli

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/build/pipeline.hpp"
+#include "builder/pipeline/pipeline.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/container/gpu.hpp"
 #include "builder/oci/store.hpp"
@@ -12,7 +12,7 @@
 #include "builder/registry/pull.hpp"
 #include "builder/registry/terminal.hpp"
 #include "builder/registry/transfer.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::cli {
 
@@ -35,7 +35,7 @@ std::vector<std::string> parse_env_flags(const std::vector<std::string>& values)
 
 std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file,
                             bool quiet, bool model_optional) {
-  builder::build::BuildOptions options;
+  builder::pipeline::BuildOptions options;
   options.dev = true;
   options.model_optional = model_optional;
   options.config_file_name = config_file;
@@ -43,7 +43,7 @@ std::string build_dev_image(const builder::config::LoadedConfig& loaded, const s
                                              : loaded.config.image) +
                 "-dev";
   std::cerr << "Building image from environment in " << config_file << "...\n";
-  auto result = builder::build::build_image(loaded, options, [quiet](std::string_view line) {
+  auto result = builder::pipeline::build_image(loaded, options, [quiet](std::string_view line) {
     if (!quiet) std::cerr << line << "\n";
   });
   return result.image_name;

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "builder/build/pipeline.hpp"
+#include "builder/pipeline/pipeline.hpp"
 #include "builder/config/load.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/container/image_container.hpp"

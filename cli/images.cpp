@@ -9,8 +9,8 @@
 
 #include "builder/container/rootfs_cache.hpp"
 #include "builder/oci/store.hpp"
-#include "builder/support/error.hpp"
-#include "builder/support/human_size.hpp"
+#include "support/error.hpp"
+#include "support/human_size.hpp"
 #include "cli/command.hpp"
 
 namespace cog::cli {
@@ -52,7 +52,7 @@ void add_images_command(CLI::App& app, GlobalOptions& /*global*/) {
     for (const auto& image : list) {
       std::printf("%-40s %-14s %-22s %s\n", image.name.c_str(),
                   image.manifest_digest.hex.substr(0, 12).c_str(), image.created.c_str(),
-                  builder::support::human_size(image.size, builder::support::SizeStyle::Listing).c_str());
+                  support::human_size(image.size, support::SizeStyle::Listing).c_str());
     }
   });
 

@@ -6,7 +6,7 @@
 #include "builder/registry/docker_config.hpp"
 #include "builder/registry/login.hpp"
 #include "builder/registry/terminal.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "cli/command.hpp"
 
 namespace cog::cli {

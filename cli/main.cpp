@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "cli/command.hpp"
 
 int main(int argc, char** argv) {

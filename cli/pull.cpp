@@ -5,7 +5,7 @@
 #include "builder/oci/transport.hpp"
 #include "builder/registry/pull.hpp"
 #include "builder/registry/terminal.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "cli/command.hpp"
 
 namespace cog::cli {

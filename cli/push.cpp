@@ -9,7 +9,7 @@
 #include <iostream>
 #include <optional>
 
-#include "builder/build/pipeline.hpp"
+#include "builder/pipeline/pipeline.hpp"
 #include "builder/config/load.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/registry/login.hpp"
@@ -109,7 +109,7 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
   std::string stored = flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str())
                                            : flags.image;
   if (project && (!project->config.run.empty() || !project->config.train.empty())) {
-    builder::build::BuildOptions build_options = build_options_from(flags.build);
+    builder::pipeline::BuildOptions build_options = build_options_from(flags.build);
     build_options.tag = target.str();
     build_options.labels["run.cog.push_id"] = uuid_v7();  // as Cog: each push is told apart
     stored = build_with_progress(*project, build_options, flags.build.progress).image_name;

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <memory>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "builder/config/load.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/container/rootfs_cache.hpp"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "builder/config/config.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::config {
 

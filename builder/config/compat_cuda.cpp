@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "builder/config/compat.hpp"
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
 namespace cog::builder::config {
 namespace {

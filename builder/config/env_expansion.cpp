@@ -1,6 +1,6 @@
 #include "builder/config/env_expansion.hpp"
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::config {
 namespace {

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <vector>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::config {
 

@@ -9,7 +9,7 @@
 
 #include "builder/config/config.hpp"
 #include "builder/config/yaml_tree.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::config {
 

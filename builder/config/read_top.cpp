@@ -6,7 +6,7 @@
 #include "builder/config/load_context.hpp"
 #include "builder/config/runner_reference.hpp"
 #include "builder/config/version_text.hpp"
-#include "builder/support/text_file.hpp"
+#include "support/text_file.hpp"
 
 namespace cog::builder::config {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "builder/config/requirements.hpp"
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
 namespace cog::builder::config {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "builder/config/requirements.hpp"
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
 namespace cog::builder::config {
 

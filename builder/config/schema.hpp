@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/support/json_schema.hpp"
+#include "support/json_schema.hpp"
 
 namespace cog::builder::config {
 

@@ -5,8 +5,8 @@
 
 #include "builder/config/load_context.hpp"
 #include "builder/config/schema.hpp"
-#include "builder/support/did_you_mean.hpp"
-#include "builder/support/text.hpp"
+#include "support/did_you_mean.hpp"
+#include "support/text.hpp"
 
 namespace cog::builder::config {
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
-#include "builder/support/error.hpp"
-#include "builder/support/json_schema.hpp"
+#include "support/error.hpp"
+#include "support/json_schema.hpp"
 
 namespace cog::builder::config {
 

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/support/error.hpp"
-#include "builder/support/text_file.hpp"
+#include "support/error.hpp"
+#include "support/text_file.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -14,8 +14,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "builder/support/error.hpp"
-#include "builder/support/subprocess.hpp"
+#include "support/error.hpp"
+#include "support/subprocess.hpp"
 
 extern char** environ;
 

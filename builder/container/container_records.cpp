@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/support/error.hpp"
-#include "builder/support/subprocess.hpp"
+#include "support/error.hpp"
+#include "support/subprocess.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

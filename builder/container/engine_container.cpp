@@ -9,8 +9,8 @@
 #include "builder/container/runtime_spec.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/oci/transport.hpp"
-#include "builder/support/error.hpp"
-#include "builder/support/scratch_dir.hpp"
+#include "support/error.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 

@@ -12,7 +12,7 @@
 #include "builder/container/gpu.hpp"
 #include "builder/container/runtime_spec.hpp"
 #include "builder/oci/layout.hpp"
-#include "builder/support/subprocess.hpp"
+#include "support/subprocess.hpp"
 
 namespace cog::builder::container {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/support/subprocess.hpp"
+#include "support/subprocess.hpp"
 
 namespace cog::builder::container {
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <regex>
 
-#include "builder/support/error.hpp"
-#include "builder/support/subprocess.hpp"
+#include "support/error.hpp"
+#include "support/subprocess.hpp"
 
 namespace fs = std::filesystem;
 

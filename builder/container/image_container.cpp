@@ -8,7 +8,7 @@
 
 #include "builder/container/container_guard.hpp"
 #include "builder/oci/store.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace fs = std::filesystem;
 

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <random>
 
-#include "builder/support/error.hpp"
-#include "builder/support/scratch_dir.hpp"
+#include "support/error.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace cog::builder::container {
 namespace {

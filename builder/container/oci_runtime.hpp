@@ -6,7 +6,7 @@
 
 #include "builder/container/foreground_container.hpp"
 #include "builder/container/runtime_spec.hpp"
-#include "builder/support/subprocess.hpp"
+#include "support/subprocess.hpp"
 
 namespace cog::builder::container {
 

@@ -15,8 +15,8 @@
 
 #include "builder/oci/descriptor.hpp"
 #include "builder/oci/unpack.hpp"
-#include "builder/support/error.hpp"
-#include "builder/support/path_components.hpp"
+#include "support/error.hpp"
+#include "support/path_components.hpp"
 
 namespace fs = std::filesystem;
 

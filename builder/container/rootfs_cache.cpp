@@ -12,8 +12,8 @@
 
 #include "builder/container/overlay_layer.hpp"
 #include "builder/oci/unpack.hpp"
-#include "builder/support/error.hpp"
-#include "builder/support/scratch_dir.hpp"
+#include "support/error.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 

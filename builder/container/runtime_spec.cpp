@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <fstream>
 
-#include "builder/support/error.hpp"
-#include "builder/support/text_file.hpp"
+#include "support/error.hpp"
+#include "support/text_file.hpp"
 
 namespace cog::builder::container {
 namespace {

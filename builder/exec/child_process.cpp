@@ -5,7 +5,7 @@
 
 #include "builder/exec/process.hpp"
 #include "builder/exec/process_internal.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 using internal::ChildFailure;

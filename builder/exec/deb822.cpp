@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
 namespace cog::builder::exec {
 

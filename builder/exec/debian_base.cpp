@@ -15,7 +15,7 @@
 #include "builder/exec/host_command.hpp"
 #include "builder/exec/unique_fd.hpp"
 #include "builder/oci/digest.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;

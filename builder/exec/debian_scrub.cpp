@@ -8,7 +8,7 @@
 
 #include "builder/exec/deb822.hpp"
 #include "builder/exec/debian_base.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;

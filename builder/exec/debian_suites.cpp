@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "builder/exec/debian_suites.hpp"
-#include "builder/support/error.hpp"
-#include "builder/support/text.hpp"
+#include "support/error.hpp"
+#include "support/text.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;

@@ -17,7 +17,7 @@
 
 #include "builder/exec/process_internal.hpp"
 #include "builder/exec/unique_fd.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 using internal::ChildFailure;

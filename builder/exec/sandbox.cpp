@@ -3,7 +3,7 @@
 #include <sched.h>
 
 #include "builder/exec/sandbox_mounts.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <optional>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;

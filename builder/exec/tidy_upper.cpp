@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "builder/exec/sandbox.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::exec {
 namespace fs = std::filesystem;

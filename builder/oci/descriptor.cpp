@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 

@@ -5,7 +5,7 @@
 #include <array>
 #include <fstream>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace {

@@ -12,7 +12,7 @@
 #include "builder/oci/files.hpp"
 #include "builder/oci/tar_output.hpp"
 #include "builder/oci/transport.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 #include <random>
 #include <sstream>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci::files {
 

@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace {

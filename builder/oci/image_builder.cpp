@@ -2,7 +2,7 @@
 
 #include "builder/oci/files.hpp"
 #include "builder/oci/overlay_layer.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/oci/files.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "builder/oci/files.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace {

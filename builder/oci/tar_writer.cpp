@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "builder/oci/tar_output.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "builder/oci/store.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "builder/support/error.hpp"
-#include "builder/support/text.hpp"
+#include "support/error.hpp"
+#include "support/text.hpp"
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 // Laying out the steps of an image build in Cog's order (reference §3.5).
 #include "builder/plan/plan.hpp"
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "builder/support/error.hpp"
-#include "builder/support/subprocess.hpp"
+#include "support/error.hpp"
+#include "support/subprocess.hpp"
 
 namespace cog::builder::registry {
 namespace {

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "builder/registry/reference.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::registry {
 namespace {

@@ -1,5 +1,5 @@
 #include "builder/registry/http.hpp"
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
 #include <curl/curl.h>
 

@@ -4,7 +4,7 @@
 
 #include "builder/registry/reference.hpp"
 #include "builder/registry/registry_error.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::registry {
 namespace {

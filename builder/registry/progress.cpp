@@ -1,6 +1,6 @@
 #include "builder/registry/progress.hpp"
 
-#include "builder/support/human_size.hpp"
+#include "support/human_size.hpp"
 
 namespace cog::builder::registry {
 

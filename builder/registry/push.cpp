@@ -11,7 +11,7 @@
 #include "builder/registry/parallel.hpp"
 #include "builder/registry/progress.hpp"
 #include "builder/registry/repository.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::registry {
 namespace {

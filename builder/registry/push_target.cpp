@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::registry {
 namespace {

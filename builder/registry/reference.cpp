@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::registry {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "builder/oci/descriptor.hpp"
 #include "builder/registry/registry_error.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::registry {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "builder/registry/docker_config.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::builder::registry {
 namespace {

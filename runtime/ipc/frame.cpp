@@ -4,7 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::runtime::ipc {
 

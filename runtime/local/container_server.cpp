@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "runtime/local/local_server.hpp"
 #include "runtime/local/readiness.hpp"
 

@@ -8,13 +8,13 @@
 #include <map>
 #include <sstream>
 
-#include "builder/support/error.hpp"
-#include "builder/support/json_schema.hpp"
+#include "support/error.hpp"
+#include "support/json_schema.hpp"
 #include "runtime/local/data_url.hpp"
 
 namespace cog::runtime::local {
 
-using builder::support::JsonSchema;
+using support::JsonSchema;
 using nlohmann::json;
 
 namespace {
@@ -239,7 +239,7 @@ void check_inputs(const json& inputs, const json& schema, const std::string& com
       continue;
     }
     const json property = resolve(schema, properties[name]);
-    std::vector<builder::support::SchemaError> errors;
+    std::vector<support::SchemaError> errors;
     try {
       json document = schema;
       document["__cog_property"] = property;

@@ -11,7 +11,7 @@
 #include <csignal>
 #include <thread>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 extern char** environ;
 

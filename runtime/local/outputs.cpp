@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "runtime/local/data_url.hpp"
 
 namespace cog::runtime::local {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/config/load.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::runtime::local {
 

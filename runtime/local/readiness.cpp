@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::runtime::local {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "runtime/local/container_server.hpp"
 #include "runtime/local/inputs.hpp"
 #include "runtime/local/local_server.hpp"

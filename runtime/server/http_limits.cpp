@@ -1,5 +1,5 @@
 #include "runtime/server/http_limits.hpp"
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -101,7 +101,7 @@ HeadCheck check_request_head(std::string_view head, const HttpLimits& limits) {
     if (colon == std::string_view::npos) return refuse(400, "a header line without ':': '" + printable(line) + "'");
     const std::string_view name = line.substr(0, colon);
     if (!is_token(name)) return refuse(400, "a malformed header name: '" + printable(name) + "'");
-    const std::string value = builder::support::trim(line.substr(colon + 1), " \t");
+    const std::string value = support::trim(line.substr(colon + 1), " \t");
     if (std::any_of(value.begin(), value.end(), [](char c) {
           return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
         })) {
@@ -123,7 +123,7 @@ HeadCheck check_request_head(std::string_view head, const HttpLimits& limits) {
       std::size_t from = 0;
       while (from <= value.size()) {
         const auto comma = std::min(value.find(',', from), value.size());
-        const std::string coding = builder::support::trim(std::string_view(value).substr(from, comma - from), " \t");
+        const std::string coding = support::trim(std::string_view(value).substr(from, comma - from), " \t");
         if (!coding.empty()) codings.emplace_back(coding);
         from = comma + 1;
       }

@@ -7,8 +7,8 @@
 
 namespace cog::runtime::server {
 
-using builder::support::JsonSchema;
-using builder::support::SchemaError;
+using support::JsonSchema;
+using support::SchemaError;
 using nlohmann::json;
 
 InputValidator::InputValidator(JsonSchema schema) : schema_(std::move(schema)) {}

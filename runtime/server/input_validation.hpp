@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/support/json_schema.hpp"
+#include "support/json_schema.hpp"
 
 namespace cog::runtime::server {
 
@@ -23,8 +23,8 @@ class InputValidator {
   std::optional<nlohmann::json> check(nlohmann::json& input) const;
 
  private:
-  explicit InputValidator(builder::support::JsonSchema schema);
-  builder::support::JsonSchema schema_;
+  explicit InputValidator(support::JsonSchema schema);
+  support::JsonSchema schema_;
 };
 
 }  // namespace cog::runtime::server

@@ -14,7 +14,7 @@
 #include <iostream>
 #include <thread>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "runtime/server/guarded_server.hpp"
 #include "runtime/server/http_api.hpp"
 #include "runtime/server/options.hpp"

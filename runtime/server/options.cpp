@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::runtime::server {
 namespace {

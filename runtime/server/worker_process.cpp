@@ -11,7 +11,7 @@
 #include <condition_variable>
 #include <vector>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "runtime/ipc/frame.hpp"
 
 extern char** environ;

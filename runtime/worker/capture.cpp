@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::runtime::worker {
 namespace {

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::runtime::worker {
 

@@ -56,7 +56,7 @@ class Runner(BaseRunner):
         })
 '''
 
-# What the matrix's CUDA 12.4 (release 12.4.1) with cuDNN 9 installs: builder/build/cuda_wheels.cpp.
+# What the matrix's CUDA 12.4 (release 12.4.1) with cuDNN 9 installs: builder/pipeline/cuda_wheels.cpp.
 PINS_12_4 = {
     "nvidia-cuda-runtime-cu12": "12.4.127", "nvidia-cuda-nvrtc-cu12": "12.4.127",
     "nvidia-nvjitlink-cu12": "12.4.127", "nvidia-cublas-cu12": "12.4.5.8", "nvidia-cufft-cu12": "11.2.1.3",

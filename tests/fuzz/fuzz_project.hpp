@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::fuzz {
 

@@ -5,7 +5,7 @@
 
 #include "builder/config/env_expansion.hpp"
 #include "builder/config/load.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 using namespace cog::builder::config;
 

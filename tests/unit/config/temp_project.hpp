@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "builder/config/load.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace cog::test {
 

@@ -41,7 +41,7 @@ TEST_CASE("plain scalars are typed, quoted ones stay strings") {
 
 TEST_CASE("locations are 1-based and fall back to the key of a null value") {
   YamlTree tree("build:\n  gpu: true\nempty:\n", "cog.yaml");
-  using Path = cog::builder::support::InstancePath;
+  using Path = cog::support::InstancePath;
   CHECK(tree.locate(Path{std::string("build"), std::string("gpu")}).str() == "cog.yaml:2:8");
   CHECK(tree.locate(Path{std::string("empty")}).str() == "cog.yaml:3:1");
   CHECK(tree.locate(Path{std::string("build"), std::string("missing")}).str() == "cog.yaml:2:3");

@@ -9,7 +9,7 @@
 #include "builder/container/engine_container.hpp"
 #include "builder/container/gpu.hpp"
 #include "builder/container/runtime_spec.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;

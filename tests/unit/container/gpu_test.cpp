@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "builder/container/gpu.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "builder/container/oci_runtime.hpp"
-#include "builder/support/error.hpp"
-#include "builder/support/subprocess.hpp"
-#include "builder/support/text_file.hpp"
+#include "support/error.hpp"
+#include "support/subprocess.hpp"
+#include "support/text_file.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;

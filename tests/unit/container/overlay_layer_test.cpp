@@ -12,7 +12,7 @@
 
 #include "builder/container/overlay_layer.hpp"
 #include "builder/container/rootfs_cache.hpp"
-#include "builder/support/subprocess.hpp"
+#include "support/subprocess.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;

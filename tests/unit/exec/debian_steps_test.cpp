@@ -11,7 +11,7 @@
 #include "builder/exec/install_steps.hpp"
 #include "builder/exec/sandbox.hpp"
 #include "builder/oci/overlay_layer.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "helpers.hpp"
 
 using namespace exec_test;

@@ -3,7 +3,7 @@
 #include "builder/exec/debian_base.hpp"
 #include "builder/exec/debian_suites.hpp"
 #include "builder/exec/install_steps.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "helpers.hpp"
 
 using namespace exec_test;

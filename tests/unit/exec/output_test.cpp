@@ -2,7 +2,7 @@
 
 #include "builder/exec/output.hpp"
 #include "builder/exec/process.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 using namespace cog::builder::exec;
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "builder/exec/sandbox.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "helpers.hpp"
 
 using namespace exec_test;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "builder/oci/digest.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "helpers.hpp"
 
 using namespace cog::builder::oci;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "builder/oci/image.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 using namespace cog::builder::oci;
 

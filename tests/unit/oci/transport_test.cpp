@@ -7,7 +7,7 @@
 #include "builder/oci/image_builder.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/oci/transport.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "helpers.hpp"
 
 using namespace cog::builder::oci;

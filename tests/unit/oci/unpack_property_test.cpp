@@ -6,7 +6,7 @@
 #include <random>
 
 #include "builder/oci/unpack.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "helpers.hpp"
 
 using namespace cog::builder::oci;

@@ -4,7 +4,7 @@
 
 #include "builder/oci/tar_writer.hpp"
 #include "builder/oci/unpack.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "helpers.hpp"
 
 using namespace cog::builder::oci;

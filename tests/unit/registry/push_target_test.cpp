@@ -6,7 +6,7 @@
 #include "builder/registry/pull.hpp"
 #include "builder/registry/push_target.hpp"
 #include "builder/registry/transfer.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 using namespace cog::builder::registry;
 

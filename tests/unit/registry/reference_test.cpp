@@ -2,7 +2,7 @@
 
 #include "builder/registry/pull.hpp"
 #include "builder/registry/reference.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 using cog::builder::registry::credential_key;
 using cog::builder::registry::is_loopback_host;

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 #include "runtime/server/options.hpp"
 
 using namespace cog::runtime::server;

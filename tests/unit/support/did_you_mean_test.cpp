@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "builder/support/did_you_mean.hpp"
+#include "support/did_you_mean.hpp"
 
-using cog::builder::support::closest_match;
-using cog::builder::support::edit_distance;
+using cog::support::closest_match;
+using cog::support::edit_distance;
 
 TEST_CASE("edit distance counts insertions, deletions and substitutions") {
   CHECK(edit_distance("", "") == 0);

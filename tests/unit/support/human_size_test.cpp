@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "builder/support/human_size.hpp"
+#include "support/human_size.hpp"
 
-using cog::builder::support::human_size;
-using cog::builder::support::SizeStyle;
+using cog::support::human_size;
+using cog::support::SizeStyle;
 
 TEST_CASE("progress sizes have one decimal and a space") {
   CHECK(human_size(12) == "12 B");

@@ -1,14 +1,14 @@
 // The JSON Schema validator: one case per keyword, with the exact message and instance path.
 #include <doctest/doctest.h>
 
-#include "builder/support/error.hpp"
-#include "builder/support/json_schema.hpp"
+#include "support/error.hpp"
+#include "support/json_schema.hpp"
 
-using cog::builder::support::InstancePath;
-using cog::builder::support::JsonSchema;
-using cog::builder::support::SchemaError;
-using cog::builder::support::to_dotted_path;
-using cog::builder::support::to_json_pointer;
+using cog::support::InstancePath;
+using cog::support::JsonSchema;
+using cog::support::SchemaError;
+using cog::support::to_dotted_path;
+using cog::support::to_json_pointer;
 using nlohmann::json;
 
 namespace {

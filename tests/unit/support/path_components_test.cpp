@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "builder/support/error.hpp"
-#include "builder/support/path_components.hpp"
-#include "builder/support/scratch_dir.hpp"
+#include "support/error.hpp"
+#include "support/path_components.hpp"
+#include "support/scratch_dir.hpp"
 
 using namespace cog::support;
 

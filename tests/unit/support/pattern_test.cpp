@@ -4,9 +4,9 @@
 
 #include <regex>
 
-#include "builder/support/pattern.hpp"
+#include "support/pattern.hpp"
 
-using cog::builder::support::Pattern;
+using cog::support::Pattern;
 
 namespace {
 

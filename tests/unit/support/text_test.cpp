@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "builder/support/text.hpp"
+#include "support/text.hpp"
 
-using namespace cog::builder::support;
+using namespace cog::support;
 
 TEST_CASE("trim drops the blanks at both ends and only there") {
   CHECK(trim("  a b \t\r\n") == "a b");

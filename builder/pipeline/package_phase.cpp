@@ -1,0 +1,76 @@
+#include "builder/pipeline/package_phase.hpp"
+
+#include <fstream>
+
+#include "builder/pipeline/cuda_layer.hpp"
+#include "builder/pipeline/layer_chain.hpp"
+#include "builder/pipeline/secrets.hpp"
+#include "builder/pipeline/source_phase.hpp"
+#include "builder/pipeline/step_env.hpp"
+#include "builder/exec/install_steps.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cog::builder::pipeline {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : " ") + item;
+  return text;
+}
+
+}  // namespace
+
+void add_cuda_runtime(BuildContext& ctx) {
+  auto cuda = plan_cuda_runtime(ctx.plan.config);
+  if (!cuda || ctx.image.config().config.get_env("CUDA_VERSION")) return;
+  if (ctx.options.use_cuda_base_image == "false") {
+    ctx.progress("  NOTE --use-cuda-base-image=false: no CUDA layer; the Python packages bring their own");
+    return;
+  }
+  for (const auto& [name, value] : cuda->env) set_user_env(ctx, name, value);
+  for (const auto& [name, value] : cuda->labels) ctx.image.config().config.labels[name] = value;
+  if (!cuda->note.empty()) ctx.progress("  NOTE " + cuda->note);
+  if (cuda->requirements.empty()) return;
+  std::string pins;
+  for (const auto& wheel : cuda->wheels) pins += " " + wheel.package + "==" + wheel.version;
+  ctx.progress("  CUDA wheels:" + pins);
+  const fs::path requirements = ctx.work.path / "cuda-requirements.txt";
+  std::ofstream(requirements) << cuda->requirements;
+  auto spec = cuda_runtime_step(requirements, ctx.caches, ctx.options.source_date_epoch);
+  spec.env = step_env(ctx);
+  trust_host(spec);
+  sandbox_layer(ctx, cuda->description, spec, with_env(ctx, {cuda->requirements, "cuda layer 1"}));
+}
+
+void install_system_packages(BuildContext& ctx, const plan::Step& step) {
+  auto spec = exec::apt_install_step(step.packages, ctx.caches, ctx.base.suite, "amd64", ctx.options.source_date_epoch);
+  spec.env = step_env(ctx);
+  trust_host(spec);
+  sandbox_layer(ctx, "apt-get install " + join(step.packages), spec, with_env(ctx, step.packages));
+}
+
+void install_python_packages(BuildContext& ctx) {
+  const fs::path requirements = ctx.work.path / "requirements.txt";
+  std::ofstream(requirements) << ctx.plan.requirements;
+  auto spec = exec::pip_install_step(requirements, ctx.caches, ctx.options.source_date_epoch);
+  spec.env = step_env(ctx);
+  trust_host(spec);
+  auto inputs = with_env(ctx, {ctx.plan.requirements});
+  add_local_artifacts(ctx, spec, inputs);
+  sandbox_layer(ctx, "pip install -r requirements.txt", spec, inputs);
+}
+
+void run_command(BuildContext& ctx, const plan::Step& step) {
+  exec::StepSpec spec;
+  spec.argv = {"/bin/sh", "-c", step.command};
+  if (!ctx.base_workdir.empty()) spec.workdir = ctx.base_workdir;
+  spec.env = step_env(ctx);
+  trust_host(spec);
+  std::vector<std::string> inputs = with_env(ctx, {step.command});
+  mount_secrets(ctx, step, spec, inputs);
+  sandbox_layer(ctx, "RUN " + step.command, spec, inputs);
+}
+
+}  // namespace cog::builder::pipeline

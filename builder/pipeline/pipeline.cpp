@@ -1,0 +1,135 @@
+// The driver: runs the phases over one BuildContext in order, times each, and commits the image.
+// What each phase does is in the file named after it (context.hpp lists them).
+#include "builder/pipeline/pipeline.hpp"
+
+#include <algorithm>
+
+#include "builder/pipeline/base_phase.hpp"
+#include "builder/pipeline/context.hpp"
+#include "builder/pipeline/labels.hpp"
+#include "builder/pipeline/package_phase.hpp"
+#include "builder/pipeline/runtime_files.hpp"
+#include "builder/pipeline/runtime_phase.hpp"
+#include "builder/pipeline/schema_phase.hpp"
+#include "builder/pipeline/source_phase.hpp"
+#include "builder/pipeline/step_env.hpp"
+#include "builder/config/compat.hpp"
+#include "builder/oci/store.hpp"
+#include "builder/oci/transport.hpp"
+#include "builder/plan/image_name.hpp"
+#include "builder/plan/plan.hpp"
+
+namespace cog::builder::pipeline {
+namespace {
+
+void make_plan(BuildContext& ctx) {
+  plan::PlanOptions plan_options;
+  plan_options.dev = ctx.options.dev;
+  plan_options.separate_weights = ctx.options.separate_weights && !ctx.options.dev;
+  plan_options.image_name = ctx.result.image_name;
+  plan_options.config_file_name = ctx.options.config_file_name;
+  plan_options.base.use_cuda_base_image = ctx.options.use_cuda_base_image;
+  // We never start from r8.im's cog-base (unreachable here): plan for the plain layout.
+  plan_options.base.use_cog_base_image = false;
+  ctx.plan = plan::make_plan(ctx.config, config::CompatMatrix::builtin(), plan_options);
+  for (const auto& warning : ctx.plan.warnings) ctx.progress("warning: " + warning.describe());
+  ctx.max_concurrency =
+      ctx.plan.config.concurrency ? ctx.plan.config.concurrency->max : ctx.schema.max_concurrency;
+}
+
+// One step of the plan, as the phase that does it.
+void execute(BuildContext& ctx, const plan::Step& step) {
+  using plan::StepKind;
+  switch (step.kind) {
+    case StepKind::Preamble:
+    case StepKind::UserEnvironment:
+    case StepKind::RuntimeEnvironment:
+      set_env_step(ctx, step);
+      break;
+    case StepKind::AptPackages:
+      phase(ctx, "system packages", [&] { install_system_packages(ctx, step); });
+      break;
+    case StepKind::PipRequirements:
+      phase(ctx, "python packages", [&] { install_python_packages(ctx); });
+      break;
+    case StepKind::SdkInstall:
+      // Deviation: our runtime (C++ server, worker, SDK) instead of the cog wheel.
+      phase(ctx, "runtime", [&] { add_runtime(ctx); });
+      break;
+    case StepKind::RunCommand:
+      phase(ctx, "run", [&] { run_command(ctx, step); });
+      break;
+    case StepKind::CopySource:
+      phase(ctx, "source", [&] { add_source(ctx); });
+      break;
+    case StepKind::WeightsStage:
+      break;  // no `<image>-weights` image: the weights become layers of this image directly
+    case StepKind::WeightsCopy:
+      phase(ctx, "weights", [&] { add_weights(ctx, step.path); });
+      break;
+    default:
+      // Base, tini and Python come with the Debian base; WORKDIR/EXPOSE/CMD are set at commit;
+      // CopyConfig is folded into the source layer.
+      break;
+  }
+}
+
+void add_labels(BuildContext& ctx) {
+  LabelInputs inputs;
+  inputs.version = COG_COMPAT_VERSION;
+  inputs.config_json = config_label(ctx.plan.config, ctx.max_concurrency);
+  inputs.openapi_schema = ctx.schema.openapi;
+  inputs.pip_freeze = pip_freeze(ctx);
+  inputs.has_init = !ctx.base.init_path.empty();
+  inputs.revision = source_revision(ctx.config.project_dir);
+  inputs.source_version = source_version(ctx.config.project_dir);
+  auto& labels = ctx.image.config().config.labels;
+  for (const auto& [name, value] : image_labels(inputs)) labels[name] = value;
+  labels["run.cog.builder"] = std::string("cog-cpp ") + COG_VERSION;
+  for (const auto& [name, value] : ctx.options.labels) labels[name] = value;
+}
+
+void commit(BuildContext& ctx) {
+  auto& runtime = ctx.image.config().config;
+  if (!runtime.get_env("PATH")) runtime.set_env("PATH", kDefaultPath);
+  for (const auto& [name, value] : ctx.user_env) runtime.set_env(name, value);
+  runtime.set_env("COG_SDK_DIR", kImageSdkDir);
+  runtime.set_env("PIP_BREAK_SYSTEM_PACKAGES", "1");
+  if (ctx.max_concurrency > 1) runtime.set_env("COG_MAX_CONCURRENCY", std::to_string(ctx.max_concurrency));
+  runtime.entrypoint = std::nullopt;  // a base's own entrypoint is replaced, as by ours
+  if (!ctx.base.init_path.empty()) runtime.entrypoint = std::vector<std::string>{ctx.base.init_path, "--"};
+  runtime.cmd = std::vector<std::string>{kImageServer};
+  runtime.working_dir = "/src";
+  // A base image's EXPOSEd ports stay, as after FROM; ours is added.
+  if (std::find(runtime.exposed_ports.begin(), runtime.exposed_ports.end(), "5000/tcp") ==
+      runtime.exposed_ports.end()) {
+    runtime.exposed_ports.push_back("5000/tcp");
+  }
+  announced(ctx, "image " + ctx.result.image_name, [&] {
+    ctx.result.manifest = ctx.image.commit(oci::normalize_image_name(ctx.result.image_name));
+  });
+  for (const auto& output : ctx.options.outputs) {
+    oci::save_image(ctx.store.layout(), ctx.result.manifest, oci::parse_image_reference(output));
+    ctx.progress("Wrote " + output);
+  }
+}
+
+}  // namespace
+
+BuildResult build_image(const config::LoadedConfig& loaded, const BuildOptions& options,
+                        const ProgressSink& progress) {
+  BuildContext ctx(loaded, options, progress);
+  ctx.result.image_name = plan::build_image_name(options.tag, ctx.config);
+  progress("Building image from environment in " + options.config_file_name + " as " + ctx.result.image_name +
+           "...");
+  phase(ctx, "schema", [&] { make_schema(ctx); });
+  phase(ctx, "plan", [&] { make_plan(ctx); });
+  phase(ctx, "base", [&] { add_base(ctx); });
+  phase(ctx, "cuda", [&] { add_cuda_runtime(ctx); });
+  for (const auto& step : ctx.plan.steps) execute(ctx, step);
+  if (!options.dev) phase(ctx, "labels", [&] { add_labels(ctx); });
+  phase(ctx, "commit", [&] { commit(ctx); });
+  return ctx.result;
+}
+
+}  // namespace cog::builder::pipeline
