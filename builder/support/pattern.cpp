@@ -105,6 +105,9 @@ class Translator {
     return out_;
   }
 
+  // Whether the pattern has a `\B` outside classes (see Pattern::Pattern).
+  bool uses_not_word_boundary() const { return uses_not_word_boundary_; }
+
  private:
   bool at_end() const { return position_ >= pattern_.size(); }
   char32_t peek(std::size_t ahead = 0) const {
@@ -161,7 +164,7 @@ class Translator {
   void escape() {
     if (at_end()) throw std::invalid_argument("\\ at end of pattern");
     char32_t c = peek();
-    if (c == 'B') not_word_boundary_ = true;
+    if (c == 'B') uses_not_word_boundary_ = true;
     if (c == 'b' || c == 'B' || c == 'd' || c == 'D' || c == 'w' || c == 'W') {
       out_ += '\\';
       out_ += static_cast<char>(next());
@@ -262,9 +265,7 @@ class Translator {
   std::size_t position_ = 0;
   std::string out_;
   std::size_t open_groups_ = 0;
-
- public:
-  bool not_word_boundary_ = false;  // the pattern uses `\B` (see Pattern::Pattern)
+  bool uses_not_word_boundary_ = false;
 };
 
 }  // namespace
@@ -277,7 +278,7 @@ Pattern::Pattern(const std::string& source) : source_(source) {
     // RE2 searches unanchored by trying every byte offset, and between two bytes of one UTF-8
     // character (neither a word byte) `\B` holds: `\B` would match any non-ASCII text. A
     // search that steps over whole characters keeps it to ECMAScript's code point positions.
-    if (translator.not_word_boundary_) translated = "^(?s:.)*?(?:" + *translated + ")";
+    if (translator.uses_not_word_boundary()) translated = "^(?s:.)*?(?:" + *translated + ")";
   } catch (const NeedsBacktracking&) {
   }
   if (translated) {
