@@ -6,7 +6,7 @@ set -euo pipefail
 debian_packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev libarchive-dev
-  libcpp-httplib-dev pybind11-dev doctest-dev libssl-dev zlib1g-dev
+  libcpp-httplib-dev pybind11-dev doctest-dev libssl-dev zlib1g-dev libre2-dev
   python3 python3-dev python3-venv python3-pip python3-pytest python3-requests
   clang libclang-rt-14-dev
   docker-registry apache2-utils runc crun skopeo umoci debootstrap

@@ -2,6 +2,8 @@
 // survives the long inputs that make std::regex overflow the stack.
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <random>
 #include <regex>
 
 #include "support/pattern.hpp"
@@ -37,6 +39,65 @@ TEST_CASE("agrees with std::regex on a table of patterns and texts") {
       CAPTURE(text);
       CHECK(compiled.search(text) == reference(pattern, text));
     }
+  }
+}
+
+TEST_CASE("agrees with std::regex on random ASCII patterns and texts") {
+  // Pieces whose meaning RE2's syntax spells differently (`.`, `\s`, `[]`, braces, escapes)
+  // next to plain ones, and lookaround/backreferences that take the std::regex path.
+  const std::vector<std::string> atoms{
+      "a", "b", ".", "\\d", "\\w", "\\s", "\\S", "\\D", "\\W", "[a-c]", "[^a]", "[\\s]", "[\\S]",
+      "[^\\S]", "[]", "[^]", "\\b", "\\B", "^", "$", "(", ")", "(?:", "|", "*", "+", "?", "*?", "{2}",
+      "{1,3}", "{,2}", "{2,}", "\\x41", "\\.", "[\\b]", "\\t", "\\v", "\\n", "[a-]", "[-a]",
+      "[\\d-z]", "\\0", "}", "]", "\\\\", "\\-", " ", "\\r", "(a)\\1", "(?=a)", "(?!b)"};
+  const std::vector<std::string> pieces{"a", "b", "A", "\n", "\r", "\v", "\t", " ", "1", "_",
+                                        "-", "{", "}", "]", "\\", "\b", "\x01", "ab", "."};
+  std::mt19937 random(15);
+  int compared = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string pattern;
+    for (int count = 1 + random() % 5; count > 0; --count) pattern += atoms[random() % atoms.size()];
+    std::optional<std::regex> expected;
+    std::optional<Pattern> compiled;
+    try {
+      expected.emplace(pattern, std::regex::ECMAScript);
+      compiled.emplace(pattern);
+    } catch (const std::exception&) {
+      continue;  // both must accept it to compare; validity is checked below
+    }
+    for (int sample = 0; sample < 4; ++sample) {
+      std::string text;
+      for (int count = random() % 6; count > 0; --count) text += pieces[random() % pieces.size()];
+      CAPTURE(pattern);
+      CAPTURE(text);
+      CHECK(compiled->search(text) == std::regex_search(text, *expected));
+      ++compared;
+    }
+  }
+  CHECK(compared > 40000);
+}
+
+TEST_CASE("ECMAScript meanings that RE2 spells differently") {
+  CHECK(Pattern("^\\s$").search("\v"));  // RE2's \s lacks \v and non-ASCII spaces
+  CHECK(Pattern("^\\s+$").search("\u00a0\u3000\ufeff"));
+  CHECK_FALSE(Pattern("\\S").search("\u2028"));
+  CHECK(Pattern("^[\\S]$").search("é"));
+  CHECK_FALSE(Pattern("^.$").search("\r"));  // RE2's . stops only at \n
+  CHECK_FALSE(Pattern("^.$").search("\u2028"));
+  CHECK(Pattern("^\\q\\cJ[\\b]$").search("q\n\b"));  // identity escape, control letter, backspace
+  CHECK(Pattern("^\\x41\\u00e9$").search("Aé"));
+  CHECK(Pattern("^[^]$").search("\n"));
+  CHECK_FALSE(Pattern("[]").search("a"));
+  // RE2 searches from every byte offset, and between the two bytes of é `\B` would hold.
+  CHECK_FALSE(Pattern("\\B").search("aéa"));
+  CHECK_FALSE(Pattern("\\B").search("1\u00a0a"));
+  CHECK(Pattern("\\B").search("ab"));
+}
+
+TEST_CASE("a quantifier with nothing to repeat is an error, as in ECMAScript") {
+  for (const char* bad : {"{2}", "a**", "a{2}*", "(+)", "|?"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(Pattern{std::string(bad)}, std::invalid_argument);
   }
 }
 
@@ -88,4 +149,7 @@ TEST_CASE("huge counted repetitions do not build huge programs") {
   CHECK(long_count.search(std::string(1500, 'a')));
   CHECK_FALSE(long_count.search(std::string(1499, 'a')));
   CHECK(Pattern("^a{3}$").search("aaa"));
+  Pattern nested_counts("^(?:a{100}){20}$");  // RE2 also bounds nested counts
+  CHECK(nested_counts.search(std::string(2000, 'a')));
+  CHECK_FALSE(nested_counts.search(std::string(1999, 'a')));
 }
