@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "builder/pipeline/pipeline.hpp"
-#include "builder/pipeline/progress_view.hpp"
+#include "cli/progress_view.hpp"
 #include "builder/config/load.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/oci/store.hpp"
@@ -14,7 +14,7 @@
 #include "builder/registry/push_target.hpp"
 #include "cli/build.hpp"
 #include "cli/command.hpp"
-#include "cli/push.hpp"
+#include "cli/push_image.hpp"
 
 namespace cog::cli {
 namespace {
@@ -137,9 +137,9 @@ builder::pipeline::BuildResult build_with_progress(const builder::config::Loaded
       if (mode != "quiet") std::cerr << line << "\n";
     });
   }
-  builder::pipeline::TerminalProgress::Options view_options;
+  TerminalProgress::Options view_options;
   view_options.out = &std::cerr;
-  builder::pipeline::TerminalProgress view(view_options);
+  TerminalProgress view(view_options);
   auto result = builder::pipeline::build_image(loaded, options, [&](std::string_view line) { view.feed(line); });
   view.finish(true);  // when build_image throws, the view's destructor shows the failed step instead
   return result;

@@ -5,7 +5,7 @@
 
 #include "builder/pipeline/pipeline.hpp"
 #include "builder/config/load.hpp"
-#include "cli/push.hpp"
+#include "cli/progress_view.hpp"
 
 namespace cog::cli {
 

@@ -10,7 +10,7 @@
 #include "builder/oci/store.hpp"
 #include "builder/plan/image_name.hpp"
 #include "builder/registry/pull.hpp"
-#include "builder/registry/terminal.hpp"
+#include "cli/terminal.hpp"
 #include "builder/registry/transfer.hpp"
 #include "support/error.hpp"
 
@@ -55,7 +55,7 @@ void ensure_image(const std::string& image) {
   auto options = registry::transfer_options_from_environment();
   options.platform = registry::parse_platform("linux/amd64");
   options.progress = &std::cerr;
-  options.live_progress = registry::stderr_is_terminal();
+  options.live_progress = stderr_is_terminal();
   registry::find_or_pull(image, store, options);
 }
 

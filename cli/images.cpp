@@ -1,7 +1,5 @@
 // cog images / cog rmi: list and remove images in the local store (no daemon: an OCI layout).
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -16,20 +14,10 @@
 namespace cog::cli {
 namespace {
 
-// After `cog rmi`, the unpacked roots (~/.cache/cog/rootfs) that no stored image needs go too,
-// unless used in the last COG_ROOTFS_GRACE_SECONDS (default 30 min: a build or container may be
-// using one that no stored image names yet). Only from the shared store: the cache serves every
-// store, and a private one (COG_IMAGE_STORE) cannot tell which layers the others' images need.
+// After `cog rmi`, the unpacked roots no stored image needs go too (the policy is the container
+// library's: builder::container::prune_unused_rootfs).
 void prune_rootfs_cache(const builder::oci::ImageStore& store) {
-  if (!builder::oci::is_shared_store(store.layout().root())) return;
-  std::vector<std::vector<builder::oci::Digest>> images;
-  for (const auto& image : store.list()) {
-    images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
-  }
-  std::chrono::seconds grace{30 * 60};
-  if (const char* text = std::getenv("COG_ROOTFS_GRACE_SECONDS"); text && *text) grace = std::chrono::seconds(std::atoll(text));
-  builder::container::RootfsCache cache(builder::container::default_rootfs_cache_path());
-  if (const int removed = cache.prune(images, grace); removed > 0) {
+  if (const int removed = builder::container::prune_unused_rootfs(store); removed > 0) {
     std::cout << "Removed " << removed << " unpacked layer" << (removed == 1 ? "" : "s")
               << " no image uses from the rootfs cache\n";
   }

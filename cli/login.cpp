@@ -5,7 +5,7 @@
 
 #include "builder/registry/docker_config.hpp"
 #include "builder/registry/login.hpp"
-#include "builder/registry/terminal.hpp"
+#include "cli/terminal.hpp"
 #include "support/error.hpp"
 #include "cli/command.hpp"
 
@@ -27,13 +27,13 @@ void token_login(const std::string& host, const LoginFlags& flags, const builder
   std::string base = registry::token_api_base(host);
   std::string token;
   if (flags.token_stdin) {
-    token = registry::read_stdin_secret();
+    token = read_stdin_secret();
   } else {
     std::cerr << "This command will authenticate Docker with Replicate's '" << host
               << "' Docker registry. You will need a Replicate account.\n\n";
     std::string url = registry::display_token_url(base, tls);
-    registry::prompt_line("Hit enter to get started. Open this page in your browser: " + url + "\n");
-    token = registry::prompt_secret(
+    prompt_line("Hit enter to get started. Open this page in your browser: " + url + "\n");
+    token = prompt_secret(
         "Once you've signed in, copy the authentication token from that web page, and paste it here: ");
   }
   if (token.empty())
@@ -47,9 +47,9 @@ void token_login(const std::string& host, const LoginFlags& flags, const builder
 void password_login(const std::string& host, const LoginFlags& flags, const builder::registry::TlsOptions& tls) {
   namespace registry = builder::registry;
   registry::Credentials credentials;
-  credentials.username = flags.username.empty() ? registry::prompt_line("Username: ") : flags.username;
+  credentials.username = flags.username.empty() ? prompt_line("Username: ") : flags.username;
   credentials.password =
-      flags.password_stdin ? registry::read_stdin_secret() : registry::prompt_secret("Password: ");
+      flags.password_stdin ? read_stdin_secret() : prompt_secret("Password: ");
   if (credentials.username.empty() || credentials.password.empty())
     throw cog::Error(cog::ErrorKind::Usage, "cog login", "a username and a password are both needed",
                      "pass -u USER and the password on stdin with --password-stdin, or answer the prompts");

@@ -4,7 +4,7 @@
 #include "builder/oci/store.hpp"
 #include "builder/oci/transport.hpp"
 #include "builder/registry/pull.hpp"
-#include "builder/registry/terminal.hpp"
+#include "cli/terminal.hpp"
 #include "support/error.hpp"
 #include "cli/command.hpp"
 
@@ -28,7 +28,7 @@ void run_pull(const PullFlags& flags, const GlobalOptions& global) {
   options.client.insecure = flags.insecure;
   if (!flags.ca_bundle.empty()) options.client.tls.ca_bundle = flags.ca_bundle;
   options.progress = &std::cerr;
-  options.live_progress = registry::stderr_is_terminal();
+  options.live_progress = stderr_is_terminal();
   registry::TransferStats stats;
   options.stats = &stats;
 

@@ -15,23 +15,12 @@
 #include "builder/registry/login.hpp"
 #include "builder/registry/push.hpp"
 #include "builder/registry/push_target.hpp"
-#include "builder/registry/terminal.hpp"
+#include "cli/terminal.hpp"
 #include "cli/build.hpp"
 #include "cli/command.hpp"
-#include "cli/push.hpp"
+#include "cli/push_image.hpp"
 
 namespace cog::cli {
-
-bool progress_is_live(const std::string& progress) {
-  const char* term = std::getenv("TERM");
-  return progress == "tty" || (progress == "auto" && builder::registry::stderr_is_terminal() && term &&
-                               std::string_view(term) != "dumb");
-}
-
-std::string default_progress() {
-  const char* progress = std::getenv("BUILDKIT_PROGRESS");
-  return progress && *progress ? progress : "auto";
-}
 
 namespace {
 
@@ -42,25 +31,6 @@ struct PushFlags {
   std::string ca_bundle;
   bool insecure = false;
 };
-
-builder::registry::TransferOptions transfer_options(const PushSettings& settings,
-                                                    builder::registry::TransferStats& stats) {
-  auto options = builder::registry::transfer_options_from_environment();
-  options.client.insecure = settings.insecure;
-  if (!settings.ca_bundle.empty()) options.client.tls.ca_bundle = settings.ca_bundle;
-  options.progress = settings.progress == "quiet" ? nullptr : &std::cerr;
-  options.live_progress = progress_is_live(settings.progress);
-  options.stats = &stats;
-  return options;
-}
-
-void print_pushed(const builder::registry::PushResult& result, const builder::registry::Reference& target,
-                  const builder::registry::TransferStats& stats, const PushSettings& settings) {
-  std::cerr << "Pushed " << result.reference << "@" << result.digest.str() << "\n";
-  if (settings.debug) std::cerr << "push stats: " << stats.summary() << "\n";
-  if (target.registry == builder::registry::kReplicateRegistryHost)
-    std::cerr << "\nRun your model on Replicate:\n    https://replicate.com/" << target.repository << "\n";
-}
 
 // An RFC 9562 UUIDv7: 48 bits of Unix milliseconds, version 7, the variant, 74 random bits.
 std::string uuid_v7() {
@@ -118,20 +88,6 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
 }
 
 }  // namespace
-
-void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
-                       const PushSettings& settings) {
-  builder::oci::ImageStore store(builder::oci::default_store_path());
-  auto manifest = store.find(stored_name);
-  if (!manifest) manifest = store.find(target.str());
-  if (!manifest)
-    throw cog::Error(cog::ErrorKind::NotFound, target.str(), "no such image in the local image store",
-                     "build it first with `cog build -t " + stored_name + "`, or name one with --from");
-  std::cerr << "Pushing to " << target.str() << "...\n";
-  builder::registry::TransferStats stats;
-  auto result = builder::registry::push_image(store.layout(), *manifest, target, transfer_options(settings, stats));
-  print_pushed(result, target, stats, settings);
-}
 
 void add_push_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<PushFlags>();

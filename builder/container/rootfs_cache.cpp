@@ -214,4 +214,15 @@ void enter_private_mount_namespace() {
   }
 }
 
+int prune_unused_rootfs(const oci::ImageStore& store) {
+  if (!oci::is_shared_store(store.layout().root())) return 0;
+  std::vector<std::vector<oci::Digest>> images;
+  for (const auto& image : store.list()) {
+    images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
+  }
+  std::chrono::seconds grace{30 * 60};
+  if (const char* text = std::getenv("COG_ROOTFS_GRACE_SECONDS"); text && *text) grace = std::chrono::seconds(std::atoll(text));
+  return RootfsCache(default_rootfs_cache_path()).prune(images, grace);
+}
+
 }  // namespace cog::builder::container

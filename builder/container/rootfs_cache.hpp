@@ -12,6 +12,7 @@
 #include "builder/oci/digest.hpp"
 #include "builder/oci/image.hpp"
 #include "builder/oci/layout.hpp"
+#include "builder/oci/store.hpp"
 
 namespace cog::builder::container {
 
@@ -84,5 +85,11 @@ class Overlay {
 // Moves this process into its own mount namespace with private propagation: mounts made after
 // this vanish with the process, whatever way it ends. Needs root (or a user namespace).
 void enter_private_mount_namespace();
+
+// Prunes the unpacked roots that no image of `store` needs, unless used in the last
+// COG_ROOTFS_GRACE_SECONDS (default 30 min: a build or container may be using one that no stored
+// image names yet). Only for the shared store: the cache serves every store, and a private one
+// (COG_IMAGE_STORE) cannot tell which layers the others' images need. Returns how many went.
+int prune_unused_rootfs(const oci::ImageStore& store);
 
 }  // namespace cog::builder::container

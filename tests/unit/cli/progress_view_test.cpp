@@ -2,14 +2,14 @@
 
 #include <sstream>
 
-#include "builder/pipeline/progress_view.hpp"
+#include "cli/progress_view.hpp"
 
 using namespace std::chrono_literals;
-using cog::builder::pipeline::fit_to_width;
-using cog::builder::pipeline::format_elapsed;
-using cog::builder::pipeline::ProgressView;
-using cog::builder::pipeline::SteadyClock;
-using cog::builder::pipeline::TerminalProgress;
+using cog::cli::fit_to_width;
+using cog::cli::format_elapsed;
+using cog::cli::ProgressView;
+using cog::cli::SteadyClock;
+using cog::cli::TerminalProgress;
 using Lines = std::vector<std::string>;
 
 namespace {
@@ -17,7 +17,7 @@ namespace {
 // A clock that moves only when the test says so.
 struct FakeClock {
   SteadyClock::time_point at{};
-  cog::builder::pipeline::NowFunction function() {
+  cog::cli::NowFunction function() {
     return [this] { return at; };
   }
 };

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-namespace cog::builder::pipeline {
+namespace cog::cli {
 
 using SteadyClock = std::chrono::steady_clock;
 // The clock the view reads (tests pass a fake one); empty = SteadyClock::now.
@@ -113,4 +113,11 @@ class TerminalProgress {
 // Columns of the terminal on `fd`; 80 when it is not a terminal or does not say.
 std::size_t terminal_columns(int fd);
 
-}  // namespace cog::builder::pipeline
+// Whether `--progress` asks for a live view: tty, or auto with stderr on a terminal whose TERM is
+// not dumb.
+bool progress_is_live(const std::string& progress);
+
+// --progress's default: $BUILDKIT_PROGRESS, else auto (as Cog).
+std::string default_progress();
+
+}  // namespace cog::cli

@@ -1,4 +1,4 @@
-#include "builder/registry/terminal.hpp"
+#include "cli/terminal.hpp"
 
 #include <termios.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <iostream>
 #include <iterator>
 
-namespace cog::builder::registry {
+namespace cog::cli {
 namespace {
 
 std::string without_newline(std::string text) {
@@ -48,4 +48,4 @@ std::string read_stdin_secret() {
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) != 0; }
 
-}  // namespace cog::builder::registry
+}  // namespace cog::cli

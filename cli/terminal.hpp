@@ -2,7 +2,7 @@
 // Reading what the user types: a line, or a secret with echo turned off (on a terminal).
 #include <string>
 
-namespace cog::builder::registry {
+namespace cog::cli {
 
 // Prints `prompt` on stderr, reads one line from stdin.
 std::string prompt_line(const std::string& prompt);
@@ -12,4 +12,4 @@ std::string prompt_secret(const std::string& prompt);
 std::string read_stdin_secret();
 bool stderr_is_terminal();
 
-}  // namespace cog::builder::registry
+}  // namespace cog::cli

@@ -19,11 +19,5 @@ struct PushSettings {
 void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
                        const PushSettings& settings);
 
-// Whether `--progress` asks for a live view: tty, or auto with stderr on a terminal whose TERM is
-// not dumb.
-bool progress_is_live(const std::string& progress);
-
-// --progress's default: $BUILDKIT_PROGRESS, else auto (as Cog).
-std::string default_progress();
 
 }  // namespace cog::cli

@@ -1,4 +1,4 @@
-#include "builder/pipeline/progress_view.hpp"
+#include "cli/progress_view.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 
-namespace cog::builder::pipeline {
+#include "cli/terminal.hpp"
+
+namespace cog::cli {
 namespace {
 
 constexpr std::string_view kStep = "  STEP ";
@@ -271,4 +274,15 @@ void TerminalProgress::finish(bool ok) {
   redraw_locked();
 }
 
-}  // namespace cog::builder::pipeline
+bool progress_is_live(const std::string& progress) {
+  const char* term = std::getenv("TERM");
+  return progress == "tty" || (progress == "auto" && stderr_is_terminal() && term &&
+                               std::string_view(term) != "dumb");
+}
+
+std::string default_progress() {
+  const char* progress = std::getenv("BUILDKIT_PROGRESS");
+  return progress && *progress ? progress : "auto";
+}
+
+}  // namespace cog::cli

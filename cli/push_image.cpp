@@ -1,0 +1,48 @@
+#include "cli/push_image.hpp"
+
+#include <iostream>
+
+#include "builder/oci/store.hpp"
+#include "builder/registry/push.hpp"
+#include "cli/progress_view.hpp"
+#include "support/error.hpp"
+
+namespace cog::cli {
+namespace {
+
+builder::registry::TransferOptions transfer_options(const PushSettings& settings,
+                                                    builder::registry::TransferStats& stats) {
+  auto options = builder::registry::transfer_options_from_environment();
+  options.client.insecure = settings.insecure;
+  if (!settings.ca_bundle.empty()) options.client.tls.ca_bundle = settings.ca_bundle;
+  options.progress = settings.progress == "quiet" ? nullptr : &std::cerr;
+  options.live_progress = progress_is_live(settings.progress);
+  options.stats = &stats;
+  return options;
+}
+
+void print_pushed(const builder::registry::PushResult& result, const builder::registry::Reference& target,
+                  const builder::registry::TransferStats& stats, const PushSettings& settings) {
+  std::cerr << "Pushed " << result.reference << "@" << result.digest.str() << "\n";
+  if (settings.debug) std::cerr << "push stats: " << stats.summary() << "\n";
+  if (target.registry == builder::registry::kReplicateRegistryHost)
+    std::cerr << "\nRun your model on Replicate:\n    https://replicate.com/" << target.repository << "\n";
+}
+
+}  // namespace
+
+void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
+                       const PushSettings& settings) {
+  builder::oci::ImageStore store(builder::oci::default_store_path());
+  auto manifest = store.find(stored_name);
+  if (!manifest) manifest = store.find(target.str());
+  if (!manifest)
+    throw cog::Error(cog::ErrorKind::NotFound, target.str(), "no such image in the local image store",
+                     "build it first with `cog build -t " + stored_name + "`, or name one with --from");
+  std::cerr << "Pushing to " << target.str() << "...\n";
+  builder::registry::TransferStats stats;
+  auto result = builder::registry::push_image(store.layout(), *manifest, target, transfer_options(settings, stats));
+  print_pushed(result, target, stats, settings);
+}
+
+}  // namespace cog::cli
