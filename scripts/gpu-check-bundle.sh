@@ -44,7 +44,7 @@ if ((${#packages[@]} < ${#dev_packages[@]})); then
   exit 1
 fi
 echo "gpu-check-bundle: downloading ${#packages[@]} .deb files ..."
-(cd "$out/debs" && apt-get download -q "${packages[@]}" 2>&1 >/dev/null | grep -v "unsandboxed" >&2 || true)
+(cd "$out/debs" && apt-get download -q -o APT::Sandbox::User=root "${packages[@]}" >/dev/null)
 
 echo "gpu-check-bundle: downloading cog, coglet $COG_VERSION and pybind11 $PYBIND11_VERSION wheels for CPython 3.12 ..."
 platforms=()

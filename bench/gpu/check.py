@@ -214,7 +214,8 @@ def check_device(args, projects):
     finally:
         server.stop()
     ok = output["device"].startswith(args.device)
-    detail = f"ran on {output['device']} ({output['device_name']}), torch {output['torch']}, READY in {ready:.1f} s"
+    detail = (f"ran on {output['device']} ({output['device_name']}), torch {output['torch']} with "
+              f"{output['threads']} CPU threads, READY in {ready:.1f} s")
     return ("pass" if ok else "FAIL"), detail, {"ready_s": ready, "output": output}
 
 

@@ -78,7 +78,8 @@ class Model:
                 raise ValueError(f"unknown mode {mode!r}: infer, long or crash")
             result = {"device": str(self.device), "device_name": self.device_name, "pid": os.getpid(),
                       "value": value, "seconds": time.perf_counter() - begin, "in_flight_max": self.in_flight_max,
-                      "torch": torch.__version__, "torch_cuda": torch.version.cuda}
+                      "torch": torch.__version__, "torch_cuda": torch.version.cuda,
+                      "threads": torch.get_num_threads()}
             if self.device.type == "cuda":
                 result["memory_allocated"] = torch.cuda.memory_allocated(self.device)
             return json.dumps(result)
