@@ -335,6 +335,8 @@ def check_driver(args):
             "nvidia_smi_driver": smi_driver.group(1) if smi_driver else None,
             "torch": torch_json, "libcuda_in_ldconfig": libcuda.split("=>")[-1].strip() if libcuda else None,
             "nvidia_ctk": shutil.which("nvidia-ctk"), "dev_nodes": sorted(str(p) for p in pathlib.Path("/dev").glob("nvidia*"))}
+    torch_text = (f"torch {torch_json['torch']} built for CUDA {torch_json['cuda']} sees {torch_json['name']}"
+                  if "torch" in torch_json else f"torch failed: {torch_json['error'].strip()[-160:]}")
     results = []
     driver = ours["driver"]
     if driver["status"] != "ok":
@@ -345,7 +347,7 @@ def check_driver(args):
         same = real["nvidia_smi_cuda"] == driver["cuda"]
         results.append(("driver CUDA version (our dlopen)", "pass" if same else "FAIL",
                         f"ours {driver['cuda']} ({driver['cuda_version']}), nvidia-smi {real['nvidia_smi_cuda']} "
-                        f"(driver {real['nvidia_smi_driver']}), torch built for CUDA {torch_json.get('cuda')}"))
+                        f"(driver {real['nvidia_smi_driver']}); {torch_text}"))
     refusal = ours["refusal"]
     if refusal["status"] == "no driver":
         results.append(("image CUDA newer than the driver: refused", "FAIL" if args.device.startswith("cuda")
@@ -464,7 +466,7 @@ def markdown(args, checks, bench, machine, failures):
              f"({args.python}); torch {machine['torch']}.", "",
              "| check | result | detail |", "| --- | --- | --- |"]
     for name, status, detail in checks:
-        lines.append(f"| {name} | {status} | {detail.replace('|', '/')} |")
+        lines.append(f"| {name} | {status} | {' '.join(detail.replace('|', '/').split())} |")
     if bench:
         lines += ["", f"Ours (cog-server + cog-worker) beside coglet {COG_VERSION} (the real Cog runtime), the same "
                   f"predictor on {bench['c1']['ours']['device']}; medians of {args.rounds} alternating rounds. "
