@@ -79,7 +79,8 @@ class Model:
             result = {"device": str(self.device), "device_name": self.device_name, "pid": os.getpid(),
                       "value": value, "seconds": time.perf_counter() - begin, "in_flight_max": self.in_flight_max,
                       "torch": torch.__version__, "torch_cuda": torch.version.cuda,
-                      "threads": torch.get_num_threads()}
+                      "threads": torch.get_num_threads(),
+                      "main_thread": threading.current_thread() is threading.main_thread()}
             if self.device.type == "cuda":
                 result["memory_allocated"] = torch.cuda.memory_allocated(self.device)
             return json.dumps(result)
