@@ -82,7 +82,9 @@ if [ -z "$prefix" ] && [ -d "$bundle/debs" ]; then
   fi
   phase "unpacked $(ls "$bundle"/debs/*.deb | wc -l) .debs into $prefix"
 fi
-cmake_args=(-DCMAKE_BUILD_TYPE=Release -DCOG_BUILD_TESTS=OFF -DCOG_BUILD_BENCH=ON "-DCOG_PYTHON=$python")
+# CMAKE_POLICY_VERSION_MINIMUM: a CMake 4 (pip's) still reads the packages' older config files.
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DCOG_BUILD_TESTS=OFF -DCOG_BUILD_BENCH=ON "-DCOG_PYTHON=$python"
+            -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
 if [ -n "$prefix" ]; then
   prefix=$(cd "$prefix" && pwd)
   multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
@@ -105,12 +107,15 @@ if [ ! -f "$include_dir/Python.h" ]; then
   cmake_args+=("-DPython_INCLUDE_DIR=$(cd "$bundle/python3.12-include" && pwd)")
   phase "no Python.h in $include_dir: using the bundle's CPython 3.12 headers"
 fi
-pybind11_dir=$("$python" -c 'import pybind11; print(pybind11.get_cmake_dir())' 2>/dev/null || true)
-if [ -z "$pybind11_dir" ] && compgen -G "$bundle/wheels/pybind11-*.whl" >/dev/null; then
+# The bundle's pybind11 first: the version builder/build/worker_build.cpp compiles workers with
+# (the machine's may be a major version ahead).
+pybind11_dir=""
+if compgen -G "$bundle/wheels/pybind11-*.whl" >/dev/null; then
   rm -rf /tmp/cog-gpu-check/pybind11 && mkdir -p /tmp/cog-gpu-check/pybind11
   "$python" -m zipfile -e "$(ls "$bundle"/wheels/pybind11-*.whl | head -1)" /tmp/cog-gpu-check/pybind11
   pybind11_dir=/tmp/cog-gpu-check/pybind11/pybind11/share/cmake/pybind11
 fi
+[ -n "$pybind11_dir" ] || pybind11_dir=$("$python" -c 'import pybind11; print(pybind11.get_cmake_dir())' 2>/dev/null || true)
 [ -n "$pybind11_dir" ] && cmake_args+=("-Dpybind11_DIR=$pybind11_dir")
 
 # 4. Build what the check runs.

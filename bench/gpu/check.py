@@ -87,7 +87,7 @@ class Server:
         self.started = time.monotonic()
         self.process = subprocess.Popen(command, cwd=project, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout=300):
+    def wait_ready(self, timeout=120):
         """Seconds from process start to READY; raises with the log's tail otherwise."""
         deadline = self.started + timeout
         while time.monotonic() < deadline:
@@ -517,6 +517,22 @@ def main():
     machine = machine_info(args)
     checks, data, failures = [], {"machine": machine, "device": args.device}, []
 
+    bench = None
+
+    def save():
+        """results.json and results.md as they stand: a run stopped at its time limit leaves them."""
+        data["checks"] = [{"name": n, "status": s, "detail": d} for n, s, d in checks]
+        (args.out / "results.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+        report = markdown(args, checks, bench, machine, failures)
+        (args.out / "results.md").write_text(report)
+        # One file of the servers' logs (the device tool brings back only a few files).
+        with open(args.out / "server-logs.txt", "w") as logs:
+            for log_file in sorted(args.work.glob("*.log")):
+                lines = log_file.read_text(errors="replace").splitlines()
+                logs.write(f"==> {log_file.name} (last 200 of {len(lines)} lines)\n")
+                logs.write("\n".join(lines[-200:]) + "\n")
+        return report
+
     def run(name, function, *function_args):
         log(f"{name} ...")
         begin = time.monotonic()
@@ -529,6 +545,7 @@ def main():
         log(f"{name}: {status}: {detail}")
         if status == "FAIL":
             failures.append(name)
+        save()
 
     try:
         projects = prepare_projects(args)
@@ -547,7 +564,7 @@ def main():
             if status == "FAIL":
                 failures.append(name)
         data["driver"] = driver_data
-        bench = None
+        save()
         if args.coglet_site:
             try:
                 bench = benchmark(args, projects)
@@ -557,16 +574,7 @@ def main():
                 failures.append("side by side with coglet")
         else:
             checks.append(("side by side with coglet", "skipped", "no --coglet-site (cog and coglet wheels)"))
-        data["checks"] = [{"name": n, "status": s, "detail": d} for n, s, d in checks]
-        report = markdown(args, checks, bench, machine, failures)
-        (args.out / "results.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-        (args.out / "results.md").write_text(report)
-        # One file of the servers' logs (the device tool brings back only a few files).
-        with open(args.out / "server-logs.txt", "w") as logs:
-            for log_file in sorted(args.work.glob("*.log")):
-                lines = log_file.read_text(errors="replace").splitlines()
-                logs.write(f"==> {log_file.name} (last 200 of {len(lines)} lines)\n")
-                logs.write("\n".join(lines[-200:]) + "\n")
+        report = save()
         print()
         print(report)
     finally:
