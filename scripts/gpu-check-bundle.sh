@@ -25,7 +25,7 @@ while (($#)); do
 done
 
 COG_VERSION=0.23.1      # the Cog runtime tests/e2e/coglet_helpers.py compares against
-PYBIND11_VERSION=2.13.6 # the one builder/build/worker_build.cpp compiles workers with
+PYBIND11_VERSION=2.13.6 # the one builder/pipeline/worker_build.cpp compiles workers with
 dev_packages=(libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libarchive-dev
               libssl-dev zlib1g-dev libcpp-httplib-dev pkgconf)
 # The C and C++ runtime and glibc's headers: the GPU machine's own compiler brings its own.

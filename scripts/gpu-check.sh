@@ -107,7 +107,7 @@ if [ ! -f "$include_dir/Python.h" ]; then
   cmake_args+=("-DPython_INCLUDE_DIR=$(cd "$bundle/python3.12-include" && pwd)")
   phase "no Python.h in $include_dir: using the bundle's CPython 3.12 headers"
 fi
-# The bundle's pybind11 first: the version builder/build/worker_build.cpp compiles workers with
+# The bundle's pybind11 first: the version builder/pipeline/worker_build.cpp compiles workers with
 # (the machine's may be a major version ahead).
 pybind11_dir=""
 if compgen -G "$bundle/wheels/pybind11-*.whl" >/dev/null; then

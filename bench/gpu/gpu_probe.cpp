@@ -18,7 +18,7 @@
 #include "builder/container/cdi.hpp"
 #include "builder/container/gpu.hpp"
 #include "builder/container/runtime_spec.hpp"
-#include "builder/support/error.hpp"
+#include "support/error.hpp"
 
 namespace container = cog::builder::container;
 using nlohmann::json;
