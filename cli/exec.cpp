@@ -57,7 +57,7 @@ int run_exec(const ExecFlags& flags) {
 
 std::vector<std::string> without_exec_separator(CLI::App& app, std::vector<std::string> args) {
   std::size_t at = 1;
-  while (at < args.size() && args[at].rfind("-", 0) == 0) ++at;  // --debug, --no-color
+  while (at < args.size() && args[at].starts_with("-")) ++at;  // --debug, --no-color
   if (at >= args.size() || args[at] != "exec") return args;
   CLI::App* exec = app.get_subcommand("exec");
   for (++at; at < args.size(); ++at) {
@@ -66,7 +66,7 @@ std::vector<std::string> without_exec_separator(CLI::App& app, std::vector<std::
       args.erase(args.begin() + static_cast<std::ptrdiff_t>(at));
       break;
     }
-    if (arg.rfind("-", 0) != 0) break;  // the command: what follows is its own
+    if (!arg.starts_with("-")) break;  // the command: what follows is its own
     if (arg.find('=') != std::string::npos) continue;
     const CLI::Option* option = exec->get_option_no_throw(arg);
     if (option && option->get_items_expected_min() > 0) ++at;  // its value

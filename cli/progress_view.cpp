@@ -20,7 +20,6 @@ constexpr std::string_view kBase = "  BASE ";
 constexpr std::string_view kOutput = "  | ";
 constexpr std::string_view kOutputIndent = "   | ";
 
-bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 bool continuation_byte(unsigned char c) { return (c & 0xC0) == 0x80; }
 
@@ -115,7 +114,7 @@ void ProgressView::end_running(std::optional<std::string> done_time, bool failed
 }
 
 void ProgressView::feed(std::string_view line) {
-  if (starts_with(line, kOutput)) {
+  if (line.starts_with(kOutput)) {
     auto& output = running_ ? running_->output : loose_output_;
     output.emplace_back(line.substr(kOutput.size()));
     const std::size_t keep = running_ ? std::max(options_.kept_lines, options_.tail_lines) : options_.tail_lines;
@@ -123,16 +122,16 @@ void ProgressView::feed(std::string_view line) {
     return;
   }
   loose_output_.clear();
-  if (starts_with(line, kCached)) {
+  if (line.starts_with(kCached)) {
     // A Debian base found in the cache says BASE, then CACHED for its layer: one line is enough.
     if (running_ && running_->base && running_->output.empty()) running_.reset();
     end_running(std::nullopt, false);
     final_.push_back({"CACHED", std::string(line.substr(kCached.size())), ""});
-  } else if (starts_with(line, kStep) || starts_with(line, kBase)) {
+  } else if (line.starts_with(kStep) || line.starts_with(kBase)) {
     end_running(std::nullopt, false);
-    const bool base = starts_with(line, kBase);
+    const bool base = line.starts_with(kBase);
     running_ = Running{std::string(line.substr(base ? kBase.size() : kStep.size())), now(), base, {}};
-  } else if (starts_with(line, kDone)) {
+  } else if (line.starts_with(kDone)) {
     // "  DONE <description> (<time>)": the pipeline's own timing of the step.
     std::string_view rest = line.substr(kDone.size());
     std::string_view description = rest;

@@ -29,7 +29,7 @@ bool is_reserved_env_name(const std::string& name) {
       "PYTHONUNBUFFERED", "LIBRARY_PATH", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER"};
   if (kExact.count(name)) return true;
   for (const char* prefix : {"R8_", "REPLICATE_", "CUDA_", "NVIDIA_", "NV_", "PGET_", "KUBERNETES_"}) {
-    if (name.rfind(prefix, 0) == 0) return true;
+    if (name.starts_with(prefix)) return true;
   }
   return false;
 }

@@ -14,7 +14,7 @@ namespace {
 // "/a" contains "/a/b" but not "/ab".
 bool path_contains(const std::string& outer, const std::string& inner) {
   std::string prefix = outer.back() == '/' ? outer : outer + "/";
-  return inner.rfind(prefix, 0) == 0;
+  return inner.starts_with(prefix);
 }
 
 std::string trim_trailing_slashes(std::string path) {

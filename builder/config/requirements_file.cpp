@@ -36,7 +36,7 @@ std::string label_for(const std::filesystem::path& file, const std::filesystem::
 // `-r x`, `-rx`, `--requirement x`, `--requirement=x`: the included path, or empty.
 std::string include_target(const std::string& line) {
   for (const std::string option : {"--requirement", "-r"}) {
-    if (line.rfind(option, 0) != 0) continue;
+    if (!line.starts_with(option)) continue;
     std::string rest = line.substr(option.size());
     if (!rest.empty() && rest[0] == '=') return support::trim(rest.substr(1), " \t\r\f\v");
     if (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) return support::trim(rest, " \t\r\f\v");
@@ -46,10 +46,10 @@ std::string include_target(const std::string& line) {
 }
 
 bool is_include(const std::string& line) {
-  return line == "-r" || line == "--requirement" || line.rfind("-r ", 0) == 0 ||
-         line.rfind("-r=", 0) == 0 || line.rfind("-r\t", 0) == 0 ||
-         line.rfind("--requirement ", 0) == 0 || line.rfind("--requirement=", 0) == 0 ||
-         (line.rfind("-r", 0) == 0 && line.size() > 2 && line[2] != '-');
+  return line == "-r" || line == "--requirement" || line.starts_with("-r ") ||
+         line.starts_with("-r=") || line.starts_with("-r\t") ||
+         line.starts_with("--requirement ") || line.starts_with("--requirement=") ||
+         (line.starts_with("-r") && line.size() > 2 && line[2] != '-');
 }
 
 class RequirementsReader {

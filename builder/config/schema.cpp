@@ -12,7 +12,7 @@ namespace {
 const json* dereference(const json& document, const json* schema) {
   for (int hops = 0; schema && schema->is_object() && schema->contains("$ref") && hops < 16; ++hops) {
     const auto& ref = (*schema)["$ref"];
-    if (!ref.is_string() || ref.get<std::string>().rfind("#", 0) != 0) return nullptr;
+    if (!ref.is_string() || !ref.get<std::string>().starts_with("#")) return nullptr;
     json::json_pointer pointer(ref.get<std::string>().substr(1));
     schema = document.contains(pointer) ? &document.at(pointer) : nullptr;
   }

@@ -214,7 +214,7 @@ class SchemaReporter {
     std::string field = field_name(path);
     std::string shapes = "does not have an accepted shape";
     if (last_key(path) == "source") shapes = "must be a mapping with a uri, or a non-empty list of them";
-    if (path.size() == 3 && field.rfind("build.run[", 0) == 0) {
+    if (path.size() == 3 && field.starts_with("build.run[")) {
       shapes = "must be a string or a mapping with a command (and optional mounts)";
     }
     context_.fail(ErrorKind::Schema, context_.at(path), "schema error in \"" + field + "\": " + shapes,

@@ -81,7 +81,6 @@ std::vector<std::string> path_strings(const std::vector<fs::path>& paths) {
   return strings;
 }
 
-bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 }  // namespace
 
@@ -157,7 +156,7 @@ std::vector<std::string> reap_orphaned_containers(const fs::path& state_dir) {
       if (!ignored && now - written > std::chrono::minutes(1)) fs::remove(path, ignored);
     };
     if (path.extension() == ".partial") drop_if_stale();
-    if (path.extension() != ".json" || starts_with(path.filename().string(), ".")) continue;
+    if (path.extension() != ".json" || path.filename().string().starts_with(".")) continue;
     std::ifstream file(path);
     const json record = json::parse(file, nullptr, false);
     if (!record.is_object() || !record.contains("owner") || !record["owner"].is_object()) {
@@ -210,9 +209,9 @@ std::vector<std::string> reap_stopped_containers(const OciRuntime& runtime, cons
     // Only directories of the shapes we make: a bundle-XXXXXX, and the container-XXXXXX overlay
     // scratch whose merged/ is the root.
     const fs::path bundle = container.value("bundle", "");
-    if (starts_with(bundle.filename().string(), "bundle-")) remove_quietly(bundle);
+    if (bundle.filename().string().starts_with("bundle-")) remove_quietly(bundle);
     const fs::path rootfs = container.value("rootfs", "");
-    if (rootfs.filename() == "merged" && starts_with(rootfs.parent_path().filename().string(), "container-")) {
+    if (rootfs.filename() == "merged" && rootfs.parent_path().filename().string().starts_with("container-")) {
       umount2(rootfs.c_str(), MNT_DETACH);
       remove_quietly(rootfs.parent_path());
     }

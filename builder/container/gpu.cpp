@@ -73,7 +73,7 @@ HostGpus detect_host_gpus(const fs::path& dev) {
     std::smatch match;
     if (std::regex_match(name, match, gpu_node)) {
       gpus.emplace_back(std::stoi(match[1]), entry.path().string());
-    } else if (name == "nvidiactl" || name.rfind("nvidia-uvm", 0) == 0 || name == "nvidia-modeset") {
+    } else if (name == "nvidiactl" || name.starts_with("nvidia-uvm") || name == "nvidia-modeset") {
       host.control_nodes.push_back(entry.path().string());
     }
   }
@@ -180,7 +180,7 @@ GpuAccess plan_gpu_access(const GpuRequest& request, const std::vector<CdiSpec>&
     } else {
       const std::string prefix = "/dev/nvidia";
       for (const auto& node : access.device_nodes) {
-        if (node.rfind(prefix, 0) != 0 || node.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
+        if (!node.starts_with(prefix) || node.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
           continue;
         }
         visible += (visible.empty() ? "" : ",") + node.substr(prefix.size());

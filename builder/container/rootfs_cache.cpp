@@ -165,7 +165,7 @@ int RootfsCache::prune(const std::vector<std::vector<oci::Digest>>& images, std:
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       const std::string name = entry.path().filename().string();
       if (name == "layers" || keep.count(name)) continue;
-      if (!entry.is_directory() || (name.front() == '.' && name.rfind(".unpack-", 0) != 0)) continue;
+      if (!entry.is_directory() || (name.front() == '.' && !name.starts_with(".unpack-"))) continue;
       const bool finished = name.front() != '.';
       if (recently_used(finished && merged_roots ? entry.path() / ".cog-complete" : entry.path())) continue;
       std::error_code failed;

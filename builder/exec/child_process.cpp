@@ -42,7 +42,7 @@ ExecPlan make_exec_plan(std::vector<std::string> argv, std::vector<std::string> 
   } else {
     std::string path = default_path;
     for (const auto& entry : env)
-      if (entry.rfind("PATH=", 0) == 0) path = entry.substr(5);
+      if (entry.starts_with("PATH=")) path = entry.substr(5);
     std::size_t begin = 0;
     while (begin <= path.size()) {
       auto end = path.find(':', begin);

@@ -123,7 +123,7 @@ DebianMirrors mirrors_from_apt_sources(const fs::path& etc_apt) {
   for (const auto& source : sources) {
     bool security = std::any_of(source.suites.begin(), source.suites.end(), is_security);
     for (const auto& uri : source.uris) {
-      if (uri.rfind("http", 0) != 0) continue;
+      if (!uri.starts_with("http")) continue;
       if (security && mirrors.security.empty()) mirrors.security = without_trailing_slash(uri);
       if (!security && !archive) archive = without_trailing_slash(uri);
     }

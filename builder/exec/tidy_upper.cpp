@@ -33,7 +33,7 @@ void drop_overlay_xattrs(const fs::path& path) {
   for (std::size_t begin = 0; begin < names.size();) {
     std::string name = names.c_str() + begin;
     begin += name.size() + 1;
-    if (name.rfind(overlay_prefix, 0) == 0 && name != opaque_name)
+    if (name.starts_with(overlay_prefix) && name != opaque_name)
       if (lremovexattr(path.c_str(), name.c_str()) != 0 && errno != ENODATA)
         throw Error(ErrorKind::Io, path.string(), "cannot remove " + name + ": " + std::strerror(errno));
   }

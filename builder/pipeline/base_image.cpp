@@ -92,8 +92,8 @@ std::string os_release_codename(const fs::path& rootfs) {
         if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'')) text = text.substr(1, text.size() - 2);
         return text;
       };
-      if (line.rfind("ID=", 0) == 0) id = value("ID=");
-      if (line.rfind("VERSION_CODENAME=", 0) == 0) codename = value("VERSION_CODENAME=");
+      if (line.starts_with("ID=")) id = value("ID=");
+      if (line.starts_with("VERSION_CODENAME=")) codename = value("VERSION_CODENAME=");
     }
     // The apt caches are kept per suite: give non-Debian releases their own.
     static const std::regex safe("^[A-Za-z0-9._-]+$");
@@ -122,7 +122,7 @@ oci::Descriptor for_amd64(const oci::Layout& layout, const oci::Descriptor& foun
 std::string parse_registry_mirror(const std::string& text) {
   std::string host = text;
   for (const char* scheme : {"https://", "http://"}) {
-    if (host.rfind(scheme, 0) == 0) host = host.substr(std::string(scheme).size());
+    if (host.starts_with(scheme)) host = host.substr(std::string(scheme).size());
   }
   while (!host.empty() && host.back() == '/') host.pop_back();
   static const std::regex pattern(R"(^(\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$)");

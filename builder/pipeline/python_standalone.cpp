@@ -16,9 +16,8 @@ namespace fs = std::filesystem;
 namespace cog::builder::pipeline {
 namespace {
 
-bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
-bool is_url(std::string_view location) { return starts_with(location, "http://") || starts_with(location, "https://"); }
+bool is_url(std::string_view location) { return location.starts_with("http://") || location.starts_with("https://"); }
 
 std::string file_name_of(std::string_view location) {
   std::string_view name = location;
@@ -64,7 +63,7 @@ std::optional<std::string> standalone_version(std::string_view name, std::string
     return std::nullopt;
   };
   const std::string_view prefix = "cpython-";
-  if (!starts_with(name, prefix)) {
+  if (!name.starts_with(prefix)) {
     return refuse("not named like a python-build-standalone archive "
                   "(cpython-X.Y.Z+RELEASE-x86_64-unknown-linux-gnu-install_only.tar.gz)");
   }
@@ -121,7 +120,7 @@ StandaloneOffer standalone_archives(std::string_view setting) {
     if (fs::is_directory(entry, ec)) {
       std::vector<std::string> files;
       for (const auto& item : fs::directory_iterator(entry, ec)) {
-        if (item.is_regular_file() && starts_with(item.path().filename().string(), "cpython-")) {
+        if (item.is_regular_file() && item.path().filename().string().starts_with("cpython-")) {
           files.push_back(item.path().string());
         }
       }

@@ -60,7 +60,7 @@ bool image_provides(const std::string& soname) {
       "libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so", "ld-linux", "libpython3",
       "libutil.so", "libresolv.so"};
   for (const auto& prefix : prefixes) {
-    if (soname.rfind(prefix, 0) == 0) return true;
+    if (soname.starts_with(prefix)) return true;
   }
   return false;
 }

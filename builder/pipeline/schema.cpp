@@ -79,7 +79,7 @@ fs::path default_bytecode_dir() {
 
 bool starts_with_any(const std::string& item, std::initializer_list<std::string_view> prefixes) {
   for (auto prefix : prefixes) {
-    if (item.rfind(prefix, 0) == 0) return true;
+    if (item.starts_with(prefix)) return true;
   }
   return false;
 }

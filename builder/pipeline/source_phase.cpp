@@ -16,7 +16,7 @@ namespace {
 
 bool is_weight(const BuildContext& ctx, const std::string& relative) {
   for (const auto& dir : ctx.plan.weights.dirs) {
-    if (relative == dir || relative.rfind(dir + "/", 0) == 0) return true;
+    if (relative == dir || relative.starts_with(dir + "/")) return true;
   }
   return std::find(ctx.plan.weights.files.begin(), ctx.plan.weights.files.end(), relative) !=
          ctx.plan.weights.files.end();
@@ -53,8 +53,8 @@ void add_weights(BuildContext& ctx, const std::string& path) {
   options.preserve_owner = false;
   options.prefix = "src";
   options.exclude = [&](const std::string& relative, bool is_directory) {
-    const bool inside = relative == path || relative.rfind(path + "/", 0) == 0;
-    const bool parent = is_directory && path.rfind(relative + "/", 0) == 0;
+    const bool inside = relative == path || relative.starts_with(path + "/");
+    const bool parent = is_directory && path.starts_with(relative + "/");
     return !inside && !parent;
   };
   auto entries = oci::collect_entries(ctx.config.project_dir, options);
@@ -92,7 +92,7 @@ void add_source(BuildContext& ctx) {
   options.preserve_owner = false;
   options.prefix = "src";
   options.exclude = [&](const std::string& relative, bool) {
-    return relative == ".cog" || relative.rfind(".cog/", 0) == 0 || ignore.excluded(relative) ||
+    return relative == ".cog" || relative.starts_with(".cog/") || ignore.excluded(relative) ||
            is_weight(ctx, relative);
   };
   auto entries = oci::collect_entries(ctx.config.project_dir, options);

@@ -251,9 +251,9 @@ void prune_compiled_workers(const fs::path& workers, const std::string& python_v
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(workers, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(".partial-", 0) == 0) {
+    if (name.starts_with(".partial-")) {
       fs::remove_all(entry.path(), ec);  // left by a compile that was killed
-    } else if (name.rfind(prefix, 0) == 0) {
+    } else if (name.starts_with(prefix)) {
       entries.emplace_back(fs::last_write_time(entry.path(), ec), entry.path());
     }
   }
@@ -321,7 +321,7 @@ CompiledWorker ensure_worker(const WorkerBuildRequest& request, const exec::Line
     fields >> soname >> file;
     if (soname.empty() || file.empty()) continue;
     libraries[soname] = file;
-    if (soname.rfind("libpython" + request.python_version, 0) == 0) links_python = true;
+    if (soname.starts_with("libpython" + request.python_version)) links_python = true;
   }
   if (!links_python) {
     throw Error(ErrorKind::Runtime, "compiling cog-worker for Python " + request.python_version,

@@ -28,7 +28,7 @@ struct Transfer {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   std::string line(data, size * count);
-  if (line.rfind("HTTP/", 0) == 0) {  // a new response (redirect, 100 Continue): start over
+  if (line.starts_with("HTTP/")) {  // a new response (redirect, 100 Continue): start over
     transfer->response.headers.clear();
     auto space = line.find(' ');
     transfer->response.status = space == std::string::npos ? 0 : std::atol(line.c_str() + space + 1);

@@ -57,7 +57,7 @@ std::string display_token_url(const std::string& base, const TlsOptions& tls) {
 }
 
 std::string verify_token(const std::string& base, const std::string& token, const TlsOptions& tls) {
-  if (token.rfind("r8_", 0) == 0)
+  if (token.starts_with("r8_"))
     throw Error(ErrorKind::Validation, "cog login",
                 "that looks like an API token (it starts with r8_), not a CLI token",
                 "copy the CLI token from the page `cog login` opens");

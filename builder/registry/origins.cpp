@@ -19,7 +19,7 @@ std::vector<std::string> BlobOrigins::repositories(const oci::Digest& digest, co
   std::ifstream in(file_for(digest));
   std::string prefix = registry + "/";
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind(prefix, 0) != 0) continue;
+    if (!line.starts_with(prefix)) continue;
     std::string repository = line.substr(prefix.size());
     found.erase(std::remove(found.begin(), found.end(), repository), found.end());
     found.insert(found.begin(), repository);

@@ -25,7 +25,7 @@ Reference resolve_push_target(const PushTargetInputs& inputs) {
     if (auto registry = lookup(inputs, "COG_MODEL_REGISTRY"); !registry.empty()) ref.registry = registry;
     if (auto repository = lookup(inputs, "COG_MODEL_REPO"); !repository.empty()) ref.repository = repository;
     if (auto tag = lookup(inputs, "COG_MODEL_TAG"); !tag.empty()) {
-      if (tag.rfind("cog-", 0) == 0)
+      if (tag.starts_with("cog-"))
         throw Error(ErrorKind::Usage, "COG_MODEL_TAG", "tags starting with 'cog-' are reserved",
                     "choose another tag");
       ref.tag = tag;

@@ -84,7 +84,7 @@ bool Reference::is_loopback() const { return is_loopback_host(registry); }
 
 bool is_loopback_host(const std::string& host) {
   std::string bare = host_without_port(host);
-  return bare == "localhost" || bare == "::1" || bare.rfind("127.", 0) == 0;
+  return bare == "localhost" || bare == "::1" || bare.starts_with("127.");
 }
 
 Reference parse_reference(const std::string& text) {

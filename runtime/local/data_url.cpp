@@ -83,7 +83,7 @@ std::string extension_for_mime(const std::string& mime) {
 }
 
 std::optional<DataUrl> parse_data_url(const std::string& url) {
-  if (url.rfind("data:", 0) != 0) return std::nullopt;
+  if (!url.starts_with("data:")) return std::nullopt;
   const auto comma = url.find(',');
   if (comma == std::string::npos) return std::nullopt;
   const std::string header = url.substr(5, comma - 5);

@@ -20,7 +20,7 @@ using nlohmann::json;
 namespace {
 
 std::string expand_home(const std::string& path) {
-  if (path.rfind("~/", 0) == 0 || path == "~") {
+  if (path.starts_with("~/") || path == "~") {
     if (const char* home = std::getenv("HOME")) return std::string(home) + path.substr(1);
   }
   return path;
@@ -49,7 +49,7 @@ json resolve(const json& schema, const json& property) {
     if (resolved.contains("$ref") && resolved["$ref"].is_string()) {
       const std::string ref = resolved["$ref"];
       resolved.erase("$ref");
-      if (ref.rfind("#", 0) == 0) {
+      if (ref.starts_with("#")) {
         const json::json_pointer pointer(ref.substr(1));
         if (schema.contains(pointer)) resolved.update(schema.at(pointer));
       }

@@ -24,7 +24,7 @@ bool is_uri(const json& property) {
 }
 
 std::string expand_home(const std::string& path) {
-  if (path.rfind("~/", 0) == 0) {
+  if (path.starts_with("~/")) {
     if (const char* home = std::getenv("HOME")) return std::string(home) + path.substr(1);
   }
   return path;

@@ -118,7 +118,7 @@ bool parse_request(const httplib::Request& req, httplib::Response& res, bool tra
   if (body.contains("webhook") && body["webhook"].is_string() && !body["webhook"].get<std::string>().empty()) {
     WebhookTarget target;
     target.url = body["webhook"];
-    if (target.url.rfind("http://", 0) != 0 && target.url.rfind("https://", 0) != 0) {
+    if (!target.url.starts_with("http://") && !target.url.starts_with("https://")) {
       send_json(res, 422, detail({"body", "webhook"}, "URL scheme should be 'http' or 'https'", "value_error"));
       return false;
     }

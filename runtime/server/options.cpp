@@ -89,7 +89,7 @@ ServerOptions parse_server_options(const std::vector<std::string>& args, const E
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> inline_value;
-    if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
       inline_value = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
     }
@@ -106,7 +106,7 @@ ServerOptions parse_server_options(const std::vector<std::string>& args, const E
       // Accepted as a bare flag too; an explicit value follows when it reads like a boolean.
       if (inline_value) {
         options.await_explicit_shutdown = parse_bool(flag, *inline_value);
-      } else if (i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0) {
+      } else if (i + 1 < args.size() && !args[i + 1].starts_with("-")) {
         options.await_explicit_shutdown = parse_bool(flag, args[++i]);
       } else {
         options.await_explicit_shutdown = true;

@@ -54,11 +54,11 @@ void WorkerProcess::start() {
   std::string python_path;
   for (char** entry = environ; *entry; ++entry) {
     std::string item = *entry;
-    if (item.rfind("PYTHONPATH=", 0) == 0) {
+    if (item.starts_with("PYTHONPATH=")) {
       python_path = item.substr(11);
       continue;
     }
-    if (item.rfind("PYTHONUNBUFFERED=", 0) == 0) continue;
+    if (item.starts_with("PYTHONUNBUFFERED=")) continue;
     env.push_back(std::move(item));
   }
   if (!launch_.sdk_dir.empty()) {

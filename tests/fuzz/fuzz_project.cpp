@@ -48,7 +48,7 @@ const std::filesystem::path& fuzz_project_dir() {
 
 void require_located(const Error& error, const std::string& expected_prefix) {
   const std::string& where = error.where();
-  if (where.empty() || (!expected_prefix.empty() && where.rfind(expected_prefix, 0) != 0)) {
+  if (where.empty() || (!expected_prefix.empty() && !where.starts_with(expected_prefix))) {
     std::fprintf(stderr, "error without the expected location (%s): %s\n", expected_prefix.c_str(),
                  error.describe().c_str());
     std::abort();

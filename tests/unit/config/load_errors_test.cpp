@@ -35,7 +35,7 @@ TEST_CASE("an empty file is an empty config, so python_version is missing") {
   CHECK(project.error("\nbuild:\n  gpu: true\n") ==
         "cog.yaml:2:1: invalid build.python_version: python_version is required — Add it to the build "
         "section of your cog.yaml, e.g. `python_version: \"3.13\"`");
-  CHECK(project.error("build:\n").rfind("cog.yaml:1:1: invalid build.python_version: python_version is required", 0) == 0);
+  CHECK(project.error("build:\n").starts_with("cog.yaml:1:1: invalid build.python_version: python_version is required"));
 }
 
 TEST_CASE("python_version shape and minimum") {
@@ -82,11 +82,11 @@ TEST_CASE("all errors are reported together") {
   TempProject project;
   auto errors = project.errors("build:\n  python_version: \"3.9\"\n  gpu: yes\n  cuda: 11.8\nfoo: 1\n");
   REQUIRE(errors.size() == 4);
-  CHECK(errors[0].rfind("cog.yaml:2:19: invalid build.python_version \"3.9\": minimum supported Python "
-                        "version is 3.10", 0) == 0);
+  CHECK(errors[0].starts_with("cog.yaml:2:19: invalid build.python_version \"3.9\": minimum supported Python "
+                        "version is 3.10"));
   CHECK(errors[1] == "cog.yaml:3:8: schema error in \"build.gpu\": must be a boolean — write true or false");
   CHECK(errors[2] == "cog.yaml:4:9: schema error in \"build.cuda\": must be a string — quote it: cuda: \"11.8\"");
-  CHECK(errors[3].rfind("cog.yaml:5:1: unknown field \"foo\"", 0) == 0);
+  CHECK(errors[3].starts_with("cog.yaml:5:1: unknown field \"foo\""));
 }
 
 TEST_CASE("shape errors use Cog's words") {

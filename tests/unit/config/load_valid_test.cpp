@@ -141,7 +141,7 @@ tests:
   CHECK(loaded.warnings[0].describe() ==
         "cog.yaml:3:3: field \"build.fast\" is ignored: it only applied to classic Cog (0.15/0.16) — "
         "remove it from cog.yaml");
-  CHECK(loaded.warnings[3].describe().rfind("cog.yaml:6:1: field \"tests\" is ignored", 0) == 0);
+  CHECK(loaded.warnings[3].describe().starts_with("cog.yaml:6:1: field \"tests\" is ignored"));
 }
 
 TEST_CASE("runner references: subdirectories, functions, imports, async functions, train") {

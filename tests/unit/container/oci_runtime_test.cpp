@@ -90,7 +90,7 @@ TEST_CASE("runtime_spec shares the host network and binds the project") {
 
 TEST_CASE("a container's /etc/hosts keeps the host's and names the host as host.docker.internal") {
   const std::string hosts = container_hosts("127.0.0.1 localhost\n10.0.0.5 db.internal", "cog");
-  CHECK(hosts.rfind("127.0.0.1 localhost\n10.0.0.5 db.internal\n", 0) == 0);
+  CHECK(hosts.starts_with("127.0.0.1 localhost\n10.0.0.5 db.internal\n"));
   CHECK(hosts.find("::1\tlocalhost ip6-localhost ip6-loopback\n") != std::string::npos);
   CHECK(hosts.find("127.0.0.1\tcog\n") != std::string::npos);
   CHECK(hosts.substr(hosts.size() - 31) == "127.0.0.1\thost.docker.internal\n");

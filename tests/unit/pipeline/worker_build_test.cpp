@@ -33,7 +33,7 @@ TEST_CASE("a Python outside /usr brings its own headers; pybind11 comes pinned f
   CHECK(worker_build_packages("3.12", "/usr/local") == std::vector<std::string>{"g++", "nlohmann-json3-dev"});
   const auto pip = worker_pip_packages("/usr/local");
   REQUIRE(pip.size() == 1);
-  CHECK(pip[0].rfind("pybind11 2.", 0) == 0);
+  CHECK(pip[0].starts_with("pybind11 2."));
   CHECK(pip[0].find("==") == std::string::npos);  // listed as "name version", as dpkg-query lists apt's
 }
 

@@ -32,7 +32,7 @@ TEST_CASE("prediction bodies leave out unset fields") {
 
 TEST_CASE("generated ids differ within one nanosecond") {
   CHECK(generate_prediction_id(1) != generate_prediction_id(2));
-  CHECK(generate_prediction_id(1).rfind("pred_", 0) == 0);
+  CHECK(generate_prediction_id(1).starts_with("pred_"));
 }
 
 TEST_CASE("event stream replays to late subscribers and reports truncation") {

@@ -25,7 +25,7 @@ TEST_CASE("a scratch directory is new, under its parent, and gone afterwards") {
     ScratchDir second(parent, "work-");
     CHECK(first.path != second.path);
     CHECK(first.path.parent_path() == parent);
-    CHECK(first.path.filename().string().rfind("work-", 0) == 0);
+    CHECK(first.path.filename().string().starts_with("work-"));
     CHECK(fs::is_directory(first.path));
     std::ofstream(first.path / "file") << "x";
     seen = first.path;
