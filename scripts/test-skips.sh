@@ -5,8 +5,8 @@
 set -euo pipefail
 log="$1"
 [ -s "$log" ] || { echo "No test was skipped."; exit 0; }
-# GPU images, the real model examples, podman, the differential test against the real Cog runtime.
-mission='test_gpu_images|test_container_gpus|test_examples|test_coglet_differential|podman'
+# GPU images, the real model examples, podman, the comparisons with the real Cog (runtime, schema).
+mission='test_gpu_images|test_container_gpus|test_examples|test_coglet_differential|test_schema_oracle|podman'
 echo
 echo "Skipped tests ($(wc -l <"$log")):"
 sort "$log" | grep -Ev "$mission" | sed 's/^/  /' || true
