@@ -4,7 +4,7 @@
 # against empty caches and an empty image store of its own (build/ci-state, emptied first), so that
 # nothing earlier runs left on this machine can make it pass. Ends with every skipped test and why.
 #
-#   scripts/test.sh [CTEST ARGS...]           fresh machine, as CI (about 50 minutes on 2 cores)
+#   scripts/test.sh [CTEST ARGS...]           fresh machine, as CI (see README for how long it takes)
 #   scripts/test.sh --warm [CTEST ARGS...]    the developer loop: no fuzzing, your own caches and
 #                                             store (~/.cache/cog, ~/.local/share/cog), so bases and
 #                                             layers built before are reused
@@ -17,8 +17,11 @@ if [ "${1:-}" = "--warm" ]; then
   warm=true
   shift
 fi
+phase() { echo "== $1 took $SECONDS s" >&2; SECONDS=0; }
 bash scripts/install-deps.sh
+phase "installing dependencies"
 bash scripts/build.sh
+phase "building"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 if ! $warm; then
@@ -49,6 +52,7 @@ if ! $warm; then
       exit 1
     fi
   done
+  phase "building and running the fuzzers"
 fi
 
 # Every skip (doctest's COG_SKIP, pytest's skips) is appended here and listed at the end.
@@ -56,5 +60,6 @@ export COG_SKIP_LOG="$PWD/build/test-skips.log"
 : >"$COG_SKIP_LOG"
 status=0
 ctest --test-dir build --output-on-failure -j "$jobs" "$@" || status=$?
+phase "running the tests"
 bash scripts/test-skips.sh "$COG_SKIP_LOG"
 exit "$status"
