@@ -37,7 +37,7 @@ metric value (coglet rejects it; ours deletes the key, reference §5.8). Class t
 method not found`; the function trainer is. coglet answers a sync prediction a moment before its
 slot is free (an immediate next request gets 409), so the flows wait for a non-BUSY health first.
 
-Needs PyPI once (the venv is cached under ~/.cache/cog-test/coglet-venv); skips when it cannot be
+Needs PyPI once (the venv is cached under $XDG_CACHE_HOME/cog-test/coglet-venv, else ~/.cache/...); skips when it cannot be
 reached.
 """
 import http.server
