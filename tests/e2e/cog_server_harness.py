@@ -6,19 +6,14 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import threading
 import time
 
+from ports import free_port  # noqa: F401 (the tests import it from here)
+
 SOURCE_DIR = pathlib.Path(os.environ.get("COG_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 FIXTURES = SOURCE_DIR / "tests" / "fixtures" / "predictors"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def runner_ref(fixture_dir):

@@ -1,11 +1,15 @@
 """Shared fixtures for end-to-end tests: where the built binaries and the sources are."""
 import os
 import pathlib
+import sys
 
 import pytest
 
 SOURCE_DIR = pathlib.Path(os.environ.get("COG_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 BUILD_DIR = pathlib.Path(os.environ.get("COG_BUILD_DIR", SOURCE_DIR / "build"))
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+pytest_plugins = ["cog_test_report"]  # skips listed at the suite's end (tests/cog_test_report.py)
 
 
 @pytest.fixture(scope="session")

@@ -23,13 +23,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from ports import free_port  # noqa: F401 (the tests import it from here)
+
 REGISTRY_BIN = "/usr/bin/docker-registry"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(cmd, check=True, **kwargs):

@@ -37,7 +37,7 @@ metric value (coglet rejects it; ours deletes the key, reference §5.8). Class t
 method not found`; the function trainer is. coglet answers a sync prediction a moment before its
 slot is free (an immediate next request gets 409), so the flows wait for a non-BUSY health first.
 
-Needs PyPI once (the venv is cached under ~/.cache/cog-test/coglet-venv); skips when it cannot be
+Needs PyPI once (the venv is cached under $XDG_CACHE_HOME/cog-test/coglet-venv, else ~/.cache/...); skips when it cannot be
 reached.
 """
 import http.server
@@ -234,6 +234,13 @@ def wait_not_busy(server, timeout=5):
     next request gets 409): wait for that before sending the next one, on both sides."""
     deadline = time.monotonic() + timeout
     while server.health().get("status") == "BUSY" and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def wait_status(server, wanted, timeout=30):
+    deadline = time.monotonic() + timeout
+    while server.health().get("status") != wanted:
+        assert time.monotonic() < deadline, f"health never became {wanted}"
         time.sleep(0.02)
 
 
@@ -465,7 +472,9 @@ def test_webhooks_for_an_iterator(pairs):
                     "webhook_events_filter": ["output", "completed"]}
             seen = [observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"})]
             await_webhook(hooks, {"succeeded", "failed"}, "hooked")
-            time.sleep(0.2)  # a straggling output webhook would show up now
+            # coglet may deliver output webhooks after the completed one: wait for all four (three
+            # outputs, completed) rather than a fixed moment a loaded machine may not keep.
+            hooks.wait_until(lambda seen: len(seen) >= 4, timeout=30)
             # coglet fires output webhooks concurrently, so they may arrive in any order; ours are
             # sent in order. Compared in the order of the outputs they carry.
             payloads = [r["json"] for r in hooks.requests]
@@ -483,7 +492,8 @@ def test_webhook_output_event_for_a_returned_value(pairs):
                     "webhook_events_filter": ["output", "completed"]}
             seen = [observe(server, "POST", "/predictions", body, {"Prefer": "respond-async"})]
             await_webhook(hooks, {"succeeded", "failed"}, "returned")
-            time.sleep(0.3)  # coglet may deliver the output event after the completed one
+            # coglet may deliver the output event after the completed one: wait for both.
+            hooks.wait_until(lambda seen: len(seen) >= 2, timeout=30)
             payloads = sorted((r["json"] for r in hooks.requests), key=lambda p: p["status"] != "processing")
             if isinstance(server, Coglet):  # coglet wraps the value in a list (see the table)
                 for payload in payloads:
@@ -547,7 +557,7 @@ def test_worker_death(pairs, fixture, how):
 
     def flow(server):
         seen = [observe(server, "POST", "/predictions", {"input": {}})]
-        time.sleep(0.5)
+        wait_not_busy(server, timeout=30)  # the death is noticed in a moment, longer on a loaded machine
         health = server.health()
         seen.append((health["status"], health.get("user_healthcheck_error")))
         seen.append(observe(server, "POST", "/predictions", {"input": {}}))
@@ -693,12 +703,12 @@ def test_sse_reattach_with_put(pairs):
     events (replayed from the start) instead of starting another one."""
     def flow(server):
         headers = {"Accept": "text/event-stream"}
-        body = {"input": {"count": 6}}  # 0.9 s of events: the second PUT lands while it runs
+        body = {"input": {"count": 20}}  # 3 s of events: the second PUT lands while it runs
         first = {}
         thread = threading.Thread(target=lambda: first.update(
             observe(server, "PUT", "/predictions/streamed", body, headers)))
         thread.start()
-        time.sleep(0.3)
+        wait_status(server, "BUSY")  # the first PUT's prediction is running, however slow the start
         second = observe(server, "PUT", "/predictions/streamed", body, headers)
         thread.join(30)
         return [first, second]

@@ -39,6 +39,9 @@ COG_YAML = 'build:\n  python_version: "3.12"\n  python_packages:\n    - "tomli-w
 
 RELEASE = "20240107"
 
+# cog's cache root is $XDG_CACHE_HOME/cog (scripts/test.sh gives the suite a private one), else ~/.cache/cog.
+CACHE_HOME = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
+
 
 def pyenv_312():
     found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12.*")))
@@ -57,7 +60,7 @@ def archive(tmp_path_factory):
     if source is None or shutil.which("patchelf") is None:
         pytest.skip("needs a pyenv 3.12 build with a shared libpython and patchelf (scripts/install-deps.sh)")
     version = source.name
-    cache = pathlib.Path.home() / ".cache" / "cog-test" / "python-standalone"
+    cache = CACHE_HOME / "cog-test" / "python-standalone"
     file = cache / archive_name(version)
     if not file.exists():
         work = tmp_path_factory.mktemp("pbs")
@@ -89,9 +92,10 @@ def built(cog_bin, archive, tmp_path_factory, tags):
 
 
 def test_the_prediction_runs_on_the_archives_python(cog_bin, built, tmp_path):
-    tag, version, first, _ = built
+    tag, version, first, second = built
     assert f"Python {version} from {archive_name(version)}" in first.stderr, first.stderr
-    assert "debian bookworm base (no Python)" in first.stderr
+    # The first build prints the base only when an earlier build cached it; the second always does.
+    assert "CACHED debian bookworm base (no Python)" in second.stderr, second.stderr
     assert f"SCHEMA with the image's Python {version}" in first.stderr
     assert "cog-worker for Python 3.12 (python-build-standalone)" in first.stderr
     result = cog(cog_bin, "run", tag, "-i", "name=pbs", cwd=tmp_path)
@@ -124,7 +128,8 @@ def test_an_archive_from_a_url_is_downloaded_once(cog_bin, built, archive, tmp_p
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    cached = pathlib.Path.home() / ".cache" / "cog" / "python-archives" / name
+    cached = CACHE_HOME / "cog" / "python-archives" / name  # where cog downloads it (its cache root)
+    cached.unlink(missing_ok=True)  # left by an interrupted run, it would make the FETCH below a no-op
     try:
         url = f"http://127.0.0.1:{server.server_port}/{name.replace('+', '%2B')}"
         project = make_project(tmp_path / "p", RUN_PY, COG_YAML)

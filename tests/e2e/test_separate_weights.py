@@ -45,7 +45,9 @@ def built(stderr):
 def project(tmp_path):
     project = make_project(tmp_path / "weighty", RUN_PY)
     (project / "weights").mkdir()
-    rng = random.Random(7)
+    # Weights of their own each run: with the same bytes every time, a layer cached by an earlier run
+    # (or a parallel one) would be reused and the "layers built" counts below would depend on history.
+    rng = random.Random(os.urandom(16))
     (project / "weights/model.bin").write_bytes(rng.randbytes(11 * MIB))
     (project / "weights/config.json").write_text("{}")
     (project / "big.ckpt").write_bytes(rng.randbytes(10 * MIB + 1))

@@ -50,11 +50,11 @@ def test_disconnect_cancels_the_sync_prediction(sleeper, method, path, predictio
     final = completed(hooks, prediction_id)
     assert final["status"] == "canceled", final
     logged = f"canceling prediction {prediction_id}: the client disconnected"
-    deadline = time.monotonic() + 5  # the harness reads the server's output on its own thread
+    deadline = time.monotonic() + 20  # the harness reads the server's output on its own thread
     while logged not in server.output and time.monotonic() < deadline:
         time.sleep(0.05)
     assert logged in server.output
-    assert time.monotonic() - left_at < 5  # not the 30 s the run would have slept
+    assert time.monotonic() - left_at < 20  # not the 30 s the run would have slept (a loaded machine is slow)
     # The slot is free again: the next prediction runs at once instead of answering 409.
     status, answer = server.predict({"input": {"seconds": 0}})
     assert (status, answer["status"], answer["output"]) == (200, "succeeded", "awake")

@@ -15,7 +15,7 @@ from cog_server_harness import Recorder, Server
 CONNECTIONS = 8
 PER_CONNECTION = 250
 CANCEL_EVERY = 25
-RETRIES = 5000  # 409s while canceled predictions release their slots (Cog has no queue)
+RETRIES = 30000  # 409s while canceled predictions release their slots (Cog has no queue): a minute at most
 RETRY_PAUSE = 0.002
 
 

@@ -12,6 +12,7 @@
 #include "support/subprocess.hpp"
 #include "support/text_file.hpp"
 #include "tests/unit/temp_dir.hpp"
+#include "skip.hpp"
 
 namespace fs = std::filesystem;
 using cog::test::TempDir;
@@ -125,17 +126,11 @@ TEST_CASE("an unknown runtime name is a usage error") {
 }
 
 TEST_CASE("runc runs a container with env, workdir, a bind mount and the exit code") {
-  if (geteuid() != 0 || !cog::support::find_program("runc")) {
-    MESSAGE("skipped: runc needs root and the runc package");
-    return;
-  }
+  if (geteuid() != 0 || !cog::support::find_program("runc")) COG_SKIP("runc needs root and the runc package");
   check_runtime("runc");
 }
 
 TEST_CASE("crun runs the same container (hybrid cgroup layout handled)") {
-  if (geteuid() != 0 || !cog::support::find_program("crun")) {
-    MESSAGE("skipped: crun needs root and the crun package");
-    return;
-  }
+  if (geteuid() != 0 || !cog::support::find_program("crun")) COG_SKIP("crun needs root and the crun package");
   check_runtime("crun");
 }

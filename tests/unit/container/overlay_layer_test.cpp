@@ -14,6 +14,7 @@
 #include "builder/container/rootfs_cache.hpp"
 #include "support/subprocess.hpp"
 #include "tests/unit/temp_dir.hpp"
+#include "skip.hpp"
 
 namespace fs = std::filesystem;
 using cog::test::TempDir;
@@ -36,10 +37,7 @@ fs::path make_layer(const fs::path& tree, const fs::path& tar) {
 }  // namespace
 
 TEST_CASE("a layer's whiteouts become overlayfs whiteouts, and an overlay honours them") {
-  if (geteuid() != 0) {
-    MESSAGE("skipped: needs root");
-    return;
-  }
+  if (geteuid() != 0) COG_SKIP("needs root");
   TempDir temp;
   write(temp.path / "base/etc/keep", "kept\n");
   write(temp.path / "base/etc/removed", "gone\n");

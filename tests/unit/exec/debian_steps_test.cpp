@@ -13,6 +13,7 @@
 #include "builder/oci/overlay_layer.hpp"
 #include "support/error.hpp"
 #include "helpers.hpp"
+#include "skip.hpp"
 
 using namespace exec_test;
 namespace oci = cog::builder::oci;
@@ -37,12 +38,12 @@ bool mirror_reachable(const std::string& archive) {
 // The shared base, or nothing (after saying why) when the mirror is out of reach.
 std::optional<DebianBase> bookworm_base() {
   if (geteuid() != 0) {
-    MESSAGE("skipped: build steps need root (namespaces, overlayfs, debootstrap)");
+    cog::testing::skip_test_case("build steps need root (namespaces, overlayfs, debootstrap)");
     return std::nullopt;
   }
   const auto request = bookworm_request();
   if (!mirror_reachable(request.mirrors.archive)) {
-    MESSAGE("skipped: the Debian mirror " << request.mirrors.archive << " is unreachable");
+    cog::testing::skip_test_case("the Debian mirror " + request.mirrors.archive + " is unreachable");
     return std::nullopt;
   }
   auto base = ensure_debian_base(request, [](Stream, std::string_view line) {

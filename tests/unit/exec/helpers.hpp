@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "builder/exec/sandbox.hpp"
+#include "skip.hpp"
 
 namespace exec_test {
 namespace fs = std::filesystem;
@@ -110,12 +111,9 @@ inline bool is_whiteout(const fs::path& path) {
 
 }  // namespace exec_test
 
-// Sandboxed steps need root (namespaces, overlayfs with trusted xattrs): elsewhere a case passes
-// with a message instead of failing on a machine that cannot run it at all.
+// Sandboxed steps need root (namespaces, overlayfs with trusted xattrs): elsewhere a case is
+// reported as skipped instead of failing on a machine that cannot run it at all.
 #define EXEC_TEST_NEEDS_ROOT()                                        \
   do {                                                                \
-    if (geteuid() != 0) {                                             \
-      MESSAGE("skipped: build steps need root (namespaces, overlayfs)"); \
-      return;                                                         \
-    }                                                                 \
+    if (geteuid() != 0) COG_SKIP("build steps need root (namespaces, overlayfs)"); \
   } while (0)

@@ -46,7 +46,7 @@ TEST_CASE("image: manifest round trip and digest stability") {
   CHECK(canonical_json(parse_manifest(text)) == text);
 }
 
-TEST_CASE("image: Docker schema 2 manifests parse; indexes are not manifests") {
+TEST_CASE("image: Docker schema 2 manifests parse, indexes are not manifests") {
   std::string docker = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
     "config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7,"digest":"sha256:)" +
                        std::string(64, 'd') + R"("},"layers":[]})";

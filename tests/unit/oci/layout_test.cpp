@@ -23,7 +23,7 @@ Descriptor put_image(Layout& layout, const std::string& layer_bytes) {
 
 }  // namespace
 
-TEST_CASE("layout: create writes oci-layout and an empty index; open requires them") {
+TEST_CASE("layout: create writes oci-layout and an empty index, open requires them") {
   TempDir dir;
   CHECK_THROWS_AS(Layout::open(dir / "nothing"), cog::Error);
   Layout layout = Layout::create(dir / "l");
@@ -97,7 +97,7 @@ TEST_CASE("layout: garbage collection keeps what tags reach and deletes the rest
   CHECK(layout.collect_garbage({rooted.digest}).blobs_removed == 0);
 }
 
-TEST_CASE("layout: a live lease protects untagged blobs; a dead one does not") {
+TEST_CASE("layout: a live lease protects untagged blobs, a dead one does not") {
   TempDir dir;
   Layout layout = Layout::create(dir / "l");
   Descriptor leased = layout.write_blob("in progress", "x");

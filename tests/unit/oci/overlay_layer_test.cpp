@@ -9,6 +9,7 @@
 
 #include "builder/oci/overlay_layer.hpp"
 #include "helpers.hpp"
+#include "skip.hpp"
 
 using namespace cog::builder::oci;
 using cog::test::TempDir;
@@ -29,7 +30,7 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
 }  // namespace
 
 TEST_CASE("overlay: whiteout devices and opaque directories become .wh. entries") {
-  if (::geteuid() != 0) return;  // mknod of a 0/0 char device and trusted.* xattrs need root
+  if (::geteuid() != 0) COG_SKIP("mknod of a 0/0 char device and trusted.* xattrs need root");
   TempDir dir;
   auto upper = dir / "upper";
   write_file(upper / "etc/new.conf", "new\n");
@@ -55,7 +56,7 @@ TEST_CASE("overlay: whiteout devices and opaque directories become .wh. entries"
 }
 
 TEST_CASE("overlay: a real overlayfs mount's upper dir captures deletes and replacements") {
-  if (::geteuid() != 0) return;
+  if (::geteuid() != 0) COG_SKIP("mounting overlayfs needs root");
   TempDir dir;
   write_file(dir / "lower/keep.txt", "keep");
   write_file(dir / "lower/remove.txt", "remove");
@@ -65,8 +66,7 @@ TEST_CASE("overlay: a real overlayfs mount's upper dir captures deletes and repl
   std::string options = "lowerdir=" + (dir / "lower").string() + ",upperdir=" +
                         (dir / "upper").string() + ",workdir=" + (dir / "work").string();
   if (::mount("overlay", (dir / "merged").c_str(), "overlay", 0, options.c_str()) != 0) {
-    MESSAGE("overlayfs not mountable here; skipping");
-    return;
+    COG_SKIP("overlayfs is not mountable here");
   }
   std::filesystem::remove(dir / "merged/remove.txt");
   std::filesystem::remove_all(dir / "merged/olddir");

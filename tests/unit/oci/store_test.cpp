@@ -121,7 +121,7 @@ TEST_CASE("builder: layers, config and commit give a reproducible image in the s
   CHECK_FALSE(store.layout().has_blob(manifest.layers[0].digest));
 }
 
-TEST_CASE("layer cache: hits return the stored layer; a collected blob is a miss") {
+TEST_CASE("layer cache: hits return the stored layer, a collected blob is a miss") {
   TempDir dir;
   ImageStore store(dir / "store");
   LayerCache cache(dir / "cache", store.layout());

@@ -13,6 +13,7 @@
 #include "builder/oci/image_builder.hpp"
 #include "builder/oci/transport.hpp"
 #include "helpers.hpp"
+#include "skip.hpp"
 
 using namespace cog::builder::oci;
 using cog::test::TempDir;
@@ -74,7 +75,7 @@ Descriptor build_image(const TempDir& dir, Layout& layout, bool& has_binary) {
 }  // namespace
 
 TEST_CASE("tools: umoci unpacks our OCI layout, with whiteouts applied") {
-  if (!have("umoci") || ::geteuid() != 0) return;
+  if (!have("umoci") || ::geteuid() != 0) COG_SKIP("needs root and umoci");
   TempDir dir;
   Layout layout = Layout::create(dir / "layout");
   bool has_binary = false;
@@ -100,7 +101,7 @@ TEST_CASE("tools: umoci unpacks our OCI layout, with whiteouts applied") {
 }
 
 TEST_CASE("tools: skopeo inspects and copies our OCI layout and docker-archive") {
-  if (!have("skopeo")) return;
+  if (!have("skopeo")) COG_SKIP("skopeo is not installed");
   TempDir dir;
   Layout layout = Layout::create(dir / "layout");
   bool has_binary = false;

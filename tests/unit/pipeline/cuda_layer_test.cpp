@@ -176,7 +176,7 @@ TEST_CASE("torch brings its own CUDA wheels: no second copy, same library direct
   CHECK_FALSE(plan_cuda_runtime(gpu_config("12.4", "9", {"tensorflow==2.18.0"}))->requirements.empty());
 }
 
-TEST_CASE("an nvidia-* wheel the user pins is theirs; the layer installs the rest") {
+TEST_CASE("an nvidia-* wheel the user pins is theirs, the layer installs the rest") {
   const auto layer = plan_cuda_runtime(gpu_config("12.4", "9", {"nvidia-cudnn-cu12==9.1.0.70"}));
   REQUIRE(layer);
   CHECK(layer->requirements.find("nvidia-cudnn-cu12") == std::string::npos);

@@ -72,7 +72,7 @@ TEST_CASE("archives are known by python-build-standalone's names") {
   CHECK_FALSE(standalone_version("cpython-3.12.99999999999+1-x86_64-unknown-linux-gnu-install_only.tar.gz"));
 }
 
-TEST_CASE("the setting lists files, directories and URLs; unusable entries are skipped with the reason") {
+TEST_CASE("the setting lists files, directories and URLs, unusable entries are skipped with the reason") {
   TempDir temp;
   write(temp.path / "dir" / kName, "");
   write(temp.path / "dir/cpython-3.12.7+20241016-x86_64-unknown-linux-gnu-install_only.tar.gz", "");
@@ -92,7 +92,7 @@ TEST_CASE("the setting lists files, directories and URLs; unusable entries are s
   CHECK(standalone_archives("").archives.empty());
 }
 
-TEST_CASE("a major.minor takes the newest patch; a full version only itself") {
+TEST_CASE("a major.minor takes the newest patch, a full version only itself") {
   const std::vector<StandaloneArchive> archives = {
       {"a", "a", "3.12.9"}, {"b", "b", "3.12.10"}, {"c", "c", "3.11.9"}, {"d", "d", "3.12.1"}};
   CHECK(pick_standalone(archives, "3.12")->version == "3.12.10");  // by number, not text

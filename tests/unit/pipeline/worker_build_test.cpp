@@ -29,7 +29,7 @@ TEST_CASE("the compile installs g++ and the headers of the image's Python") {
   CHECK(worker_pip_packages("/usr").empty());
 }
 
-TEST_CASE("a Python outside /usr brings its own headers; pybind11 comes pinned from PyPI") {
+TEST_CASE("a Python outside /usr brings its own headers, pybind11 comes pinned from PyPI") {
   CHECK(worker_build_packages("3.12", "/usr/local") == std::vector<std::string>{"g++", "nlohmann-json3-dev"});
   const auto pip = worker_pip_packages("/usr/local");
   REQUIRE(pip.size() == 1);

@@ -13,6 +13,8 @@ GOLDEN = pathlib.Path(__file__).resolve().parent / "golden"
 
 if str(SOURCE_DIR / "runtime" / "python") not in sys.path:
     sys.path.insert(0, str(SOURCE_DIR / "runtime" / "python"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+pytest_plugins = ["cog_test_report"]  # skips listed at the suite's end (tests/cog_test_report.py)
 
 
 @pytest.fixture(autouse=True)

@@ -204,10 +204,11 @@ def test_cancel_handler_raises_in_main_thread():
     install_cancel_handler()
     try:
         runner = fixture_runner("sleep")
-        timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1))
-        timer.start()
+        # A second's delay, so that on a loaded machine the signal still lands inside run().
+        timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGUSR1))
         started = time.monotonic()
         with pytest.raises(CancelationException):
+            timer.start()
             runner.run({"seconds": 20.0}, noop)
         assert time.monotonic() - started < 15
     finally:

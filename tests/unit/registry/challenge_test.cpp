@@ -16,7 +16,7 @@ TEST_CASE("a bearer challenge with realm, service and scope") {
   CHECK(challenges[0].param("missing").empty());
 }
 
-TEST_CASE("scheme and keys are case-insensitive, values keep their case; escapes and spaces") {
+TEST_CASE("scheme and keys are case-insensitive, values keep their case, escapes and spaces") {
   auto challenges = parse_challenges(R"(BASIC  Realm = "My \"Registry\"" , charset=UTF-8)");
   REQUIRE(challenges.size() == 1);
   CHECK(challenges[0].scheme == "basic");

@@ -49,7 +49,7 @@ TEST_CASE("credHelpers win over credsStore, which wins over auths") {
   CHECK(helper_for(nlohmann::json::object(), "ghcr.io").empty());
 }
 
-TEST_CASE("encode and decode are inverse; malformed auth is an error") {
+TEST_CASE("encode and decode are inverse, malformed auth is an error") {
   Credentials credentials{"bob", "p@ss:word", {}};
   auto round_trip = decode_auth(encode_auth(credentials));
   CHECK(round_trip.username == "bob");
