@@ -100,8 +100,7 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
     push_stored_image(result.image_name, *push_target, {flags.progress, false, {}, global.debug});
   }
   if (engine) {
-    builder::oci::ImageStore store(options.store_dir.empty() ? builder::oci::default_store_path()
-                                                             : options.store_dir);
+    builder::oci::ImageStore store(options.store_dir.empty() ? builder::oci::default_store_path() : options.store_dir);
     std::cerr << "Loading " << result.image_name << " into " << engine->name << "...\n";
     const auto config_digest = store.layout().read_manifest(result.manifest.digest).config.digest;
     std::cerr << "Loaded "
@@ -130,8 +129,8 @@ builder::pipeline::BuildOptions build_options_from(const BuildFlags& flags) {
 }
 
 builder::pipeline::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
-                                                const builder::pipeline::BuildOptions& options,
-                                                const std::string& mode) {
+                                                   const builder::pipeline::BuildOptions& options,
+                                                   const std::string& mode) {
   if (!progress_is_live(mode)) {
     return builder::pipeline::build_image(loaded, options, [&](std::string_view line) {
       if (mode != "quiet") std::cerr << line << "\n";
@@ -147,37 +146,35 @@ builder::pipeline::BuildResult build_with_progress(const builder::config::Loaded
 
 void add_build_flags(CLI::App* build, BuildFlags* flags) {
   build->add_flag("--no-cache", flags->options.no_cache, "Do not use cache when building the image");
-  build->add_flag("--separate-weights", flags->separate_weights,
-                  "Separate model weights from code in image layers");
+  build->add_flag("--separate-weights", flags->separate_weights, "Separate model weights from code in image layers");
   build->add_option("--secret", flags->options.secrets,
                     "Secrets to pass to the build environment in the form 'id=foo,src=/path/to/file'");
-  build->add_option("--openapi-schema", flags->options.openapi_schema_file,
-                    "Load OpenAPI schema from a file");
-  build->add_option("--base-image", flags->options.base_image,
-                    "Start from this image (REGISTRY/REPO[:TAG], oci:DIR[:TAG], docker-archive:FILE, or a stored image)");
+  build->add_option("--openapi-schema", flags->options.openapi_schema_file, "Load OpenAPI schema from a file");
+  build->add_option(
+      "--base-image", flags->options.base_image,
+      "Start from this image (REGISTRY/REPO[:TAG], oci:DIR[:TAG], docker-archive:FILE, or a stored image)");
   build->add_option("--registry-mirror", flags->options.registry_mirror,
                     "HOST[:PORT] to pull --base-image from when its registry cannot be reached "
                     "(default: $COG_REGISTRY_MIRROR)");
-  build->add_option("--progress", flags->progress,
-                    "Set type of build progress output, 'auto' (default), 'tty', 'plain', or 'quiet'")
+  build
+      ->add_option("--progress", flags->progress,
+                   "Set type of build progress output, 'auto' (default), 'tty', 'plain', or 'quiet'")
       ->check(CLI::IsMember({"auto", "tty", "plain", "quiet"}));
-  build->add_option("--use-cuda-base-image", flags->use_cuda_base_image,
-                    "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base image)")
+  build
+      ->add_option("--use-cuda-base-image", flags->use_cuda_base_image,
+                   "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base image)")
       ->check(CLI::IsMember({"auto", "true", "false"}));
   build->add_option("--use-cog-base-image", flags->use_cog_base_image,
                     "Use pre-built Cog base image for faster cold boots");
-  build->add_option("-f,--file", flags->config_file, "The name of the config file")
-      ->default_val("cog.yaml");
-  build->add_option("--timestamp", flags->timestamp,
-                    "Number of seconds since Epoch to use for the build timestamp")
+  build->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
+  build->add_option("--timestamp", flags->timestamp, "Number of seconds since Epoch to use for the build timestamp")
       ->group("");
 }
 
 void add_build_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<BuildCommandFlags>();
   auto* build = app.add_subcommand("build", "Build an image from cog.yaml");
-  build->add_option("-t,--tag", flags->options.tag,
-                    "A name for the built image in the form 'repository:tag'");
+  build->add_option("-t,--tag", flags->options.tag, "A name for the built image in the form 'repository:tag'");
   build->add_option("-o,--output", flags->options.outputs,
                     "Also write the image to oci:DIR[:TAG] or docker-archive:FILE[:REF] (repeatable)");
   add_build_flags(build, flags.get());

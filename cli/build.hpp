@@ -29,7 +29,7 @@ builder::pipeline::BuildOptions build_options_from(const BuildFlags& flags);
 // Builds with the progress `mode` asks for: tty (or auto on a terminal) draws the live view,
 // plain prints the pipeline's lines, quiet prints nothing. A failed step's output stays on screen.
 builder::pipeline::BuildResult build_with_progress(const builder::config::LoadedConfig& loaded,
-                                                const builder::pipeline::BuildOptions& options,
-                                                const std::string& mode);
+                                                   const builder::pipeline::BuildOptions& options,
+                                                   const std::string& mode);
 
 }  // namespace cog::cli

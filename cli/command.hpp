@@ -13,7 +13,7 @@ struct GlobalOptions {
 
 // Each cli/<command>.cpp defines one of these; main.cpp calls them all.
 void add_init_command(CLI::App& app, GlobalOptions& global);
-void add_run_command(CLI::App& app, GlobalOptions& global);    // run + deprecated predict
+void add_run_command(CLI::App& app, GlobalOptions& global);  // run + deprecated predict
 void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_login_command(CLI::App& app, GlobalOptions& global);
 void add_push_command(CLI::App& app, GlobalOptions& global);

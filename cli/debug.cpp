@@ -37,8 +37,7 @@ std::optional<bool> parse_bool_flag(const std::string& value) {
   if (value == "false" || value == "0" || value == "f" || value == "FALSE" || value == "False") {
     return false;
   }
-  throw Error(ErrorKind::Usage, "--use-cog-base-image",
-              "invalid argument \"" + value + "\": expected true or false");
+  throw Error(ErrorKind::Usage, "--use-cog-base-image", "invalid argument \"" + value + "\": expected true or false");
 }
 
 // Cog refuses two explicitly set base-image flags, naming the first two in flag order.
@@ -48,8 +47,9 @@ void check_exclusive(const CLI::App& command) {
     if (command.count(flag) > 0) given.push_back(flag);
   }
   if (given.size() > 1) {
-    throw Error(ErrorKind::Usage, "", "The flags " + given[0] + " and " + given[1] +
-                                          " are mutually exclusive: you can only set one of them.");
+    throw Error(
+        ErrorKind::Usage, "",
+        "The flags " + given[0] + " and " + given[1] + " are mutually exclusive: you can only set one of them.");
   }
 }
 
@@ -59,8 +59,7 @@ void print_warnings(const std::vector<Warning>& warnings) {
 
 void run_debug(const CLI::App& command, const DebugOptions& options) {
   check_exclusive(command);
-  auto config_path = builder::config::find_config(std::filesystem::current_path(),
-                                                  options.config_file);
+  auto config_path = builder::config::find_config(std::filesystem::current_path(), options.config_file);
   auto loaded = builder::config::load_config(config_path);
   print_warnings(loaded.warnings);
 
@@ -85,8 +84,8 @@ void run_debug(const CLI::App& command, const DebugOptions& options) {
     plan_options.image_name = builder::plan::default_image_name(config_path.parent_path());
   }
 
-  auto plan = builder::plan::make_plan(std::move(loaded.config),
-                                       builder::config::CompatMatrix::builtin(), plan_options);
+  auto plan =
+      builder::plan::make_plan(std::move(loaded.config), builder::config::CompatMatrix::builtin(), plan_options);
   print_warnings(plan.warnings);
   std::cout << builder::plan::render_debug_output(plan);
 }
@@ -97,24 +96,24 @@ void add_debug_command(CLI::App& app, GlobalOptions& /*global*/) {
   auto options = std::make_shared<DebugOptions>();
   auto* debug = app.add_subcommand("debug", "Generate a Dockerfile from cog");
   debug->group("");  // hidden, as in Cog
-  debug->add_option("--image-name", options->image_name,
-                    "The image name to use for the generated Dockerfile");
-  debug->add_flag("--separate-weights", options->separate_weights,
-                  "Separate model weights from code in image layers");
+  debug->add_option("--image-name", options->image_name, "The image name to use for the generated Dockerfile");
+  debug->add_flag("--separate-weights", options->separate_weights, "Separate model weights from code in image layers");
   debug->add_option("--use-cuda-base-image", options->use_cuda_base_image,
                     "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base "
                     "image). False results in a smaller image but may cause problems for "
                     "non-torch projects");
   debug->add_flag("--use-cog-base-image", options->use_cog_base_image,
                   "Use pre-built Cog base image for faster cold boots");
-  debug->add_option("--dockerfile", options->dockerfile,
-                    "Path to a Dockerfile. If set, cog will use this Dockerfile instead of "
-                    "generating one from cog.yaml")
+  debug
+      ->add_option("--dockerfile", options->dockerfile,
+                   "Path to a Dockerfile. If set, cog will use this Dockerfile instead of "
+                   "generating one from cog.yaml")
       ->group("");
-  debug->add_option("--timestamp", options->timestamp,
-                    "Number of seconds since Epoch to use for the build timestamp; this rewrites "
-                    "the timestamp of each layer. Useful for reproducibility. (`-1` to disable "
-                    "timestamp rewrites)")
+  debug
+      ->add_option("--timestamp", options->timestamp,
+                   "Number of seconds since Epoch to use for the build timestamp; this rewrites "
+                   "the timestamp of each layer. Useful for reproducibility. (`-1` to disable "
+                   "timestamp rewrites)")
       ->group("");
   debug->add_option("-f,--file", options->config_file, "The name of the config file.");
   debug->callback([debug, options] { run_debug(*debug, *options); });

@@ -17,7 +17,9 @@
 namespace cog::cli {
 
 void add_container_flags(CLI::App* command, ContainerFlags& flags) {
-  command->add_option("--runtime", flags.runtime, "Runs the container with runc or crun (default: whichever is installed), or docker or podman (the image is loaded into it first)");
+  command->add_option("--runtime", flags.runtime,
+                      "Runs the container with runc or crun (default: whichever is installed), or docker or podman "
+                      "(the image is loaded into it first)");
   command->add_option("--progress", flags.progress, "Build progress output: auto, plain or quiet");
   command->add_option("--gpus", flags.gpus,
                       "GPU devices to add to the container, in the same format as `docker run --gpus`");
@@ -33,8 +35,8 @@ std::vector<std::string> parse_env_flags(const std::vector<std::string>& values)
   return values;
 }
 
-std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file,
-                            bool quiet, bool model_optional) {
+std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file, bool quiet,
+                            bool model_optional) {
   builder::pipeline::BuildOptions options;
   options.dev = true;
   options.model_optional = model_optional;
@@ -65,7 +67,8 @@ std::string join_command(const std::vector<std::string>& argv) {
   return text;
 }
 
-builder::container::GpuAccess gpu_access_for(const std::string& gpus, const std::string& image, const std::string& runtime) {
+builder::container::GpuAccess gpu_access_for(const std::string& gpus, const std::string& image,
+                                             const std::string& runtime) {
   namespace container = builder::container;
   if (gpus.empty()) return {};
   const auto request = container::parse_gpus(gpus);

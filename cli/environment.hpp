@@ -23,8 +23,8 @@ std::vector<std::string> parse_env_flags(const std::vector<std::string>& values)
 
 // Builds the development image (no source layer: the project is mounted at /src) and returns
 // its name in the local store. `model_optional`: cog exec, which needs no model in cog.yaml.
-std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file,
-                            bool quiet, bool model_optional = false);
+std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file, bool quiet,
+                            bool model_optional = false);
 
 // `cog run/predict/train IMAGE`: makes sure the local store has `image`, pulling it (progress on
 // stderr, credentials from `cog login`) when only its registry does, as Cog does.

@@ -38,9 +38,8 @@ void add_images_command(CLI::App& app, GlobalOptions& /*global*/) {
     }
     std::printf("%-40s %-14s %-22s %s\n", "IMAGE", "DIGEST", "CREATED", "SIZE");
     for (const auto& image : list) {
-      std::printf("%-40s %-14s %-22s %s\n", image.name.c_str(),
-                  image.manifest_digest.hex.substr(0, 12).c_str(), image.created.c_str(),
-                  support::human_size(image.size, support::SizeStyle::Listing).c_str());
+      std::printf("%-40s %-14s %-22s %s\n", image.name.c_str(), image.manifest_digest.hex.substr(0, 12).c_str(),
+                  image.created.c_str(), support::human_size(image.size, support::SizeStyle::Listing).c_str());
     }
   });
 

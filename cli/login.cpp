@@ -33,8 +33,8 @@ void token_login(const std::string& host, const LoginFlags& flags, const builder
               << "' Docker registry. You will need a Replicate account.\n\n";
     std::string url = registry::display_token_url(base, tls);
     prompt_line("Hit enter to get started. Open this page in your browser: " + url + "\n");
-    token = prompt_secret(
-        "Once you've signed in, copy the authentication token from that web page, and paste it here: ");
+    token =
+        prompt_secret("Once you've signed in, copy the authentication token from that web page, and paste it here: ");
   }
   if (token.empty())
     throw cog::Error(cog::ErrorKind::Usage, "cog login", "no token was given", "paste the token from the web page");
@@ -48,8 +48,7 @@ void password_login(const std::string& host, const LoginFlags& flags, const buil
   namespace registry = builder::registry;
   registry::Credentials credentials;
   credentials.username = flags.username.empty() ? prompt_line("Username: ") : flags.username;
-  credentials.password =
-      flags.password_stdin ? read_stdin_secret() : prompt_secret("Password: ");
+  credentials.password = flags.password_stdin ? read_stdin_secret() : prompt_secret("Password: ");
   if (credentials.username.empty() || credentials.password.empty())
     throw cog::Error(cog::ErrorKind::Usage, "cog login", "a username and a password are both needed",
                      "pass -u USER and the password on stdin with --password-stdin, or answer the prompts");
@@ -57,8 +56,8 @@ void password_login(const std::string& host, const LoginFlags& flags, const buil
   options.tls = tls;
   options.insecure = flags.insecure;
   std::string stored = registry::login_with_password(host, credentials, options, registry::CredentialStore());
-  std::cerr << "You've successfully authenticated as " << credentials.username << "! You can now use the '"
-            << host << "' registry.\n(credentials stored in " << stored << ")\n";
+  std::cerr << "You've successfully authenticated as " << credentials.username << "! You can now use the '" << host
+            << "' registry.\n(credentials stored in " << stored << ")\n";
 }
 
 }  // namespace
@@ -81,10 +80,11 @@ void add_login_command(CLI::App& app, GlobalOptions& /*global*/) {
     std::string host = flags->registry.empty() ? replicate_host : flags->registry;
     builder::registry::TlsOptions tls;
     tls.ca_bundle = flags->ca_bundle;
-    if (tls.ca_bundle.empty() && std::getenv("COG_REGISTRY_CA_BUNDLE")) tls.ca_bundle = std::getenv("COG_REGISTRY_CA_BUNDLE");
+    if (tls.ca_bundle.empty() && std::getenv("COG_REGISTRY_CA_BUNDLE"))
+      tls.ca_bundle = std::getenv("COG_REGISTRY_CA_BUNDLE");
     tls.skip_verify = flags->insecure;
-    bool token_flow = flags->token_stdin ||
-                      (host == replicate_host && flags->username.empty() && !flags->password_stdin);
+    bool token_flow =
+        flags->token_stdin || (host == replicate_host && flags->username.empty() && !flags->password_stdin);
     if (token_flow)
       token_login(host, *flags, tls);
     else

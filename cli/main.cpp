@@ -9,8 +9,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"Containers for machine learning.", "cog"};
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", std::string("cog version ") + COG_VERSION +
-                                        " (compatible with Cog " + COG_COMPAT_VERSION + ")");
+  app.set_version_flag("--version",
+                       std::string("cog version ") + COG_VERSION + " (compatible with Cog " + COG_COMPAT_VERSION + ")");
   cog::cli::GlobalOptions global;
   app.add_flag("--debug", global.debug, "Show debugging output");
   app.add_flag("--no-color", global.no_color, "Disable colored output");

@@ -20,7 +20,6 @@ constexpr std::string_view kBase = "  BASE ";
 constexpr std::string_view kOutput = "  | ";
 constexpr std::string_view kOutputIndent = "   | ";
 
-
 bool continuation_byte(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 std::size_t columns(std::string_view text) {
@@ -97,15 +96,13 @@ std::string fit_to_width(std::string_view text, std::size_t width) {
 
 ProgressView::ProgressView(Options options) : options_(std::move(options)), started_(now()) {}
 
-SteadyClock::time_point ProgressView::now() const {
-  return options_.now ? options_.now() : SteadyClock::now();
-}
+SteadyClock::time_point ProgressView::now() const { return options_.now ? options_.now() : SteadyClock::now(); }
 
 void ProgressView::end_running(std::optional<std::string> done_time, bool failed) {
   if (!running_) return;
-  std::string time = done_time ? *done_time
-                               : format_elapsed(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     now() - running_->started));
+  std::string time =
+      done_time ? *done_time
+                : format_elapsed(std::chrono::duration_cast<std::chrono::milliseconds>(now() - running_->started));
   final_.push_back({failed ? "FAILED" : "DONE", running_->description, time});
   if (failed) {
     for (const auto& line : running_->output) final_.push_back({"", line, "", true});
@@ -156,8 +153,8 @@ std::vector<std::string> ProgressView::take_final(std::size_t width) {
   std::vector<std::string> lines;
   for (const auto& item : final_) {
     if (item.marker.empty()) {
-      lines.push_back(fit_to_width(item.output ? std::string(kOutputIndent) + item.description : item.description,
-                                   width));
+      lines.push_back(
+          fit_to_width(item.output ? std::string(kOutputIndent) + item.description : item.description, width));
       continue;
     }
     const std::string head = "=> " + item.marker + " ";
@@ -275,8 +272,7 @@ void TerminalProgress::finish(bool ok) {
 
 bool progress_is_live(const std::string& progress) {
   const char* term = std::getenv("TERM");
-  return progress == "tty" || (progress == "auto" && stderr_is_terminal() && term &&
-                               std::string_view(term) != "dumb");
+  return progress == "tty" || (progress == "auto" && stderr_is_terminal() && term && std::string_view(term) != "dumb");
 }
 
 std::string default_progress() {

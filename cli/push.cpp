@@ -34,9 +34,9 @@ struct PushFlags {
 
 // An RFC 9562 UUIDv7: 48 bits of Unix milliseconds, version 7, the variant, 74 random bits.
 std::string uuid_v7() {
-  const auto millis = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                     std::chrono::system_clock::now().time_since_epoch())
-                                                     .count());
+  const auto millis = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   std::array<std::uint8_t, 16> bytes{};
   std::random_device random;
   for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random());
@@ -76,8 +76,8 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
     return;
   }
   // As Cog: build the project first (when it names a model to build) and push what was built.
-  std::string stored = flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str())
-                                           : flags.image;
+  std::string stored =
+      flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str()) : flags.image;
   if (project && (!project->config.run.empty() || !project->config.train.empty())) {
     builder::pipeline::BuildOptions build_options = build_options_from(flags.build);
     build_options.tag = target.str();

@@ -19,5 +19,4 @@ struct PushSettings {
 void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
                        const PushSettings& settings);
 
-
 }  // namespace cog::cli

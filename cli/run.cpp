@@ -43,16 +43,16 @@ std::vector<std::pair<std::string, std::string>> parse_env(const std::vector<std
   return env;
 }
 
-void register_run(CLI::App& app, GlobalOptions& global, const std::string& name, bool deprecated,
-                  bool train = false) {
+void register_run(CLI::App& app, GlobalOptions& global, const std::string& name, bool deprecated, bool train = false) {
   auto flags = std::make_shared<RunFlags>();
   auto* cmd = app.add_subcommand(name, train        ? "Run a training (deprecated)"
-                                      : deprecated ? "Run a prediction (deprecated: use `cog run`)"
-                                                   : "Run a prediction");
+                                       : deprecated ? "Run a prediction (deprecated: use `cog run`)"
+                                                    : "Run a prediction");
   if (deprecated) cmd->group("");  // hidden, as Cog hides its deprecated commands
   cmd->add_option("image", flags->image, "Image to run (needs the container runtime; see --local)");
-  cmd->add_option("-i,--input", flags->inputs, "Inputs, in the form name=value. If value is prefixed with @, "
-                                               "then it is read from a file on disk. E.g. -i path=@image.jpg");
+  cmd->add_option("-i,--input", flags->inputs,
+                  "Inputs, in the form name=value. If value is prefixed with @, "
+                  "then it is read from a file on disk. E.g. -i path=@image.jpg");
   auto* json = cmd->add_option("--json", flags->json, "Inputs as JSON: inline, @file, @- or - for stdin");
   cmd->add_option("-o,--output", flags->output, "Output path");
   cmd->add_option("-e,--env", flags->env, "Environment variables, in the form name=value");
@@ -93,8 +93,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
     options.train = train;
     int code = 0;
     if (flags->local) {
-      code = runtime::local::run_local(options, std::filesystem::read_symlink("/proc/self/exe"), std::cout,
-                                       std::cerr);
+      code = runtime::local::run_local(options, std::filesystem::read_symlink("/proc/self/exe"), std::cout, std::cerr);
     } else {
       // Before any thread exists: the container's mounts then vanish with this process.
       // docker/podman mount nothing here, so a user in the docker group needs no root.

@@ -8,7 +8,7 @@ debian_packages=(
   libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev libarchive-dev
   libcpp-httplib-dev pybind11-dev doctest-dev libssl-dev zlib1g-dev libre2-dev
   python3 python3-dev python3-venv python3-pip python3-pytest python3-requests
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   docker-registry apache2-utils runc crun skopeo umoci debootstrap
   tini  # /usr/bin/tini-static: the init added to --base-image bases that have none
   patchelf  # tests only: turns a pyenv build into a relocatable python-build-standalone-style archive

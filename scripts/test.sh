@@ -20,6 +20,7 @@ fi
 phase() { echo "== $1 took $SECONDS s" >&2; SECONDS=0; }
 bash scripts/install-deps.sh
 phase "installing dependencies"
+bash scripts/format.sh --check  # .clang-format: the C++ sources as clang-format writes them
 bash scripts/build.sh
 phase "building"
 jobs=$(nproc 2>/dev/null || echo 2)

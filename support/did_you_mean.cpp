@@ -24,8 +24,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return previous[b.size()];
 }
 
-std::optional<std::string> closest_match(std::string_view typed,
-                                         const std::vector<std::string>& candidates) {
+std::optional<std::string> closest_match(std::string_view typed, const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   std::size_t best_distance = 0;
   for (const auto& candidate : candidates) {

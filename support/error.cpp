@@ -41,8 +41,7 @@ Error::Error(ErrorKind kind, const Location& where, std::string what, std::strin
 
 std::string Error::describe() const { return join_message(where_, what_, fix_); }
 
-Errors::Errors(std::vector<Error> errors)
-    : std::runtime_error(first_message(errors)), errors_(std::move(errors)) {}
+Errors::Errors(std::vector<Error> errors) : std::runtime_error(first_message(errors)), errors_(std::move(errors)) {}
 
 std::string Warning::describe() const { return join_message(where, what, fix); }
 

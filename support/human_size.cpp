@@ -12,8 +12,8 @@ std::string human_size(std::int64_t bytes, SizeStyle style) {
     value /= 1000;
     ++unit;
   }
-  const char* format = style == SizeStyle::Progress ? (unit == 0 ? "%.0f %s" : "%.1f %s")
-                                                    : (unit == 0 ? "%.0f%s" : "%.3g%s");
+  const char* format =
+      style == SizeStyle::Progress ? (unit == 0 ? "%.0f %s" : "%.1f %s") : (unit == 0 ? "%.0f%s" : "%.3g%s");
   char text[32];
   std::snprintf(text, sizeof text, format, value, kUnits[unit]);
   return text;

@@ -33,9 +33,7 @@ namespace {
 // schemas nest a few dozen levels at most, so past this depth we stop and report it.
 constexpr int kMaxDepth = 256;
 
-std::string plural(double count, const char* one, const char* many) {
-  return count == 1 ? one : many;
-}
+std::string plural(double count, const char* one, const char* many) { return count == 1 ? one : many; }
 
 std::size_t count_code_points(const std::string& text) {
   std::size_t count = 0;
@@ -74,8 +72,7 @@ int hex_value(char c) {
 std::string percent_decode(const std::string& text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
       i += 2;
     } else {
@@ -108,8 +105,7 @@ Pattern compile_pattern(const std::string& pattern) {
     return Pattern(pattern);
   } catch (const std::invalid_argument& e) {
     throw Error(ErrorKind::Schema, "json schema",
-                "pattern " + render_json(pattern) + " is not a valid regular expression (" +
-                    e.what() + ")",
+                "pattern " + render_json(pattern) + " is not a valid regular expression (" + e.what() + ")",
                 "fix the pattern in the schema");
   }
 }
@@ -125,8 +121,7 @@ class SchemaWalker {
     if (!schema.is_object()) return;
     if (auto it = schema.find("$ref"); it != schema.end() && it->is_string()) follow(*it);
     if (auto it = schema.find("pattern"); it != schema.end() && it->is_string()) add_pattern(*it);
-    for (const char* keyword : {"properties", "patternProperties", "definitions", "$defs",
-                                "dependencies"}) {
+    for (const char* keyword : {"properties", "patternProperties", "definitions", "$defs", "dependencies"}) {
       auto it = schema.find(keyword);
       if (it == schema.end() || !it->is_object()) continue;
       for (const auto& [key, subschema] : it->items()) {
@@ -134,8 +129,8 @@ class SchemaWalker {
         walk(subschema);
       }
     }
-    for (const char* keyword : {"additionalProperties", "additionalItems", "not", "if", "then",
-                                "else", "contains", "propertyNames", "items"}) {
+    for (const char* keyword : {"additionalProperties", "additionalItems", "not", "if", "then", "else", "contains",
+                                "propertyNames", "items"}) {
       if (auto it = schema.find(keyword); it != schema.end()) walk_one_or_many(*it);
     }
     for (const char* keyword : {"anyOf", "oneOf", "allOf"}) {
@@ -174,9 +169,7 @@ class SchemaWalker {
 
 }  // namespace
 
-std::string render_json(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string render_json(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string to_json_pointer(const InstancePath& path) {
   std::string text;
@@ -246,10 +239,10 @@ class JsonSchemaValidation {
   std::vector<SchemaError> take() { return std::move(errors_); }
 
  private:
-  SchemaError& report(std::string keyword, std::string message,
-                      std::vector<std::string> properties = {}, json keyword_value = nullptr) {
-    errors_.push_back({path_, std::move(keyword), std::move(message), std::move(properties),
-                       std::move(keyword_value), {}});
+  SchemaError& report(std::string keyword, std::string message, std::vector<std::string> properties = {},
+                      json keyword_value = nullptr) {
+    errors_.push_back(
+        {path_, std::move(keyword), std::move(message), std::move(properties), std::move(keyword_value), {}});
     return errors_.back();
   }
 
@@ -331,12 +324,10 @@ class JsonSchemaValidation {
       report("maximum", shown + " is greater than the maximum of " + render_json(*max));
     }
     if (const json* min = limit("exclusiveMinimum"); min && number <= min->get<double>()) {
-      report("exclusiveMinimum",
-             shown + " is less than or equal to the minimum of " + render_json(*min));
+      report("exclusiveMinimum", shown + " is less than or equal to the minimum of " + render_json(*min));
     }
     if (const json* max = limit("exclusiveMaximum"); max && number >= max->get<double>()) {
-      report("exclusiveMaximum",
-             shown + " is greater than or equal to the maximum of " + render_json(*max));
+      report("exclusiveMaximum", shown + " is greater than or equal to the maximum of " + render_json(*max));
     }
     if (const json* divisor = limit("multipleOf"); divisor && divisor->get<double>() > 0) {
       bool multiple;
@@ -363,8 +354,7 @@ class JsonSchemaValidation {
       if (it == schema.end() || !it->is_number()) return;
       double size = static_cast<double>(instance.size());
       if (too_many ? size > it->get<double>() : size < it->get<double>()) {
-        report(keyword, render_json(instance) + (too_many ? " has more than " : " has less than ") +
-                            render_json(*it) +
+        report(keyword, render_json(instance) + (too_many ? " has more than " : " has less than ") + render_json(*it) +
                             plural(it->get<double>(), " property", " properties"));
       }
     };
@@ -420,8 +410,8 @@ class JsonSchemaValidation {
       if (it == schema.end() || !it->is_number()) return;
       double size = static_cast<double>(instance.size());
       if (too_many ? size > it->get<double>() : size < it->get<double>()) {
-        report(keyword, render_json(instance) + (too_many ? " has more than " : " has less than ") +
-                            render_json(*it) + plural(it->get<double>(), " item", " items"));
+        report(keyword, render_json(instance) + (too_many ? " has more than " : " has less than ") + render_json(*it) +
+                            plural(it->get<double>(), " item", " items"));
       }
     };
     count_limit("minItems", false);
@@ -446,8 +436,8 @@ class JsonSchemaValidation {
         } else if (additional != schema.end()) {
           if (additional->is_boolean() && !additional->get<bool>()) {
             path_.pop_back();
-            report("additionalItems", "Additional items are not allowed (" +
-                                          render_json(instance[i]) + " was unexpected)");
+            report("additionalItems",
+                   "Additional items are not allowed (" + render_json(instance[i]) + " was unexpected)");
             break;
           }
           check(*additional, instance[i], depth + 1);
@@ -481,8 +471,7 @@ class JsonSchemaValidation {
         if (any) break;
       }
       if (!any) {
-        report("anyOf", render_json(instance) +
-                            " is not valid under any of the schemas listed in the 'anyOf' keyword")
+        report("anyOf", render_json(instance) + " is not valid under any of the schemas listed in the 'anyOf' keyword")
             .branches = std::move(branches);
       }
     }
@@ -494,12 +483,11 @@ class JsonSchemaValidation {
         valid += branches.back().empty() ? 1 : 0;
       }
       if (valid == 0) {
-        report("oneOf", render_json(instance) +
-                            " is not valid under any of the schemas listed in the 'oneOf' keyword")
+        report("oneOf", render_json(instance) + " is not valid under any of the schemas listed in the 'oneOf' keyword")
             .branches = std::move(branches);
       } else if (valid > 1) {
-        report("oneOf", render_json(instance) +
-                            " is valid under more than one of the schemas listed in the 'oneOf' keyword");
+        report("oneOf",
+               render_json(instance) + " is valid under more than one of the schemas listed in the 'oneOf' keyword");
       }
     }
     if (auto it = schema.find("not"); it != schema.end() && passes(*it, instance, depth)) {

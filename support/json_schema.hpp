@@ -9,10 +9,10 @@
 // Supported keywords: type (string or array, "integer" accepts 1.0), properties, patternProperties,
 // additionalProperties (bool or schema), required, minProperties/maxProperties, items (schema or
 // tuple) + additionalItems, minItems/maxItems, uniqueItems, enum, const, pattern (ECMAScript,
-// unanchored, linear-time: see pattern.hpp), minLength/maxLength (in code points), minimum/maximum, exclusiveMinimum/Maximum
-// (draft-07 numbers), multipleOf, anyOf/oneOf/allOf/not, if/then/else, boolean schemas, and $ref to
-// local `#/...` JSON pointers (`#/definitions/X`, `#/components/schemas/X`). `format` and
-// annotations (title, description, default, ...) are ignored.
+// unanchored, linear-time: see pattern.hpp), minLength/maxLength (in code points), minimum/maximum,
+// exclusiveMinimum/Maximum (draft-07 numbers), multipleOf, anyOf/oneOf/allOf/not, if/then/else, boolean schemas, and
+// $ref to local `#/...` JSON pointers (`#/definitions/X`, `#/components/schemas/X`). `format` and annotations (title,
+// description, default, ...) are ignored.
 #include <cstddef>
 #include <map>
 #include <string>

@@ -18,9 +18,8 @@ constexpr char32_t kMaxCodePoint = 0x10FFFF;
 // ECMAScript's line terminators (what `.` does not match) and white space (`\s`), which are
 // wider than RE2's: RE2's `.` only stops at \n and its `\s` is ASCII without \v.
 const Ranges kLineTerminators{{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}};
-const Ranges kSpace{{'\t', '\r'},     {' ', ' '},       {0xA0, 0xA0},     {0x1680, 0x1680},
-                    {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F},
-                    {0x3000, 0x3000}, {0xFEFF, 0xFEFF}};
+const Ranges kSpace{{'\t', '\r'},     {' ', ' '},       {0xA0, 0xA0},     {0x1680, 0x1680}, {0x2000, 0x200A},
+                    {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000}, {0xFEFF, 0xFEFF}};
 
 // Thrown by the translator for what only a backtracking engine can match: the pattern then
 // goes to std::regex.
@@ -86,19 +85,35 @@ class Translator {
     while (!at_end()) {
       char32_t c = next();
       switch (c) {
-        case '\\': escape(); break;
-        case '[': char_class(); break;
-        case '.': out_ += "[^" + class_body(kLineTerminators) + "]"; break;
-        case '(': group(); break;
-        case '{': brace(); break;
+        case '\\':
+          escape();
+          break;
+        case '[':
+          char_class();
+          break;
+        case '.':
+          out_ += "[^" + class_body(kLineTerminators) + "]";
+          break;
+        case '(':
+          group();
+          break;
+        case '{':
+          brace();
+          break;
         case ')':
           if (open_groups_-- == 0) throw std::invalid_argument("unmatched )");
           out_ += ')';
           break;
-        case '*': case '+': case '?': case '|': case '^': case '$':
+        case '*':
+        case '+':
+        case '?':
+        case '|':
+        case '^':
+        case '$':
           out_ += static_cast<char>(c);
           break;
-        default: out_ += literal(c);  // `]` and `}` alone are literals in ECMAScript
+        default:
+          out_ += literal(c);  // `]` and `}` alone are literals in ECMAScript
       }
     }
     if (open_groups_ > 0) throw std::invalid_argument("missing )");
@@ -183,20 +198,30 @@ class Translator {
   char32_t escaped_code_point(bool in_class) {
     char32_t c = next();
     switch (c) {
-      case 't': return '\t';
-      case 'n': return '\n';
-      case 'r': return '\r';
-      case 'f': return '\f';
-      case 'v': return '\v';
-      case '0': return 0;
-      case 'b': return in_class ? '\b' : 'b';
+      case 't':
+        return '\t';
+      case 'n':
+        return '\n';
+      case 'r':
+        return '\r';
+      case 'f':
+        return '\f';
+      case 'v':
+        return '\v';
+      case '0':
+        return 0;
+      case 'b':
+        return in_class ? '\b' : 'b';
       case 'x':
       case 'u': {
         int count = c == 'x' ? 2 : 4;
         char32_t value = 0;
         for (int k = 0; k < count; ++k) {
           char32_t h = peek(k);
-          int digit = is_digit(h) ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+          int digit = is_digit(h)              ? h - '0'
+                      : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                      : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                               : -1;
           if (digit < 0) return c;  // `\x` without its digits is a literal x
           value = value * 16 + digit;
         }
@@ -224,11 +249,19 @@ class Translator {
     if (c != '\\') return {c, {}};
     if (at_end()) throw std::invalid_argument("\\ at end of pattern");
     switch (peek()) {
-      case 'd': case 'D': case 'w': case 'W':
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
         return {std::nullopt, std::string{'\\', static_cast<char>(next())}};
-      case 's': ++position_; return {std::nullopt, class_body(kSpace)};
-      case 'S': ++position_; return {std::nullopt, class_body(complement(kSpace))};
-      default: return {escaped_code_point(true), {}};
+      case 's':
+        ++position_;
+        return {std::nullopt, class_body(kSpace)};
+      case 'S':
+        ++position_;
+        return {std::nullopt, class_body(complement(kSpace))};
+      default:
+        return {escaped_code_point(true), {}};
     }
   }
 

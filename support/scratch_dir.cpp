@@ -23,8 +23,7 @@ fs::path make_unique_dir(const fs::path& parent, const std::string& prefix) {
   return pattern;
 }
 
-ScratchDir::ScratchDir(const fs::path& parent, const std::string& prefix)
-    : path(make_unique_dir(parent, prefix)) {}
+ScratchDir::ScratchDir(const fs::path& parent, const std::string& prefix) : path(make_unique_dir(parent, prefix)) {}
 
 ScratchDir::~ScratchDir() {
   std::error_code ignored;

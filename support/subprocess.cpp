@@ -83,9 +83,8 @@ void exchange(int to_child, const std::string& input, int stdout_fd, int stderr_
       }
     }
     if (to_child >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      const ssize_t count = (fds[2].revents & POLLOUT)
-                                ? write_no_sigpipe(to_child, input.data() + written, input.size() - written)
-                                : -1;
+      const ssize_t count =
+          (fds[2].revents & POLLOUT) ? write_no_sigpipe(to_child, input.data() + written, input.size() - written) : -1;
       if (count > 0) written += static_cast<std::size_t>(count);
       if ((count < 0 && errno != EINTR && errno != EAGAIN) || count == 0 || written == input.size()) {
         close(to_child);
@@ -161,9 +160,13 @@ Process Process::spawn(const std::vector<std::string>& argv, const SpawnOptions&
 }
 
 Process::Process(Process&& other) noexcept
-    : pid_(other.pid_), stdout_fd_(other.stdout_fd_), stderr_fd_(other.stderr_fd_),
-      stdin_fd_(other.stdin_fd_), stdin_data_(std::move(other.stdin_data_)),
-      reaped_(other.reaped_), exit_status_(other.exit_status_) {
+    : pid_(other.pid_),
+      stdout_fd_(other.stdout_fd_),
+      stderr_fd_(other.stderr_fd_),
+      stdin_fd_(other.stdin_fd_),
+      stdin_data_(std::move(other.stdin_data_)),
+      reaped_(other.reaped_),
+      exit_status_(other.exit_status_) {
   other.pid_ = -1;
   other.stdout_fd_ = -1;
   other.stderr_fd_ = -1;

@@ -11,16 +11,16 @@
 namespace cog::support {
 
 struct SpawnOptions {
-  std::vector<std::string> env;          // empty = inherit the caller's environment
-  std::filesystem::path cwd;             // empty = inherit
-  bool capture_stdout = false;           // else inherited
-  bool capture_stderr = false;           // else inherited
-  std::optional<std::string> stdin_data; // fed to the child by wait(), then closed; else inherited
-  bool new_process_group = false;        // so a Ctrl-C aimed at us does not hit the child twice
+  std::vector<std::string> env;           // empty = inherit the caller's environment
+  std::filesystem::path cwd;              // empty = inherit
+  bool capture_stdout = false;            // else inherited
+  bool capture_stderr = false;            // else inherited
+  std::optional<std::string> stdin_data;  // fed to the child by wait(), then closed; else inherited
+  bool new_process_group = false;         // so a Ctrl-C aimed at us does not hit the child twice
 };
 
 struct ProcessResult {
-  int exit_code = -1;   // exit status, or 128 + signal number
+  int exit_code = -1;  // exit status, or 128 + signal number
   std::string stdout_text;
   std::string stderr_text;
 };
@@ -45,7 +45,7 @@ class Process {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;
-  int stdin_fd_ = -1;       // with SpawnOptions::stdin_data: what wait() feeds
+  int stdin_fd_ = -1;  // with SpawnOptions::stdin_data: what wait() feeds
   std::string stdin_data_;
   bool reaped_ = false;
   int exit_status_ = 0;  // waitpid status once reaped

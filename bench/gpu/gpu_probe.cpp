@@ -59,10 +59,14 @@ json refusal(const std::optional<int>& driver) {
 
 const char* method_name(container::GpuAccess::Method method) {
   switch (method) {
-    case container::GpuAccess::Method::Cdi: return "cdi";
-    case container::GpuAccess::Method::NvidiaHook: return "nvidia-hook";
-    case container::GpuAccess::Method::DeviceNodes: return "device-nodes";
-    case container::GpuAccess::Method::None: break;
+    case container::GpuAccess::Method::Cdi:
+      return "cdi";
+    case container::GpuAccess::Method::NvidiaHook:
+      return "nvidia-hook";
+    case container::GpuAccess::Method::DeviceNodes:
+      return "device-nodes";
+    case container::GpuAccess::Method::None:
+      break;
   }
   return "none";
 }
@@ -105,24 +109,31 @@ int main() {
   try {
     loaded = container::load_cdi_specs(container::cdi_spec_dirs());
     for (const auto& spec : loaded) {
-      specs.push_back({{"source", spec.source.string()}, {"kind", spec.kind},
+      specs.push_back({{"source", spec.source.string()},
+                       {"kind", spec.kind},
                        {"devices", container::cdi_device_names({spec}, spec.kind)}});
     }
   } catch (const std::exception& error) {
     specs = {{{"error", error_text(error)}}};
   }
-  out["host"] = {{"gpu_nodes", host.gpu_nodes}, {"control_nodes", host.control_nodes},
-                 {"nvidia_hook", hook ? json(hook->string()) : json(nullptr)}, {"cdi_specs", specs}};
+  out["host"] = {{"gpu_nodes", host.gpu_nodes},
+                 {"control_nodes", host.control_nodes},
+                 {"nvidia_hook", hook ? json(hook->string()) : json(nullptr)},
+                 {"cdi_specs", specs}};
 
   try {
     const auto access = container::plan_gpu_access(container::parse_gpus("all"), loaded, host, hook);
-    json edits = {{"env", access.edits.env}, {"device_nodes", json::array()}, {"mounts", json::array()},
+    json edits = {{"env", access.edits.env},
+                  {"device_nodes", json::array()},
+                  {"mounts", json::array()},
                   {"hooks", json::array()}};
     for (const auto& node : access.edits.device_nodes) edits["device_nodes"].push_back(node.path);
     for (const auto& mount : access.edits.mounts) edits["mounts"].push_back(mount.host_path);
     for (const auto& entry : access.edits.hooks) edits["hooks"].push_back(entry.hook_name + " " + entry.path);
-    out["access"] = {{"status", "ok"}, {"method", method_name(access.method)},
-                     {"device_nodes", access.device_nodes}, {"edits", edits}};
+    out["access"] = {{"status", "ok"},
+                     {"method", method_name(access.method)},
+                     {"device_nodes", access.device_nodes},
+                     {"edits", edits}};
     out["oci_spec"] = oci_spec_for(access);
   } catch (const std::exception& error) {
     const std::string reason = host.gpu_nodes.empty() ? "no GPU" : "refused";

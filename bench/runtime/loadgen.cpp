@@ -75,14 +75,22 @@ Options parse_options(int argc, char** argv) {
     if (i + 1 >= argc) usage_error(flag + " needs a value");
     const std::string value = argv[++i];
     try {
-      if (flag == "--host") options.host = value;
-      else if (flag == "--port") options.port = std::stoi(value);
-      else if (flag == "--path") options.path = value;
-      else if (flag == "--connections") options.connections = std::stoi(value);
-      else if (flag == "--requests") options.requests = std::stol(value);
-      else if (flag == "--warmup") options.warmup = std::stoi(value);
-      else if (flag == "--expect") options.expect = value;
-      else if (flag == "--busy-pause-us") options.busy_pause_us = std::stoi(value);
+      if (flag == "--host")
+        options.host = value;
+      else if (flag == "--port")
+        options.port = std::stoi(value);
+      else if (flag == "--path")
+        options.path = value;
+      else if (flag == "--connections")
+        options.connections = std::stoi(value);
+      else if (flag == "--requests")
+        options.requests = std::stol(value);
+      else if (flag == "--warmup")
+        options.warmup = std::stoi(value);
+      else if (flag == "--expect")
+        options.expect = value;
+      else if (flag == "--busy-pause-us")
+        options.busy_pause_us = std::stoi(value);
       else if (flag == "--body-file") {
         std::ifstream file(value, std::ios::binary);
         if (!file) usage_error(value + ": cannot read the body file");
@@ -192,9 +200,12 @@ long percentile(const std::vector<long>& sorted, double p) {
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (const unsigned char c : text.substr(0, 300)) {
-    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
-    else if (c < 0x20) out += ' ';
-    else out += static_cast<char>(c);
+    if (c == '"' || c == '\\')
+      out += '\\', out += static_cast<char>(c);
+    else if (c < 0x20)
+      out += ' ';
+    else
+      out += static_cast<char>(c);
   }
   return out + "\"";
 }
@@ -286,8 +297,7 @@ int main(int argc, char** argv) {
     first = false;
   }
   out << "},\"busy_retries\":" << busy_retries << ",\"unexpected\":" << unexpected
-      << ",\"first_unexpected\":" << json_string(first_unexpected)
-      << ",\"error\":" << json_string(first_error) << "}";
+      << ",\"first_unexpected\":" << json_string(first_unexpected) << ",\"error\":" << json_string(first_error) << "}";
   std::cout << out.str() << std::endl;
   const bool complete = static_cast<long>(latencies.size()) == options.requests;
   return complete && unexpected == 0 && first_error.empty() ? 0 : 1;

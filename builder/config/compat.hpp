@@ -18,17 +18,17 @@ struct TorchRow {
   std::string torch;        // "2.3.1+cu121", "1.11.0+cpu", "2.3.1"
   std::string torchvision;  // "0.18.1", "0.12.0+cu113"
   std::string torchaudio;
-  std::string find_links;       // usually empty
-  std::string extra_index_url;  // "https://download.pytorch.org/whl/cu121/"
-  std::optional<std::string> cuda;  // "12.1"; nullopt for the CPU build
+  std::string find_links;            // usually empty
+  std::string extra_index_url;       // "https://download.pytorch.org/whl/cu121/"
+  std::optional<std::string> cuda;   // "12.1"; nullopt for the CPU build
   std::vector<std::string> pythons;  // "3.10", …
 };
 
 // One nvidia/cuda devel image with cuDNN.
 struct CudaImageRow {
-  std::string tag;     // "11.8.0-cudnn8-devel-ubuntu22.04"
-  std::string cuda;    // "11.8.0"
-  std::string cudnn;   // "8"
+  std::string tag;    // "11.8.0-cudnn8-devel-ubuntu22.04"
+  std::string cuda;   // "11.8.0"
+  std::string cudnn;  // "8"
   bool is_devel = true;
   std::string ubuntu;  // "22.04"
 };
@@ -106,47 +106,44 @@ struct BaseImageRequest {
 
 struct BaseImage {
   BaseImageKind kind = BaseImageKind::PythonSlim;
-  std::string reference;       // "r8.im/cog-base:cuda12.1-python3.11-torch2.1.0", …
-  std::string cog_base_tag;    // the tag Cog computes, even when it is not used
-  std::string cuda_tag;        // nvidia/cuda tag for Cuda bases
-  std::string torch_in_base;   // torch version baked into a cog-base image, "" if none
+  std::string reference;      // "r8.im/cog-base:cuda12.1-python3.11-torch2.1.0", …
+  std::string cog_base_tag;   // the tag Cog computes, even when it is not used
+  std::string cuda_tag;       // nvidia/cuda tag for Cuda bases
+  std::string torch_in_base;  // torch version baked into a cog-base image, "" if none
   std::vector<Warning> warnings;
 };
 
 // `cuda<mm>-python<mm>-torch<ver>` from the present parts, "latest" when none.
-std::string cog_base_image_tag(std::string_view cuda, std::string_view python,
-                               std::string_view torch);
+std::string cog_base_image_tag(std::string_view cuda, std::string_view python, std::string_view torch);
 // Whether Cog's derived list of cog-base images contains this combination (empty cuda = CPU,
 // empty torch = no torch). `torch` must already be normalised (see normalise_torch_for_cog_base).
-bool cog_base_image_exists(const CompatMatrix& matrix, std::string_view cuda,
-                           std::string_view python, std::string_view torch);
+bool cog_base_image_exists(const CompatMatrix& matrix, std::string_view cuda, std::string_view python,
+                           std::string_view torch);
 // "2.3" -> "2.3.1": the highest torch in the matrix the request names; "" if none.
 std::string normalise_torch_for_cog_base(const CompatMatrix& matrix, std::string_view torch);
 // The nvidia/cuda tag for a completed CUDA (major.minor or full) and cuDNN major: the newest
 // patch, then the newest Ubuntu. Throws cog::Error(Compatibility) when there is none.
-std::string cuda_base_image_tag(const CompatMatrix& matrix, std::string_view cuda,
-                                std::string_view cudnn);
+std::string cuda_base_image_tag(const CompatMatrix& matrix, std::string_view cuda, std::string_view cudnn);
 // Chooses the base image of a completed config in Cog's order of preference.
-BaseImage choose_base_image(const Config& config, const CompatMatrix& matrix,
-                            const BaseImageRequest& request);
+BaseImage choose_base_image(const Config& config, const CompatMatrix& matrix, const BaseImageRequest& request);
 
 // --- requirements (§3.4) -----------------------------------------------------------------------
 
 // Where local artifacts (`./dist/pkg.whl`) are installed from inside the image.
-inline constexpr std::string_view k_local_artifacts_dir = "/tmp/local_package_artifacts";
+inline constexpr std::string_view kLocalArtifactsDir = "/tmp/local_package_artifacts";
 
 struct GeneratedRequirements {
   std::string text;  // the contents of .cog/build/requirements.txt ("" when nothing to install)
   // Project-relative paths of local artifacts; the build copies each to
-  // .cog/build/local_package_artifacts/<path>, and `text` names them under k_local_artifacts_dir.
+  // .cog/build/local_package_artifacts/<path>, and `text` names them under kLocalArtifactsDir.
   std::vector<std::string> local_artifacts;
   std::vector<Warning> warnings;
 };
 
 // Rewrites config.requirements for the image: torch/torchvision/tensorflow pins resolved to the
 // right index for the (completed) CUDA or the CPU, --find-links and --extra-index-url lines
-// first, `cog`/`coglet` removed with a warning, local artifacts renamed to their in-image path. `include_packages` ("torch==2.3.1") are appended
-// when the requirements do not already name them.
+// first, `cog`/`coglet` removed with a warning, local artifacts renamed to their in-image path. `include_packages`
+// ("torch==2.3.1") are appended when the requirements do not already name them.
 GeneratedRequirements generate_requirements(const Config& config, const CompatMatrix& matrix,
                                             const std::vector<std::string>& include_packages = {});
 

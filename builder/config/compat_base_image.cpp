@@ -8,21 +8,20 @@ namespace cog::builder::config {
 namespace {
 
 // Cog builds cog-base images only from matrix rows at or above these versions.
-constexpr std::string_view k_cog_base_min_python = "3.10";
-constexpr std::string_view k_cog_base_min_torch = "1.13.1";
-constexpr std::string_view k_cog_base_min_cuda = "11.6";
+constexpr std::string_view kCogBaseMinPython = "3.10";
+constexpr std::string_view kCogBaseMinTorch = "1.13.1";
+constexpr std::string_view kCogBaseMinCuda = "11.6";
 
 bool row_has_cog_base(const TorchRow& row, std::string_view python) {
-  if (compare_versions(python, k_cog_base_min_python) < 0) return false;
-  if (compare_versions(row.torch, k_cog_base_min_torch) < 0) return false;
-  if (row.cuda && compare_versions(*row.cuda, k_cog_base_min_cuda) < 0) return false;
+  if (compare_versions(python, kCogBaseMinPython) < 0) return false;
+  if (compare_versions(row.torch, kCogBaseMinTorch) < 0) return false;
+  if (row.cuda && compare_versions(*row.cuda, kCogBaseMinCuda) < 0) return false;
   return std::find(row.pythons.begin(), row.pythons.end(), python) != row.pythons.end();
 }
 
-std::string unsupported_combination(std::string_view cuda, std::string_view python,
-                                    std::string_view torch) {
-  return "unsupported base image configuration: CUDA: " + std::string(cuda) +
-         " / Python: " + std::string(python) + " / Torch: " + std::string(torch);
+std::string unsupported_combination(std::string_view cuda, std::string_view python, std::string_view torch) {
+  return "unsupported base image configuration: CUDA: " + std::string(cuda) + " / Python: " + std::string(python) +
+         " / Torch: " + std::string(torch);
 }
 
 std::string config_label(const Config& config) {
@@ -31,8 +30,7 @@ std::string config_label(const Config& config) {
 
 }  // namespace
 
-std::string cog_base_image_tag(std::string_view cuda, std::string_view python,
-                               std::string_view torch) {
+std::string cog_base_image_tag(std::string_view cuda, std::string_view python, std::string_view torch) {
   std::string tag;
   auto append = [&](std::string_view prefix, std::string_view value) {
     if (value.empty()) return;
@@ -55,8 +53,8 @@ std::string normalise_torch_for_cog_base(const CompatMatrix& matrix, std::string
   return best;
 }
 
-bool cog_base_image_exists(const CompatMatrix& matrix, std::string_view cuda,
-                           std::string_view python, std::string_view torch) {
+bool cog_base_image_exists(const CompatMatrix& matrix, std::string_view cuda, std::string_view python,
+                           std::string_view torch) {
   std::string cuda_mm = cuda.empty() ? "" : major_minor(cuda);
   std::string python_mm = major_minor(python);
   return std::any_of(matrix.torch.begin(), matrix.torch.end(), [&](const TorchRow& row) {
@@ -68,8 +66,7 @@ bool cog_base_image_exists(const CompatMatrix& matrix, std::string_view cuda,
   });
 }
 
-std::string cuda_base_image_tag(const CompatMatrix& matrix, std::string_view cuda,
-                                std::string_view cudnn) {
+std::string cuda_base_image_tag(const CompatMatrix& matrix, std::string_view cuda, std::string_view cudnn) {
   const CudaImageRow* best = nullptr;
   for (const auto& row : matrix.cuda) {
     if (!row.is_devel || row.cudnn != cudnn || !version_matches(cuda, row.cuda)) continue;
@@ -92,8 +89,7 @@ std::string cuda_base_image_tag(const CompatMatrix& matrix, std::string_view cud
   return best->tag;
 }
 
-BaseImage choose_base_image(const Config& config, const CompatMatrix& matrix,
-                            const BaseImageRequest& request) {
+BaseImage choose_base_image(const Config& config, const CompatMatrix& matrix, const BaseImageRequest& request) {
   BaseImage base;
   const auto& build = config.build;
   std::string python = build.python_version;
@@ -107,10 +103,8 @@ BaseImage choose_base_image(const Config& config, const CompatMatrix& matrix,
     if (cog_base_image_exists(matrix, cuda, python, torch_for_base)) {
       const auto& written = build.python_version_as_written;
       if (!written.empty() && written != python) {
-        base.warnings.push_back({config_label(config),
-                                 "Stripping patch version from Python version " + written +
-                                     " to " + python,
-                                 {}});
+        base.warnings.push_back(
+            {config_label(config), "Stripping patch version from Python version " + written + " to " + python, {}});
       }
       base.kind = BaseImageKind::CogBase;
       base.reference = request.registry_host + "/cog-base:" + base.cog_base_tag;
@@ -124,12 +118,12 @@ BaseImage choose_base_image(const Config& config, const CompatMatrix& matrix,
     }
     base.warnings.push_back({config_label(config),
                              "Could not find a suitable base image, continuing without base image "
-                             "support (" + reason + ")",
+                             "support (" +
+                                 reason + ")",
                              {}});
   }
 
-  std::string python_tag = build.python_version_as_written.empty() ? python
-                                                                   : build.python_version_as_written;
+  std::string python_tag = build.python_version_as_written.empty() ? python : build.python_version_as_written;
   if (build.gpu && request.use_cuda_base_image != "false") {
     base.kind = BaseImageKind::Cuda;
     base.cuda_tag = cuda_base_image_tag(matrix, build.cuda, build.cudnn);

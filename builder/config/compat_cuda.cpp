@@ -9,7 +9,7 @@ namespace cog::builder::config {
 namespace {
 
 // Cog's default when nothing in the config says which CUDA to use.
-constexpr std::string_view k_default_cuda = "11.8";
+constexpr std::string_view kDefaultCuda = "11.8";
 
 std::string config_label(const Config& config) {
   return config.config_path.empty() ? "cog.yaml" : config.config_path.filename().string();
@@ -30,19 +30,17 @@ std::string requirement_location(const Config& config, std::string_view package)
   return config_label(config);
 }
 
-Error pin_error(const Config& config, std::string_view package, std::string what,
-                std::string fix) {
-  return Error(ErrorKind::Compatibility, requirement_location(config, package), std::move(what),
-               std::move(fix));
+Error pin_error(const Config& config, std::string_view package, std::string what, std::string fix) {
+  return Error(ErrorKind::Compatibility, requirement_location(config, package), std::move(what), std::move(fix));
 }
 
 // The newest cuDNN with an image for this CUDA, or an error naming the CUDA.
 std::string latest_cudnn(const Config& config, const CompatMatrix& matrix, const std::string& cuda) {
   auto cudnns = cudnns_for_cuda(matrix, cuda);
   if (cudnns.empty()) {
-    throw compatibility_error(config, "CUDA " + cuda + " is not supported by Cog",
-                              "set build.cuda to a version Cog has a base image for, e.g. \"" +
-                                  std::string(k_default_cuda) + "\"");
+    throw compatibility_error(
+        config, "CUDA " + cuda + " is not supported by Cog",
+        "set build.cuda to a version Cog has a base image for, e.g. \"" + std::string(kDefaultCuda) + "\"");
   }
   return cudnns.front();
 }
@@ -66,18 +64,16 @@ void complete_from_tensorflow(Config& config, const TensorflowRow& row, const st
     build.cuda = row.cuda;
   } else if (major_minor(build.cuda) != row.cuda) {
     warnings.push_back({requirement_location(config, "tensorflow"),
-                        "Cog doesn't know if CUDA " + build.cuda + " is compatible with Tensorflow " +
-                            version + ". This might cause CUDA problems.",
-                        "If you have trouble, try setting CUDA " + row.cuda +
-                            " explicitly in cog.yaml."});
+                        "Cog doesn't know if CUDA " + build.cuda + " is compatible with Tensorflow " + version +
+                            ". This might cause CUDA problems.",
+                        "If you have trouble, try setting CUDA " + row.cuda + " explicitly in cog.yaml."});
   }
   if (build.cudnn.empty()) {
     build.cudnn = row.cudnn;
   } else if (build.cudnn != row.cudnn) {
     throw pin_error(config, "tensorflow",
-                              "The specified cuDNN version " + build.cudnn +
-                                  " is not compatible with tensorflow==" + version,
-                              "Compatible cuDNN version is: " + row.cudnn);
+                    "The specified cuDNN version " + build.cudnn + " is not compatible with tensorflow==" + version,
+                    "Compatible cuDNN version is: " + row.cudnn);
   }
 }
 
@@ -88,25 +84,23 @@ void complete_from_torch(Config& config, const CompatMatrix& matrix, const std::
   if (!build.cuda.empty()) {
     if (std::find(cudas.begin(), cudas.end(), major_minor(build.cuda)) == cudas.end()) {
       warnings.push_back({requirement_location(config, "torch"),
-                          "Cog doesn't know if CUDA " + build.cuda + " is compatible with PyTorch " +
-                              version + ". This might cause CUDA problems.",
+                          "Cog doesn't know if CUDA " + build.cuda + " is compatible with PyTorch " + version +
+                              ". This might cause CUDA problems.",
                           cudas.empty() ? std::string() : "Try " + cudas.front() + " instead?"});
     }
     return;
   }
   if (!torch_version_known(matrix, version)) {
-    throw pin_error(
-        config, "torch",
-        "cog doesn't know what CUDA version is compatible with torch==" + version +
-            ". You might need to upgrade Cog: https://github.com/replicate/cog#upgrade",
-        "If this version is correct, you can set the 'cuda' option in cog.yaml to set what "
-        "version to use. You might be able to find this out from https://pytorch.org/");
+    throw pin_error(config, "torch",
+                    "cog doesn't know what CUDA version is compatible with torch==" + version +
+                        ". You might need to upgrade Cog: https://github.com/replicate/cog#upgrade",
+                    "If this version is correct, you can set the 'cuda' option in cog.yaml to set what "
+                    "version to use. You might be able to find this out from https://pytorch.org/");
   }
   if (cudas.empty()) {
-    throw pin_error(
-        config, "torch", "Cog couldn't automatically determine a CUDA version for torch==" + version,
-        "You need to set the 'cuda' option in cog.yaml to set what version to use. You might be "
-        "able to find this out from https://pytorch.org/");
+    throw pin_error(config, "torch", "Cog couldn't automatically determine a CUDA version for torch==" + version,
+                    "You need to set the 'cuda' option in cog.yaml to set what version to use. You might be "
+                    "able to find this out from https://pytorch.org/");
   }
   build.cuda = cudas.front();
 }
@@ -128,17 +122,17 @@ std::vector<Warning> complete_cuda(Config& config, const CompatMatrix& matrix) {
     complete_from_tensorflow(config, *tensorflow_row, *tensorflow, warnings);
   } else if (tensorflow && build.cuda.empty()) {
     // Cog would carry on with an empty CUDA and fail later; say so where the cause is.
-    throw pin_error(
-        config, "tensorflow", "cog doesn't know what CUDA version is compatible with tensorflow==" + *tensorflow,
-        "set the 'cuda' and 'cudnn' options in cog.yaml, or pin a TensorFlow release Cog knows");
+    throw pin_error(config, "tensorflow",
+                    "cog doesn't know what CUDA version is compatible with tensorflow==" + *tensorflow,
+                    "set the 'cuda' and 'cudnn' options in cog.yaml, or pin a TensorFlow release Cog knows");
   } else if (torch) {
     complete_from_torch(config, matrix, *torch, warnings);
   } else if (has_package(config, "torch") && build.cuda.empty()) {
     throw pin_error(config, "torch", "torch version must be specified when using CUDA",
-                              "pin it in your requirements (e.g. torch==2.3.1), or set build.cuda");
+                    "pin it in your requirements (e.g. torch==2.3.1), or set build.cuda");
   }
 
-  if (build.cuda.empty()) build.cuda = std::string(k_default_cuda);
+  if (build.cuda.empty()) build.cuda = std::string(kDefaultCuda);
   if (build.cudnn.empty()) build.cudnn = latest_cudnn(config, matrix, build.cuda);
   return warnings;
 }

@@ -68,9 +68,7 @@ void sort_newest_first(std::vector<std::string>& versions) {
 
 }  // namespace
 
-std::string strip_local_version(std::string_view version) {
-  return std::string(version.substr(0, version.find('+')));
-}
+std::string strip_local_version(std::string_view version) { return std::string(version.substr(0, version.find('+'))); }
 
 std::string major_minor(std::string_view version) {
   auto parts = split_components(version);
@@ -106,13 +104,12 @@ CompatMatrix CompatMatrix::from_json(std::string_view torch_json, std::string_vi
   CompatMatrix matrix;
   try {
     for (const auto& row : parse_document(cuda_json, "cuda.json")) {
-      matrix.cuda.push_back({string_field(row, "Tag"), string_field(row, "CUDA"),
-                             string_field(row, "CuDNN"), row.value("IsDevel", true),
-                             string_field(row, "Ubuntu")});
+      matrix.cuda.push_back({string_field(row, "Tag"), string_field(row, "CUDA"), string_field(row, "CuDNN"),
+                             row.value("IsDevel", true), string_field(row, "Ubuntu")});
     }
     for (const auto& row : parse_document(torch_json, "torch.json")) {
-      TorchRow torch{string_field(row, "Torch"),      string_field(row, "Torchvision"),
-                     string_field(row, "Torchaudio"), string_field(row, "FindLinks"),
+      TorchRow torch{string_field(row, "Torch"),         string_field(row, "Torchvision"),
+                     string_field(row, "Torchaudio"),    string_field(row, "FindLinks"),
                      string_field(row, "ExtraIndexURL"), std::nullopt,
                      string_list(row, "Pythons")};
       std::string cuda = string_field(row, "CUDA");
@@ -124,10 +121,9 @@ CompatMatrix CompatMatrix::from_json(std::string_view torch_json, std::string_vi
       matrix.torch.push_back(std::move(torch));
     }
     for (const auto& row : parse_document(tensorflow_json, "tensorflow.json")) {
-      matrix.tensorflow.push_back(
-          {string_field(row, "TF"), string_field(row, "TFCPUPackage"),
-           string_field(row, "TFGPUPackage"), major_minor(string_field(row, "CUDA")),
-           split_components(string_field(row, "CuDNN")).front(), string_list(row, "Pythons")});
+      matrix.tensorflow.push_back({string_field(row, "TF"), string_field(row, "TFCPUPackage"),
+                                   string_field(row, "TFGPUPackage"), major_minor(string_field(row, "CUDA")),
+                                   split_components(string_field(row, "CuDNN")).front(), string_list(row, "Pythons")});
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::Parse, "schemas/compat", std::string("malformed row: ") + e.what());
@@ -137,7 +133,7 @@ CompatMatrix CompatMatrix::from_json(std::string_view torch_json, std::string_vi
 
 const CompatMatrix& CompatMatrix::builtin() {
   // Immutable after the first call; C++ guarantees thread-safe initialisation.
-  static const CompatMatrix matrix = from_json(k_torch_json, k_cuda_json, k_tensorflow_json);
+  static const CompatMatrix matrix = from_json(kTorchJson, kCudaJson, kTensorflowJson);
   return matrix;
 }
 

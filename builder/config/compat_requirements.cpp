@@ -16,8 +16,8 @@ struct ResolvedPackage {
 
 // The row for `version` (matched on `field`) with the highest CUDA not above `cuda`; on a tie,
 // the newest torch. Null when none fits.
-const TorchRow* best_gpu_row(const CompatMatrix& matrix, std::string TorchRow::*field,
-                             const std::string& version, const std::string& cuda) {
+const TorchRow* best_gpu_row(const CompatMatrix& matrix, std::string TorchRow::*field, const std::string& version,
+                             const std::string& cuda) {
   const TorchRow* best = nullptr;
   for (const auto& row : matrix.torch) {
     if (!row.cuda || !version_matches(version, row.*field)) continue;
@@ -32,8 +32,7 @@ const TorchRow* best_gpu_row(const CompatMatrix& matrix, std::string TorchRow::*
   return best;
 }
 
-const TorchRow* best_cpu_row(const CompatMatrix& matrix, std::string TorchRow::*field,
-                             const std::string& version) {
+const TorchRow* best_cpu_row(const CompatMatrix& matrix, std::string TorchRow::*field, const std::string& version) {
   const TorchRow* best = nullptr;
   for (const auto& row : matrix.torch) {
     if (row.cuda || !version_matches(strip_local_version(version), row.*field)) continue;
@@ -43,8 +42,8 @@ const TorchRow* best_cpu_row(const CompatMatrix& matrix, std::string TorchRow::*
 }
 
 // torch / torchvision: the matrix row decides the version spelling and the index.
-ResolvedPackage resolve_torch_package(const Config& config, const CompatMatrix& matrix,
-                                      const std::string& name, const std::string& version) {
+ResolvedPackage resolve_torch_package(const Config& config, const CompatMatrix& matrix, const std::string& name,
+                                      const std::string& version) {
   auto field = name == "torch" ? &TorchRow::torch : &TorchRow::torchvision;
   if (config.build.gpu) {
     // Silently verbatim when nothing fits: complete_cuda has already warned about this pair.
@@ -57,8 +56,7 @@ ResolvedPackage resolve_torch_package(const Config& config, const CompatMatrix& 
   return {name + "==" + row->*field, row->find_links, row->extra_index_url};
 }
 
-std::optional<ResolvedPackage> resolve_special_package(const Config& config,
-                                                       const CompatMatrix& matrix,
+std::optional<ResolvedPackage> resolve_special_package(const Config& config, const CompatMatrix& matrix,
                                                        const Requirement& requirement) {
   std::string version = pinned_package_version(config, requirement.name).value_or("");
   // Only a bare `name==version` is rewritten; extras or markers mean the user knows better.
@@ -77,9 +75,8 @@ std::optional<ResolvedPackage> resolve_special_package(const Config& config,
 std::string package_name_of(const std::string& line) {
   size_t end = line.find_first_of("=<>!~;[ @");
   std::string name = line.substr(0, end);
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return c == '_' ? '-' : static_cast<char>(std::tolower(c)); });
   return name;
 }
 
@@ -108,11 +105,9 @@ std::optional<std::string> pinned_package_version(const Config& config, std::str
 }
 
 bool has_package(const Config& config, std::string_view package) {
-  return std::any_of(config.requirements.begin(), config.requirements.end(),
-                     [&](const Requirement& requirement) {
-                       return requirement.kind == Requirement::Kind::Package &&
-                              requirement.name == package;
-                     });
+  return std::any_of(config.requirements.begin(), config.requirements.end(), [&](const Requirement& requirement) {
+    return requirement.kind == Requirement::Kind::Package && requirement.name == package;
+  });
 }
 
 GeneratedRequirements generate_requirements(const Config& config, const CompatMatrix& matrix,
@@ -132,7 +127,7 @@ GeneratedRequirements generate_requirements(const Config& config, const CompatMa
         continue;
       case Requirement::Kind::LocalArtifact:
         generated.local_artifacts.push_back(requirement.value);
-        packages.push_back(std::string(k_local_artifacts_dir) + "/" + requirement.value);
+        packages.push_back(std::string(kLocalArtifactsDir) + "/" + requirement.value);
         continue;
       case Requirement::Kind::Package:
         break;
@@ -141,11 +136,10 @@ GeneratedRequirements generate_requirements(const Config& config, const CompatMa
         continue;
     }
     if (requirement.name == "cog" || requirement.name == "coglet") {
-      generated.warnings.push_back(
-          {requirement.where.str(),
-           "removed \"" + requirement.text + "\" from the requirements: Cog installs the " +
-               requirement.name + " package itself",
-           "delete the line; pin the SDK with build.sdk_version instead"});
+      generated.warnings.push_back({requirement.where.str(),
+                                    "removed \"" + requirement.text + "\" from the requirements: Cog installs the " +
+                                        requirement.name + " package itself",
+                                    "delete the line; pin the SDK with build.sdk_version instead"});
       continue;
     }
     if (auto resolved = resolve_special_package(config, matrix, requirement)) {

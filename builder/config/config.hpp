@@ -26,19 +26,19 @@ struct RunStep {
 // One line of a pip requirements file (or one `python_packages` item), already classified.
 struct Requirement {
   enum class Kind {
-    Package,         // `name[extras]==1.2; marker`, `name>=1`, `name @ https://…`
-    ExtraIndexUrl,   // `--extra-index-url URL`
-    IndexUrl,        // `--index-url URL` / `-i URL`
-    FindLinks,       // `--find-links URL` / `-f URL`
-    Option,          // any other `--flag` line (`--pre`, `--no-binary …`), kept verbatim
-    Url,             // `git+https://…`, `https://…/x.whl`
-    LocalArtifact,   // `./dist/pkg.whl` relative to the project
-    Editable,        // `-e …`
+    Package,        // `name[extras]==1.2; marker`, `name>=1`, `name @ https://…`
+    ExtraIndexUrl,  // `--extra-index-url URL`
+    IndexUrl,       // `--index-url URL` / `-i URL`
+    FindLinks,      // `--find-links URL` / `-f URL`
+    Option,         // any other `--flag` line (`--pre`, `--no-binary …`), kept verbatim
+    Url,            // `git+https://…`, `https://…/x.whl`
+    LocalArtifact,  // `./dist/pkg.whl` relative to the project
+    Editable,       // `-e …`
   };
   Kind kind = Kind::Package;
-  std::string text;     // the line as pip should see it (comment and line continuation removed)
-  std::string name;     // normalised project name for Package lines (lower case, `_` → `-`)
-  std::string extras;   // `[a,b]` without brackets
+  std::string text;       // the line as pip should see it (comment and line continuation removed)
+  std::string name;       // normalised project name for Package lines (lower case, `_` → `-`)
+  std::string extras;     // `[a,b]` without brackets
   std::string specifier;  // `==2.1.0`, `>=1,<2`; empty when unpinned
   std::string marker;     // text after `;`
   std::string value;      // URL or path for the option kinds
@@ -62,19 +62,19 @@ struct Weight {
 
 struct Build {
   bool gpu = false;
-  std::string cuda;            // as configured ("11.8"); completed by the compatibility matrix
-  std::string cudnn;           // as configured ("8");   completed by the compatibility matrix
-  std::string python_version;  // major.minor after normalisation ("3.12"); patch stripped
-  std::string python_version_as_written;  // what cog.yaml said ("3.12.1", "3.12")
+  std::string cuda;                          // as configured ("11.8"); completed by the compatibility matrix
+  std::string cudnn;                         // as configured ("8");   completed by the compatibility matrix
+  std::string python_version;                // major.minor after normalisation ("3.12"); patch stripped
+  std::string python_version_as_written;     // what cog.yaml said ("3.12.1", "3.12")
   std::vector<std::string> python_packages;  // deprecated form, as written
   std::string python_requirements;           // path as written in cog.yaml
   std::vector<std::string> system_packages;
   std::vector<RunStep> run;
   std::vector<std::string> pre_install;  // deprecated; appended to `run` at build time
   std::string sdk_version;
-  std::optional<bool> cog_runtime;       // classic; accepted and ignored
-  std::optional<bool> fast;              // classic; accepted and ignored
-  std::string python_overrides;          // classic; accepted and ignored
+  std::optional<bool> cog_runtime;  // classic; accepted and ignored
+  std::optional<bool> fast;         // classic; accepted and ignored
+  std::string python_overrides;     // classic; accepted and ignored
 };
 
 struct Concurrency {

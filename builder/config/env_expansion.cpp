@@ -52,9 +52,10 @@ std::string expand_env_value(std::string_view value, const EnvLookup& lookup, co
     } else if (inside.substr(colon, 2) == ":+") {
       out += current && !current->empty() ? std::string(inside.substr(colon + 2)) : std::string();
     } else {
-      throw Error(ErrorKind::Validation, where, "\"" + std::string(value) + "\": ${" + std::string(inside) +
-                                                    "} is not a substitution Docker's ENV knows",
-                  "use ${NAME}, ${NAME:-default} or ${NAME:+alternative}, or \\$ for a literal dollar sign");
+      throw Error(
+          ErrorKind::Validation, where,
+          "\"" + std::string(value) + "\": ${" + std::string(inside) + "} is not a substitution Docker's ENV knows",
+          "use ${NAME}, ${NAME:-default} or ${NAME:+alternative}, or \\$ for a literal dollar sign");
     }
     at = close + 1;
   }

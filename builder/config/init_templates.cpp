@@ -114,8 +114,7 @@ void write_init_templates(const std::filesystem::path& project_dir,
     out << file.contents;
     out.close();
     if (!out) {
-      throw Error(ErrorKind::Io, path.string(), "could not write the file",
-                  "check that the directory is writable");
+      throw Error(ErrorKind::Io, path.string(), "could not write the file", "check that the directory is writable");
     }
     report("Creating " + file.relative_path);
   }

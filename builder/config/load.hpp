@@ -20,8 +20,7 @@ struct LoadedConfig {
 // Walks up from start_dir (≤100 levels) to the first directory containing file_name and returns
 // the file's path. Throws cog::Error(NotFound) "cog.yaml not found in <dir> (or in any parent
 // directories)" when there is none.
-std::filesystem::path find_config(const std::filesystem::path& start_dir,
-                                  const std::string& file_name = "cog.yaml");
+std::filesystem::path find_config(const std::filesystem::path& start_dir, const std::string& file_name = "cog.yaml");
 
 // Reads config_path and loads it (see load_config_text). Throws cog::Error(NotFound/Io) when the
 // file cannot be read.

@@ -15,8 +15,8 @@ namespace cog::builder::config {
 
 struct LoadContext {
   const YamlTree& tree;
-  const nlohmann::json& document;       // the file as JSON (an object once the schema passed)
-  std::filesystem::path project_dir;    // where run/predict files and requirements live
+  const nlohmann::json& document;     // the file as JSON (an object once the schema passed)
+  std::filesystem::path project_dir;  // where run/predict files and requirements live
   std::vector<Error> errors;
   std::vector<Location> error_locations;  // parallel to errors: to report them in file order
   std::vector<Warning> warnings;
@@ -44,9 +44,7 @@ struct LoadContext {
     return tree.locate_key(path, name);
   }
   // The scalar text at path as written (`3.10` stays "3.10"); empty when not a scalar.
-  std::string text_at(const support::InstancePath& path) const {
-    return scalar_text(tree.node_at(path));
-  }
+  std::string text_at(const support::InstancePath& path) const { return scalar_text(tree.node_at(path)); }
 };
 
 // The member `key` of an object, or nullptr when it is absent, null, or object is not an object.

@@ -19,10 +19,9 @@ InstancePath build_path(const std::string& field) { return {kBuild, field}; }
 void read_python_version(LoadContext& context, const json& build, Build& out) {
   const json* value = member(build, "python_version");
   if (!value) {
-    Location where = context.document.contains(kBuild) ? context.at_key({}, kBuild)
-                                                        : Location{context.tree.file_label(), 1, 1};
-    context.fail(ErrorKind::Validation, where,
-                 "invalid build.python_version: python_version is required",
+    Location where =
+        context.document.contains(kBuild) ? context.at_key({}, kBuild) : Location{context.tree.file_label(), 1, 1};
+    context.fail(ErrorKind::Validation, where, "invalid build.python_version: python_version is required",
                  "Add it to the build section of your cog.yaml, e.g. `python_version: \"3.13\"`");
     return;
   }
@@ -38,16 +37,15 @@ void read_python_version(LoadContext& context, const json& build, Build& out) {
     return;
   }
   if (parts->size() < 2) {
-    context.fail(ErrorKind::Validation, where,
-                 "invalid build.python_version \"" + written +
-                     "\": must include major and minor version (e.g., '3.11')",
-                 "write major.minor, e.g. python_version: \"3.13\"");
+    context.fail(
+        ErrorKind::Validation, where,
+        "invalid build.python_version \"" + written + "\": must include major and minor version (e.g., '3.11')",
+        "write major.minor, e.g. python_version: \"3.13\"");
     return;
   }
   if (version_less(*parts, {3, 10})) {
     context.fail(ErrorKind::Validation, where,
-                 "invalid build.python_version \"" + written +
-                     "\": minimum supported Python version is 3.10",
+                 "invalid build.python_version \"" + written + "\": minimum supported Python version is 3.10",
                  "use python_version: \"3.10\" or newer");
     return;
   }
@@ -66,8 +64,7 @@ void read_cuda(LoadContext& context, const json& build, Build& out) {
     Location where = context.at(build_path("cuda"));
     auto parts = parse_dotted_version(text);
     if (!parts) {
-      context.fail(ErrorKind::Validation, where,
-                   "invalid build.cuda \"" + text + "\": not a valid CUDA version",
+      context.fail(ErrorKind::Validation, where, "invalid build.cuda \"" + text + "\": not a valid CUDA version",
                    "write major.minor, e.g. cuda: \"11.8\"");
     } else if ((*parts)[0] < 11) {
       context.fail(ErrorKind::Validation, where,
@@ -75,8 +72,7 @@ void read_cuda(LoadContext& context, const json& build, Build& out) {
                    "use cuda: \"11.8\" or newer, or remove it to let Cog choose");
     } else if (parts->size() < 2) {
       context.fail(ErrorKind::Validation, where,
-                   "invalid build.cuda \"" + text +
-                       "\": must include major and minor version (e.g., '11.8')",
+                   "invalid build.cuda \"" + text + "\": must include major and minor version (e.g., '11.8')",
                    "write e.g. cuda: \"" + text + ".8\" with the minor version you need");
     } else {
       out.cuda = text;
@@ -130,7 +126,8 @@ void read_run_steps(LoadContext& context, const json& build, Build& out) {
       InstancePath path{kBuild, std::string("run"), i};
       context.fail(ErrorKind::Validation, context.at(path),
                    "One of the commands in 'run' contains a new line, which won't work. This is "
-                   "the offending line: " + step.command.substr(0, step.command.find('\n')),
+                   "the offending line: " +
+                       step.command.substr(0, step.command.find('\n')),
                    "You need to create a new list item in YAML prefixed with '-' for each command.");
     }
     out.run.push_back(std::move(step));
@@ -158,8 +155,7 @@ void read_classic_fields(LoadContext& context, const json& build, Build& out) {
     const json* value = member(build, name);
     if (!value) continue;
     context.warn(context.at_key({kBuild}, name),
-                 std::string("field \"build.") + name +
-                     "\" is ignored: it only applied to classic Cog (0.15/0.16)",
+                 std::string("field \"build.") + name + "\" is ignored: it only applied to classic Cog (0.15/0.16)",
                  "remove it from cog.yaml");
     if (value->is_boolean() && std::string(name) == "fast") out.fast = value->get<bool>();
     if (value->is_boolean() && std::string(name) == "cog_runtime") out.cog_runtime = value->get<bool>();
@@ -179,8 +175,7 @@ void read_build(LoadContext& context, Config& config) {
   if (const json* gpu = member(build, "gpu"); gpu && gpu->is_boolean()) out.gpu = *gpu;
   read_cuda(context, build, out);
   out.python_packages = string_list(member(build, "python_packages"));
-  if (const json* requirements = member(build, "python_requirements");
-      requirements && requirements->is_string()) {
+  if (const json* requirements = member(build, "python_requirements"); requirements && requirements->is_string()) {
     out.python_requirements = *requirements;
   }
   if (member(build, "python_packages") && member(build, "python_requirements")) {

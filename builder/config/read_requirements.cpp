@@ -14,8 +14,7 @@ void read_requirements(LoadContext& context, Config& config) {
     std::error_code error;
     if (!std::filesystem::is_regular_file(file, error)) {
       context.fail(ErrorKind::NotFound, context.at(path),
-                   "invalid build.python_requirements \"" + build.python_requirements +
-                       "\": file does not exist",
+                   "invalid build.python_requirements \"" + build.python_requirements + "\": file does not exist",
                    "create it next to cog.yaml, or fix the path");
       return;
     }

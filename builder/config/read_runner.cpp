@@ -18,8 +18,10 @@ bool escapes_project(const std::filesystem::path& relative) {
   if (relative.is_absolute()) return true;
   int depth = 0;
   for (const auto& part : relative.lexically_normal()) {
-    if (part == "..") --depth;
-    else if (part != ".") ++depth;
+    if (part == "..")
+      --depth;
+    else if (part != ".")
+      ++depth;
     if (depth < 0) return true;
   }
   return false;
@@ -35,13 +37,11 @@ std::string check_reference(LoadContext& context, const std::string& field, cons
   auto reference = parse_runner_reference(text);
   if (!reference) {
     context.fail(ErrorKind::Validation, where, invalid + "must be in the form '" + example + "'",
-                 "point it at a Python file and the class or function in it, e.g. " + field +
-                     ": \"" + example + "\"");
+                 "point it at a Python file and the class or function in it, e.g. " + field + ": \"" + example + "\"");
     return {};
   }
   if (escapes_project(reference->file)) {
-    context.fail(ErrorKind::Validation, where,
-                 invalid + reference->file + " is outside the project directory",
+    context.fail(ErrorKind::Validation, where, invalid + reference->file + " is outside the project directory",
                  "move the file into the directory that holds cog.yaml and use a relative path");
     return {};
   }
@@ -58,8 +58,8 @@ std::string check_reference(LoadContext& context, const std::string& field, cons
   if (!python_source_defines(cog::support::read_text_file(file), reference->name)) {
     context.fail(ErrorKind::Validation, where,
                  invalid + reference->file + " does not define \"" + reference->name + "\"",
-                 "define class " + reference->name + " or def " + reference->name +
-                     " at the top level of " + reference->file + ", or fix the name");
+                 "define class " + reference->name + " or def " + reference->name + " at the top level of " +
+                     reference->file + ", or fix the name");
     return {};
   }
   return text;

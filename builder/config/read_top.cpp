@@ -24,9 +24,9 @@ bool is_env_name(std::string_view name) {
 
 // Names Cog reserves for the runtime and the platform: exact names, then prefixes.
 bool is_reserved_env_name(const std::string& name) {
-  static const std::set<std::string> kExact{
-      "PATH",        "LD_LIBRARY_PATH", "PYTHONPATH",  "VIRTUAL_ENV",
-      "PYTHONUNBUFFERED", "LIBRARY_PATH", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER"};
+  static const std::set<std::string> kExact{"PATH",        "LD_LIBRARY_PATH",          "PYTHONPATH",
+                                            "VIRTUAL_ENV", "PYTHONUNBUFFERED",         "LIBRARY_PATH",
+                                            "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER"};
   if (kExact.count(name)) return true;
   for (const char* prefix : {"R8_", "REPLICATE_", "CUDA_", "NVIDIA_", "NV_", "PGET_", "KUBERNETES_"}) {
     if (name.starts_with(prefix)) return true;
@@ -58,15 +58,13 @@ void read_image_and_model(LoadContext& context, Config& config) {
   std::string last = text.substr(text.rfind('/') == std::string::npos ? 0 : text.rfind('/') + 1);
   if (text.find('@') != std::string::npos || last.find(':') != std::string::npos) {
     context.fail(ErrorKind::Validation, context.at({std::string("model")}),
-                 "invalid model \"" + text +
-                     "\": must be a bare repository — tags and digests are not allowed",
+                 "invalid model \"" + text + "\": must be a bare repository — tags and digests are not allowed",
                  "remove the :tag or @digest, e.g. model: r8.im/owner/name");
   } else {
     config.model = text;
   }
   if (member(context.document, "image")) {
-    context.fail(ErrorKind::Validation, context.at_key({}, "model"),
-                 "only one of image or model can be set, not both",
+    context.fail(ErrorKind::Validation, context.at_key({}, "model"), "only one of image or model can be set, not both",
                  "keep model: for pushing to a registry, or image: for a local image name");
   }
 }
@@ -93,15 +91,13 @@ void read_concurrency(LoadContext& context, Config& config) {
     auto python = parse_dotted_version(config.build.python_version);
     if (python && version_less(*python, {3, 11})) {
       context.fail(ErrorKind::Compatibility, context.at(path),
-                   "invalid concurrency.max " + context.text_at(path) +
-                       ": concurrency requires Python 3.11 or higher",
+                   "invalid concurrency.max " + context.text_at(path) + ": concurrency requires Python 3.11 or higher",
                    "set build.python_version: \"3.11\" or newer, or concurrency.max: 1");
     }
     if (!config.run.empty() && !runner_is_async(context, config.run)) {
       context.fail(ErrorKind::Validation, context.at(path),
                    "concurrency.max > 1 requires an async run() or predict() method",
-                   "declare it as `async def run(self, ...)` in " +
-                       parse_runner_reference(config.run)->file);
+                   "declare it as `async def run(self, ...)` in " + parse_runner_reference(config.run)->file);
     }
   }
   config.concurrency = out;
@@ -119,14 +115,12 @@ void read_environment(LoadContext& context, Config& config) {
     std::size_t equals = text.find('=');
     std::string name = text.substr(0, equals);
     if (equals == std::string::npos || !is_env_name(name)) {
-      context.fail(ErrorKind::Validation, where,
-                   "environment variable \"" + text + "\" is not in the KEY=VALUE format",
+      context.fail(ErrorKind::Validation, where, "environment variable \"" + text + "\" is not in the KEY=VALUE format",
                    "write NAME=value, with a name of letters, digits and underscores");
       continue;
     }
     if (!seen.insert(name).second) {
-      context.fail(ErrorKind::Validation, where,
-                   "environment variable \"" + name + "\" is already defined",
+      context.fail(ErrorKind::Validation, where, "environment variable \"" + name + "\" is already defined",
                    "remove one of the two " + name + "= entries");
       continue;
     }
@@ -138,9 +132,11 @@ void read_environment(LoadContext& context, Config& config) {
     }
     // The value is expanded at build time as Docker expands ENV: its syntax is checked now.
     try {
-      expand_env_value(text.substr(equals + 1), [](const std::string&) { return std::nullopt; }, name);
+      expand_env_value(
+          text.substr(equals + 1), [](const std::string&) { return std::nullopt; }, name);
     } catch (const Error& error) {
-      context.fail(ErrorKind::Validation, where, "environment variable \"" + name + "\": " + error.message(), error.fix());
+      context.fail(ErrorKind::Validation, where, "environment variable \"" + name + "\": " + error.message(),
+                   error.fix());
       continue;
     }
     config.environment.emplace_back(name, text.substr(equals + 1));
@@ -148,8 +144,8 @@ void read_environment(LoadContext& context, Config& config) {
 }
 
 void warn_deprecations(LoadContext& context, const Config& config) {
-  auto deprecated = [&](const support::InstancePath& parent, const std::string& key,
-                        const std::string& field, const std::string& replacement) {
+  auto deprecated = [&](const support::InstancePath& parent, const std::string& key, const std::string& field,
+                        const std::string& replacement) {
     context.warn(context.at_key(parent, key),
                  "deprecated field \"" + field + "\": use \"" + replacement + "\" instead");
   };

@@ -22,8 +22,8 @@ std::string trim_trailing_slashes(std::string path) {
   return path;
 }
 
-void read_globs(LoadContext& context, const json& source, const InstancePath& source_path,
-                const char* field, std::vector<std::string>& out) {
+void read_globs(LoadContext& context, const json& source, const InstancePath& source_path, const char* field,
+                std::vector<std::string>& out) {
   const json* globs = member(source, field);
   if (!globs || !globs->is_array()) return;
   for (std::size_t i = 0; i < globs->size(); ++i) {
@@ -36,13 +36,12 @@ void read_globs(LoadContext& context, const json& source, const InstancePath& so
       context.fail(ErrorKind::Validation, context.at(path), invalid + "must not be empty",
                    "write a glob such as \"*.safetensors\", or remove the entry");
     } else if (glob[0] == '!') {
-      context.fail(ErrorKind::Validation, context.at(path),
-                   invalid + "negation (\"!\") is not supported",
+      context.fail(ErrorKind::Validation, context.at(path), invalid + "negation (\"!\") is not supported",
                    std::string("move the pattern to ") + (std::string(field) == "include" ? "exclude" : "include") +
                        " without the \"!\"");
     } else if (glob.find('\\') != std::string::npos) {
-      context.fail(ErrorKind::Validation, context.at(path),
-                   invalid + "backslashes are not allowed", "separate path parts with \"/\"");
+      context.fail(ErrorKind::Validation, context.at(path), invalid + "backslashes are not allowed",
+                   "separate path parts with \"/\"");
     } else {
       out.push_back(glob);
     }
@@ -73,8 +72,7 @@ void read_weights(LoadContext& context, Config& config) {
   const json* weights = member(context.document, "weights");
   if (!weights || !weights->is_array()) return;
   if (!weights->empty() && !member(context.document, "model")) {
-    context.fail(ErrorKind::Validation, context.at_key({}, "weights"),
-                 "weights require 'model' in cog.yaml",
+    context.fail(ErrorKind::Validation, context.at_key({}, "weights"), "weights require 'model' in cog.yaml",
                  "add model: <registry>/<owner>/<name>, the bare repository the weights are pushed to");
   }
   std::map<std::string, std::string> name_of_target;  // normalised target -> weight name
@@ -88,8 +86,7 @@ void read_weights(LoadContext& context, Config& config) {
     Weight weight{*name, *target, {}};
     if (!index_of_name.emplace(weight.name, i).second) {
       context.fail(ErrorKind::Validation, context.at({std::string("weights"), i, std::string("name")}),
-                   "duplicate weight name \"" + weight.name + "\"",
-                   "give each entry under weights a different name");
+                   "duplicate weight name \"" + weight.name + "\"", "give each entry under weights a different name");
     }
     InstancePath target_path{std::string("weights"), i, std::string("target")};
     std::string invalid = "invalid weights[" + std::to_string(i) + "].target \"" + weight.target + "\": ";
@@ -108,8 +105,7 @@ void read_weights(LoadContext& context, Config& config) {
                        "give each weight its own target");
         } else if (path_contains(other_target, normalised) || path_contains(normalised, other_target)) {
           context.fail(ErrorKind::Validation, context.at(target_path),
-                       invalid + "overlaps with the target of weight \"" + other_name + "\" (" +
-                           other_target + ")",
+                       invalid + "overlaps with the target of weight \"" + other_name + "\" (" + other_target + ")",
                        "use targets that do not contain one another");
         }
       }

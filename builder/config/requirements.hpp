@@ -26,8 +26,7 @@ std::vector<Requirement> parse_requirements_file(const std::filesystem::path& fi
                                                  const std::filesystem::path& project_dir);
 
 // The same, for text already in memory; `file` gives the label and the directory for includes.
-std::vector<Requirement> parse_requirements_text(std::string_view text,
-                                                 const std::filesystem::path& file,
+std::vector<Requirement> parse_requirements_text(std::string_view text, const std::filesystem::path& file,
                                                  const std::filesystem::path& project_dir);
 
 // Classifies lines that are already split (python_packages items, one requirement each).

@@ -46,9 +46,8 @@ std::string include_target(const std::string& line) {
 }
 
 bool is_include(const std::string& line) {
-  return line == "-r" || line == "--requirement" || line.starts_with("-r ") ||
-         line.starts_with("-r=") || line.starts_with("-r\t") ||
-         line.starts_with("--requirement ") || line.starts_with("--requirement=") ||
+  return line == "-r" || line == "--requirement" || line.starts_with("-r ") || line.starts_with("-r=") ||
+         line.starts_with("-r\t") || line.starts_with("--requirement ") || line.starts_with("--requirement=") ||
          (line.starts_with("-r") && line.size() > 2 && line[2] != '-');
 }
 
@@ -102,8 +101,7 @@ class RequirementsReader {
     std::string label = label_for(file, project_dir_);
     if (!std::filesystem::is_regular_file(file, error)) {
       Location where = included_from ? *included_from : Location{label, 0, 0};
-      errors_.emplace_back(ErrorKind::NotFound, where, label + ": file does not exist",
-                           "create it, or fix the path");
+      errors_.emplace_back(ErrorKind::NotFound, where, label + ": file does not exist", "create it, or fix the path");
       return;
     }
     if (std::filesystem::file_size(file, error) > kMaxFileBytes) {
@@ -116,8 +114,7 @@ class RequirementsReader {
     std::ostringstream text;
     text << stream.rdbuf();
     if (!stream && !stream.eof()) {
-      errors_.emplace_back(ErrorKind::Io, Location{label, 0, 0}, "cannot read the file",
-                           "check its permissions");
+      errors_.emplace_back(ErrorKind::Io, Location{label, 0, 0}, "cannot read the file", "check its permissions");
       return;
     }
     read_text(text.str(), file, depth);
@@ -127,11 +124,9 @@ class RequirementsReader {
   std::vector<Error>& errors() { return errors_; }
 
  private:
-  void include(const std::string& target, const std::filesystem::path& from, const Location& where,
-               int depth) {
+  void include(const std::string& target, const std::filesystem::path& from, const Location& where, int depth) {
     if (target.empty()) {
-      errors_.emplace_back(ErrorKind::Parse, where, "-r needs a file name",
-                           "write -r other-requirements.txt");
+      errors_.emplace_back(ErrorKind::Parse, where, "-r needs a file name", "write -r other-requirements.txt");
       return;
     }
     std::filesystem::path included = from.parent_path() / target;
@@ -164,16 +159,14 @@ std::vector<Requirement> parse_requirements_file(const std::filesystem::path& fi
                                                  const std::filesystem::path& project_dir) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(file, error)) {
-    throw Error(ErrorKind::NotFound, label_for(file, project_dir), "file does not exist",
-                "create it, or fix the path");
+    throw Error(ErrorKind::NotFound, label_for(file, project_dir), "file does not exist", "create it, or fix the path");
   }
   RequirementsReader reader(project_dir);
   reader.read_file(file, nullptr, 0);
   return finish(reader, project_dir);
 }
 
-std::vector<Requirement> parse_requirements_text(std::string_view text,
-                                                 const std::filesystem::path& file,
+std::vector<Requirement> parse_requirements_text(std::string_view text, const std::filesystem::path& file,
                                                  const std::filesystem::path& project_dir) {
   RequirementsReader reader(project_dir);
   reader.read_text(text, file, 0);

@@ -12,8 +12,7 @@ namespace {
 
 using Kind = Requirement::Kind;
 
-const char* const kSpecifierHelp =
-    "see https://pip.pypa.io/en/stable/reference/requirement-specifiers/";
+const char* const kSpecifierHelp = "see https://pip.pypa.io/en/stable/reference/requirement-specifiers/";
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -40,8 +39,7 @@ bool looks_like_path(std::string_view token) {
 }
 
 // `--opt=value` / `--opt value` for any of the spellings; nullopt when the line is another option.
-std::optional<std::string> option_value(const std::string& line,
-                                        std::initializer_list<std::string_view> spellings) {
+std::optional<std::string> option_value(const std::string& line, std::initializer_list<std::string_view> spellings) {
   for (std::string_view spelling : spellings) {
     if (!line.starts_with(spelling)) continue;
     std::string rest = line.substr(spelling.size());
@@ -64,21 +62,23 @@ std::string egg_name(std::string_view url) {
 bool valid_version_token(std::string_view version) {
   if (version.empty()) return false;
   return std::all_of(version.begin(), version.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '*' || c == '+' ||
-           c == '!' || c == '_' || c == '-';
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '*' || c == '+' || c == '!' ||
+           c == '_' || c == '-';
   });
 }
 
 // `>=1.0, <2` (optionally in parentheses). Returns an error description or empty.
 std::string check_specifier(std::string& specifier) {
   std::string text = support::trim(specifier, " \t");
-  if (!text.empty() && text.front() == '(' && text.back() == ')') text = support::trim(text.substr(1, text.size() - 2), " \t");
+  if (!text.empty() && text.front() == '(' && text.back() == ')')
+    text = support::trim(text.substr(1, text.size() - 2), " \t");
   specifier = text;
   if (text.empty()) return {};
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t comma = text.find(',', start);
-    std::string clause = support::trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), " \t");
+    std::string clause =
+        support::trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), " \t");
     std::size_t op_length = 0;
     for (std::string_view op : {"===", "==", "!=", "<=", ">=", "~=", "<", ">"}) {
       if (clause.starts_with(op)) {
@@ -110,8 +110,7 @@ class LineClassifier {
     // Per-requirement options (`--hash=…`, `--extra-index-url …`) follow the requirement.
     std::size_t options_at = std::string::npos;
     for (std::size_t i = 1; i < text.size(); ++i) {
-      if (text[i] == '-' && (text[i - 1] == ' ' || text[i - 1] == '\t') && i + 1 < text.size() &&
-          text[i + 1] == '-') {
+      if (text[i] == '-' && (text[i - 1] == ' ' || text[i - 1] == '\t') && i + 1 < text.size() && text[i + 1] == '-') {
         options_at = i;
         break;
       }
@@ -140,10 +139,9 @@ class LineClassifier {
       Kind kind;
       std::initializer_list<std::string_view> spellings;
     };
-    for (const Form& form : {Form{Kind::ExtraIndexUrl, {"--extra-index-url"}},
-                             Form{Kind::IndexUrl, {"--index-url", "-i"}},
-                             Form{Kind::FindLinks, {"--find-links", "-f"}},
-                             Form{Kind::Editable, {"--editable", "-e"}}}) {
+    for (const Form& form :
+         {Form{Kind::ExtraIndexUrl, {"--extra-index-url"}}, Form{Kind::IndexUrl, {"--index-url", "-i"}},
+          Form{Kind::FindLinks, {"--find-links", "-f"}}, Form{Kind::Editable, {"--editable", "-e"}}}) {
       auto value = option_value(text, form.spellings);
       if (!value) continue;
       if (value->empty()) {
@@ -187,8 +185,10 @@ class LineClassifier {
     bool escapes = relative.is_absolute() || path_text[0] == '~' || path_text.find('\\') != std::string::npos;
     int depth = 0;
     for (const auto& part : relative.lexically_normal()) {
-      if (part == "..") --depth;
-      else if (part != ".") ++depth;
+      if (part == "..")
+        --depth;
+      else if (part != ".")
+        ++depth;
       escapes = escapes || depth < 0;
     }
     if (escapes) {
@@ -302,8 +302,7 @@ std::string normalize_project_name(std::string_view name) {
 }
 
 const std::vector<std::string>& local_artifact_suffixes() {
-  static const std::vector<std::string> kSuffixes{".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2",
-                                                  ".tar.xz"};
+  static const std::vector<std::string> kSuffixes{".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"};
   return kSuffixes;
 }
 

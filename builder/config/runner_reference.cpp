@@ -7,9 +7,7 @@ namespace cog::builder::config {
 
 namespace {
 
-bool is_identifier_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
+bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
 bool is_identifier(std::string_view text) {
   if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0])) != 0) return false;
@@ -20,8 +18,7 @@ bool is_identifier(std::string_view text) {
 }
 
 bool starts_with_word(std::string_view line, std::string_view word) {
-  return line.substr(0, word.size()) == word &&
-         (line.size() == word.size() || !is_identifier_char(line[word.size()]));
+  return line.substr(0, word.size()) == word && (line.size() == word.size() || !is_identifier_char(line[word.size()]));
 }
 
 // `name` as a whole word anywhere in the line.
@@ -101,8 +98,7 @@ bool python_source_defines(std::string_view source, std::string_view name) {
     bool is_import = starts_with_word(line, "import") || starts_with_word(line, "from");
     if (is_import) {
       if (mentions(line, name)) return true;
-      in_import_parentheses = line.find('(') != std::string_view::npos &&
-                              line.find(')') == std::string_view::npos;
+      in_import_parentheses = line.find('(') != std::string_view::npos && line.find(')') == std::string_view::npos;
       continue;
     }
     if (defines_on_line(line, name)) return true;

@@ -36,9 +36,7 @@ const json* branch_for(const json& document, const json* schema, bool wants_key)
 
 std::string_view cog_yaml_schema_text() { return cog::schemas::kCogYamlSchemaJson; }
 
-support::JsonSchema cog_yaml_schema() {
-  return support::JsonSchema(json::parse(cog_yaml_schema_text()));
-}
+support::JsonSchema cog_yaml_schema() { return support::JsonSchema(json::parse(cog_yaml_schema_text())); }
 
 const json* subschema_at(const json& schema_document, const support::InstancePath& path) {
   const json* schema = &schema_document;

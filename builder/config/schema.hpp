@@ -18,11 +18,9 @@ support::JsonSchema cog_yaml_schema();
 
 // The subschema describing the value at an instance path (`build`, `weights[0].source`), following
 // $ref and choosing the anyOf branch that has properties; nullptr when the schema says nothing.
-const nlohmann::json* subschema_at(const nlohmann::json& schema_document,
-                                   const support::InstancePath& path);
+const nlohmann::json* subschema_at(const nlohmann::json& schema_document, const support::InstancePath& path);
 
 // The field names a mapping at this path may hold, alphabetically.
-std::vector<std::string> allowed_fields(const nlohmann::json& schema_document,
-                                        const support::InstancePath& path);
+std::vector<std::string> allowed_fields(const nlohmann::json& schema_document, const support::InstancePath& path);
 
 }  // namespace cog::builder::config

@@ -16,9 +16,7 @@ using support::SchemaError;
 
 namespace {
 
-std::string field_name(const InstancePath& path) {
-  return path.empty() ? "cog.yaml" : support::to_dotted_path(path);
-}
+std::string field_name(const InstancePath& path) { return path.empty() ? "cog.yaml" : support::to_dotted_path(path); }
 
 std::string last_key(const InstancePath& path) {
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
@@ -59,8 +57,7 @@ std::string must_be(const std::vector<std::string>& types) {
   return text;
 }
 
-std::string type_fix(const std::vector<std::string>& types, const InstancePath& path,
-                     const LoadContext& context) {
+std::string type_fix(const std::vector<std::string>& types, const InstancePath& path, const LoadContext& context) {
   std::string key = last_key(path);
   std::string written = context.text_at(path);
   if (types.size() == 2 && types[0] == "string" && types[1] == "number") {
@@ -105,8 +102,7 @@ void flatten(const SchemaError& error, std::vector<SchemaError>& out) {
 
 class SchemaReporter {
  public:
-  SchemaReporter(LoadContext& context, const json& schema_document)
-      : context_(context), schema_(schema_document) {}
+  SchemaReporter(LoadContext& context, const json& schema_document) : context_(context), schema_(schema_document) {}
 
   // A misspelt field also makes the right one "missing": once we suggest "uri" for "url", a
   // second error saying "uri is required" would only repeat it.
@@ -130,13 +126,11 @@ class SchemaReporter {
       missing_field(path, error.properties.empty() ? std::string() : error.properties[0]);
     } else if (error.keyword == "type") {
       auto types = expected_types(error.keyword_value);
-      context_.fail(ErrorKind::Schema, context_.at(path),
-                    "schema error in \"" + field + "\": " + must_be(types),
+      context_.fail(ErrorKind::Schema, context_.at(path), "schema error in \"" + field + "\": " + must_be(types),
                     type_fix(types, path, context_));
     } else if (error.keyword == "not" && path.empty()) {
       if (!context_.document.is_object()) return;  // `required` passes on non-objects
-      context_.fail(ErrorKind::Schema, context_.at_key(path, "predict"),
-                    "only one of run or predict can be set",
+      context_.fail(ErrorKind::Schema, context_.at_key(path, "predict"), "only one of run or predict can be set",
                     "remove predict: (the deprecated name) and keep run:");
     } else if (error.keyword == "pattern") {
       pattern_mismatch(path, error);
@@ -149,12 +143,10 @@ class SchemaReporter {
                     "schema error in \"" + field + "\": must be one of " + support::join(options, ", "),
                     "write " + (options.empty() ? std::string("a listed value") : options[0]));
     } else if (error.keyword == "minItems") {
-      context_.fail(ErrorKind::Schema, context_.at(path),
-                    "schema error in \"" + field + "\": must not be empty",
+      context_.fail(ErrorKind::Schema, context_.at(path), "schema error in \"" + field + "\": must not be empty",
                     "add at least one entry, or remove " + last_key(path) + ":");
     } else {
-      context_.fail(ErrorKind::Schema, context_.at(path),
-                    "schema error in \"" + field + "\": " + error.message,
+      context_.fail(ErrorKind::Schema, context_.at(path), "schema error in \"" + field + "\": " + error.message,
                     "see https://cog.run/yaml");
     }
   }
@@ -169,15 +161,13 @@ class SchemaReporter {
       fix = "\"" + name + "\" belongs in the build section: indent it under build:";
     } else if (auto suggestion = support::closest_match(name, allowed)) {
       fix = "did you mean \"" + *suggestion + "\"?";
-    } else if (auto build_suggestion = path.empty() ? support::closest_match(name, build_fields)
-                                                    : std::nullopt) {
+    } else if (auto build_suggestion = path.empty() ? support::closest_match(name, build_fields) : std::nullopt) {
       fix = "did you mean \"" + *build_suggestion + "\"? It belongs in the build section";
     } else {
       fix = "remove it; the fields allowed " + (path.empty() ? std::string("there") : "under " + field_name(path)) +
             " are: " + support::join(allowed, ", ");
     }
-    context_.fail(ErrorKind::Schema, context_.at_key(path, name),
-                  "unknown field \"" + name + "\" " + under, fix);
+    context_.fail(ErrorKind::Schema, context_.at_key(path, name), "unknown field \"" + name + "\" " + under, fix);
   }
 
   void missing_field(const InstancePath& path, const std::string& name) {
@@ -187,8 +177,7 @@ class SchemaReporter {
       if (suggested_path == path && suggested_name == name) return;
     }
     std::string field = field_name(path);
-    context_.fail(ErrorKind::Schema, context_.at(path),
-                  "schema error in \"" + field + "\": " + name + " is required",
+    context_.fail(ErrorKind::Schema, context_.at(path), "schema error in \"" + field + "\": " + name + " is required",
                   "add \"" + name + ": ...\" to " + field);
   }
 
@@ -205,8 +194,8 @@ class SchemaReporter {
                     "rename it, e.g. \"model-weights\"");
       return;
     }
-    context_.fail(ErrorKind::Schema, context_.at(path),
-                  "schema error in \"" + field + "\": " + error.message, "see https://cog.run/yaml");
+    context_.fail(ErrorKind::Schema, context_.at(path), "schema error in \"" + field + "\": " + error.message,
+                  "see https://cog.run/yaml");
   }
 
   // anyOf/oneOf when no single branch matched the value's shape: say what shapes are accepted.

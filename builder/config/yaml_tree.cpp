@@ -64,8 +64,7 @@ json resolve_plain_scalar(const std::string& text) {
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf" || text == "+.Inf" ||
-      text == "+.INF") {
+  if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf" || text == "+.Inf" || text == "+.INF") {
     return std::numeric_limits<double>::infinity();
   }
   if (text == "-.inf" || text == "-.Inf" || text == "-.INF") return -std::numeric_limits<double>::infinity();
@@ -84,13 +83,11 @@ json resolve_plain_scalar(const std::string& text) {
     std::string_view digits(text.data() + 2, text.size() - 2);
     bool valid = !digits.empty();
     for (char c : digits) {
-      valid = valid && (text[1] == 'x' ? std::isxdigit(static_cast<unsigned char>(c)) != 0
-                                       : (c >= '0' && c <= '7'));
+      valid = valid && (text[1] == 'x' ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : (c >= '0' && c <= '7'));
     }
     if (valid) {
       unsigned long long value = 0;
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value,
-                                       text[1] == 'x' ? 16 : 8);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, text[1] == 'x' ? 16 : 8);
       if (ec == std::errc()) return value;
     }
     return text;
@@ -110,8 +107,8 @@ json scalar_to_json(const YAML::Node& node) {
   const std::string& text = node.Scalar();
   if (is_plain(node)) return resolve_plain_scalar(text);
   const std::string& tag = node.Tag();
-  if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
-      tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
+  if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" || tag == "tag:yaml.org,2002:bool" ||
+      tag == "tag:yaml.org,2002:null") {
     return resolve_plain_scalar(text);
   }
   return text;  // quoted, `!!str`, or an application tag: a string as written
@@ -166,8 +163,7 @@ class Converter {
       auto [it, inserted] = first_line.emplace(name, tree_.at(key).line);
       if (!inserted) {
         errors_.emplace_back(ErrorKind::Parse, tree_.at(key),
-                             "mapping key \"" + name + "\" already defined at line " +
-                                 std::to_string(it->second),
+                             "mapping key \"" + name + "\" already defined at line " + std::to_string(it->second),
                              "remove one of the two \"" + name + "\" entries");
         continue;
       }
@@ -184,13 +180,11 @@ class Converter {
 
 }  // namespace
 
-YamlTree::YamlTree(const std::string& text, std::string file_label)
-    : file_label_(std::move(file_label)) {
+YamlTree::YamlTree(const std::string& text, std::string file_label) : file_label_(std::move(file_label)) {
   try {
     root_ = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    Location where{file_label_, e.mark.is_null() ? 1 : e.mark.line + 1,
-                   e.mark.is_null() ? 0 : e.mark.column + 1};
+    Location where{file_label_, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1};
     throw Error(ErrorKind::Parse, where, "failed to parse " + file_label_ + ": invalid YAML: " + e.msg,
                 "fix the YAML syntax at this position (indent with spaces, quote values that "
                 "contain ': ' or start with special characters)");

@@ -138,8 +138,9 @@ class SpecReader {
       CdiHook hook;
       hook.hook_name = string(hooks[i], "hookName", at, true);
       if (std::find(hook_names.begin(), hook_names.end(), hook.hook_name) == hook_names.end()) {
-        fail(at + ".hookName", "\"" + hook.hook_name + "\" is not an OCI hook (prestart, createRuntime, "
-                                                       "createContainer, startContainer, poststart, poststop)");
+        fail(at + ".hookName", "\"" + hook.hook_name +
+                                   "\" is not an OCI hook (prestart, createRuntime, "
+                                   "createContainer, startContainer, poststart, poststop)");
       }
       hook.path = string(hooks[i], "path", at, true);
       hook.args = strings(hooks[i], "args", at);
@@ -276,10 +277,11 @@ CdiEdits resolve_cdi_devices(const std::vector<CdiSpec>& specs, const std::vecto
       const auto known = cdi_device_names(specs, kind);
       std::string list;
       for (const auto& each : known) list += (list.empty() ? "" : ", ") + kind + "=" + each;
-      throw Error(ErrorKind::NotFound, "--gpus " + qualified,
-                  known.empty() ? "no CDI spec defines devices of kind " + kind
-                                : "no CDI spec defines this device (known: " + list + ")",
-                  "pick a known device, or regenerate the specs (nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml)");
+      throw Error(
+          ErrorKind::NotFound, "--gpus " + qualified,
+          known.empty() ? "no CDI spec defines devices of kind " + kind
+                        : "no CDI spec defines this device (known: " + list + ")",
+          "pick a known device, or regenerate the specs (nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml)");
     }
     if (std::find(used_specs.begin(), used_specs.end(), found_spec) == used_specs.end()) {
       used_specs.push_back(found_spec);

@@ -12,23 +12,23 @@
 namespace cog::builder::container {
 
 struct CdiDeviceNode {
-  std::string path;        // inside the container
-  std::string host_path;   // "" = path
-  std::string type;        // "c", "b", "" = whatever the host node is
+  std::string path;       // inside the container
+  std::string host_path;  // "" = path
+  std::string type;       // "c", "b", "" = whatever the host node is
   std::optional<int64_t> major, minor;
-  std::string permissions; // cgroup access, "" = "rwm"
+  std::string permissions;  // cgroup access, "" = "rwm"
   std::optional<uint32_t> file_mode, uid, gid;
 };
 
 struct CdiMount {
   std::string host_path;
   std::string container_path;
-  std::string type;                  // "" = bind
+  std::string type;  // "" = bind
   std::vector<std::string> options;
 };
 
 struct CdiHook {
-  std::string hook_name;             // prestart, createRuntime, createContainer, startContainer, poststart, poststop
+  std::string hook_name;  // prestart, createRuntime, createContainer, startContainer, poststart, poststop
   std::string path;
   std::vector<std::string> args;
   std::vector<std::string> env;
@@ -37,7 +37,7 @@ struct CdiHook {
 
 // What a device (or a whole spec) asks of the container.
 struct CdiEdits {
-  std::vector<std::string> env;      // NAME=value
+  std::vector<std::string> env;  // NAME=value
   std::vector<CdiDeviceNode> device_nodes;
   std::vector<CdiMount> mounts;
   std::vector<CdiHook> hooks;
@@ -47,16 +47,16 @@ struct CdiEdits {
 };
 
 struct CdiDevice {
-  std::string name;                  // "0", "all", "GPU-<uuid>", ...
+  std::string name;  // "0", "all", "GPU-<uuid>", ...
   CdiEdits edits;
 };
 
 struct CdiSpec {
-  std::filesystem::path source;      // the file it came from
-  std::string version;               // cdiVersion
-  std::string kind;                  // vendor/class, e.g. nvidia.com/gpu
+  std::filesystem::path source;  // the file it came from
+  std::string version;           // cdiVersion
+  std::string kind;              // vendor/class, e.g. nvidia.com/gpu
   std::vector<CdiDevice> devices;
-  CdiEdits edits;                    // applied once whenever any of its devices is picked
+  CdiEdits edits;  // applied once whenever any of its devices is picked
 };
 
 // $COG_CDI_SPEC_DIRS (colon-separated) when set, else /etc/cdi and /var/run/cdi (CDI's defaults).

@@ -81,7 +81,6 @@ std::vector<std::string> path_strings(const std::vector<fs::path>& paths) {
   return strings;
 }
 
-
 }  // namespace
 
 ProcessIdentity current_process() {

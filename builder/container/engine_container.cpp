@@ -53,8 +53,8 @@ std::string ensure_engine_image(const Engine& engine, const oci::Layout& layout,
                                 const oci::Digest& config_digest, const std::string& name, const fs::path& scratch) {
   const std::string reference = oci::normalize_image_name(name);
   // Docker's image ID of a loaded image is its config digest: equal IDs mean nothing to load.
-  const auto inspected = support::run_captured(
-      {engine.binary.string(), "image", "inspect", "--format", "{{.Id}}", reference});
+  const auto inspected =
+      support::run_captured({engine.binary.string(), "image", "inspect", "--format", "{{.Id}}", reference});
   std::string id = inspected.stdout_text;
   while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
   if (inspected.exit_code == 0 && (id == config_digest.str() || id == config_digest.hex)) return reference;
@@ -85,8 +85,8 @@ std::string ensure_engine_image(const Engine& engine, const oci::Layout& layout,
 std::vector<std::string> engine_run_args(const Engine& engine, const EngineRunSpec& spec, const std::string& id) {
   // Sharing the host's network, the host is the loopback: host.docker.internal names it there
   // (Docker's host-gateway would be the bridge's address, which a receiver on 127.0.0.1 never sees).
-  std::vector<std::string> args = {"run", "--rm", "--name", id, "--network", "host",
-                                   "--add-host", std::string(kHostAlias) + ":127.0.0.1"};
+  std::vector<std::string> args = {"run",       "--rm", "--name",     id,
+                                   "--network", "host", "--add-host", std::string(kHostAlias) + ":127.0.0.1"};
   // As in our own spec (runtime_spec.cpp): an engine's default limits may exceed what this host
   // lets even root set (podman raises nofile and nproc, and fails where it may not); ours never do.
   for (const auto& [resource, name] : {std::pair{RLIMIT_NOFILE, "nofile"}, std::pair{RLIMIT_NPROC, "nproc"}}) {

@@ -17,7 +17,7 @@
 namespace cog::builder::container {
 
 struct Engine {
-  std::string name;             // docker | podman
+  std::string name;  // docker | podman
   std::filesystem::path binary;
 };
 
@@ -35,14 +35,14 @@ std::string ensure_engine_image(const Engine& engine, const oci::Layout& layout,
                                 const std::filesystem::path& scratch);
 
 struct EngineRunSpec {
-  std::string image;                 // the engine's reference
-  std::vector<std::string> args;     // full argv (argv[0] becomes --entrypoint)
-  std::vector<std::string> env;      // NAME=value beyond the image's own
-  std::string cwd;                   // "" = the image's
+  std::string image;              // the engine's reference
+  std::vector<std::string> args;  // full argv (argv[0] becomes --entrypoint)
+  std::vector<std::string> env;   // NAME=value beyond the image's own
+  std::string cwd;                // "" = the image's
   std::vector<BindMount> binds;
   bool terminal = false;
-  bool interactive = false;          // keep stdin open (cog exec)
-  std::string gpus;                  // the --gpus text, "" = none
+  bool interactive = false;  // keep stdin open (cog exec)
+  std::string gpus;          // the --gpus text, "" = none
 };
 
 // The `docker run` argv (without the binary) for `spec` as container `id`.
@@ -55,7 +55,8 @@ ContainerCommands engine_container_commands(const Engine& engine, const EngineRu
 // go through `docker kill`, and `docker rm --force` removes it (--rm usually got there first).
 class EngineContainer : public ForegroundContainer {
  public:
-  EngineContainer(const Engine& engine, const EngineRunSpec& spec, std::string id, const support::SpawnOptions& io = {});
+  EngineContainer(const Engine& engine, const EngineRunSpec& spec, std::string id,
+                  const support::SpawnOptions& io = {});
 };
 
 }  // namespace cog::builder::container

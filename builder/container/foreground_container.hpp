@@ -12,9 +12,9 @@
 namespace cog::builder::container {
 
 struct ContainerCommands {
-  std::vector<std::string> run;                               // starts it in the foreground
-  std::function<std::vector<std::string>(int signal)> kill;   // signals its init
-  std::vector<std::string> remove;                            // removes it; fails harmlessly when gone
+  std::vector<std::string> run;                              // starts it in the foreground
+  std::function<std::vector<std::string>(int signal)> kill;  // signals its init
+  std::vector<std::string> remove;                           // removes it; fails harmlessly when gone
 };
 
 class ForegroundContainer {

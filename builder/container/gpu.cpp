@@ -187,7 +187,8 @@ GpuAccess plan_gpu_access(const GpuRequest& request, const std::vector<CdiSpec>&
       }
     }
     access.edits.env = {"NVIDIA_VISIBLE_DEVICES=" + visible, "NVIDIA_DRIVER_CAPABILITIES=compute,utility"};
-    access.edits.hooks.push_back({"prestart", nvidia_hook->string(), {nvidia_hook->filename().string(), "prestart"}, {}, {}});
+    access.edits.hooks.push_back(
+        {"prestart", nvidia_hook->string(), {nvidia_hook->filename().string(), "prestart"}, {}, {}});
     return access;
   }
   access.method = GpuAccess::Method::DeviceNodes;

@@ -14,12 +14,12 @@ namespace cog::builder::container {
 // Docker's --gpus syntax: "all", a count ("2"), or "device=0,1" (indices, or names such as
 // GPU-<uuid> that CDI specs define); also fully qualified CDI names, "nvidia.com/gpu=all".
 struct GpuRequest {
-  std::string text;                     // as the user wrote it (passed on to docker/podman)
+  std::string text;  // as the user wrote it (passed on to docker/podman)
   bool all = false;
   int count = 0;
   std::vector<int> indices;
-  std::vector<std::string> names;       // device=<name> entries that are not indices (CDI only)
-  std::vector<std::string> cdi_names;   // vendor/class=name
+  std::vector<std::string> names;      // device=<name> entries that are not indices (CDI only)
+  std::vector<std::string> cdi_names;  // vendor/class=name
 };
 GpuRequest parse_gpus(const std::string& text);  // throws cog::Error(Usage)
 
@@ -40,8 +40,8 @@ std::vector<std::string> gpu_devices(const GpuRequest& request, const HostGpus& 
 struct GpuAccess {
   enum class Method { None, Cdi, NvidiaHook, DeviceNodes };
   Method method = Method::None;
-  std::string request;                  // the --gpus text, for docker/podman
-  CdiEdits edits;                       // Cdi and NvidiaHook
+  std::string request;                    // the --gpus text, for docker/podman
+  CdiEdits edits;                         // Cdi and NvidiaHook
   std::vector<std::string> device_nodes;  // DeviceNodes (and NvidiaHook)
 };
 

@@ -55,8 +55,8 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
 
   if (is_engine_runtime(options.runtime)) {
     engine_ = find_engine(options.runtime);
-    engine_spec_.image = ensure_engine_image(*engine_, store.layout(), descriptor, manifest.config.digest,
-                                             options.image, scratch);
+    engine_spec_.image =
+        ensure_engine_image(*engine_, store.layout(), descriptor, manifest.config.digest, options.image, scratch);
     engine_spec_.args = args;
     // The image's own env is in the image; GPU env comes from the engine's own --gpus handling.
     engine_spec_.env = options.env;
@@ -67,8 +67,8 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
     engine_spec_.gpus = options.gpus.request;
     // `docker run --rm` removes a container that ends; the guard ends one whose cog died.
     const ContainerCommands commands = engine_container_commands(*engine_, engine_spec_, id_);
-    guard_ = std::make_unique<ContainerGuard>(
-        ContainerCleanup{id_, commands.kill(SIGKILL), commands.remove, {}, {}}, state_dir);
+    guard_ = std::make_unique<ContainerGuard>(ContainerCleanup{id_, commands.kill(SIGKILL), commands.remove, {}, {}},
+                                              state_dir);
     return;
   }
 
@@ -82,8 +82,9 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
   spec.args = args;
   // One value per name: image env < GPU env (CDI, NVIDIA hook) < the caller's.
   spec.env = merge_env(merge_env(config_.config.env, options.gpus.edits.env), options.env);
-  spec.cwd = !options.working_dir.empty() ? options.working_dir
-             : config_.config.working_dir.empty() ? "/" : config_.config.working_dir;
+  spec.cwd = !options.working_dir.empty()         ? options.working_dir
+             : config_.config.working_dir.empty() ? "/"
+                                                  : config_.config.working_dir;
   if (options.project_dir) fs::create_directories(overlay_->merged() / "src");
   spec.binds = binds;
   spec.terminal = options.terminal;
@@ -92,8 +93,8 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
   bundle_ = std::make_unique<Bundle>(scratch, spec);
   const ContainerCommands commands = container_commands(runtime_, *bundle_, id_);
   guard_ = std::make_unique<ContainerGuard>(
-      ContainerCleanup{id_, commands.kill(SIGKILL), commands.remove, {overlay_->merged()},
-                       {bundle_->dir(), overlay_->dir()}},
+      ContainerCleanup{
+          id_, commands.kill(SIGKILL), commands.remove, {overlay_->merged()}, {bundle_->dir(), overlay_->dir()}},
       state_dir);
 }
 

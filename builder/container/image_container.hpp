@@ -21,19 +21,19 @@
 namespace cog::builder::container {
 
 struct ImageRunOptions {
-  std::string image;                       // a name in the local image store
-  std::vector<std::string> command;        // replaces the image's Cmd when not empty
-  std::vector<std::string> extra_args;     // appended to the Cmd (server flags)
-  std::vector<std::string> env;            // NAME=value, after the image's own
+  std::string image;                                 // a name in the local image store
+  std::vector<std::string> command;                  // replaces the image's Cmd when not empty
+  std::vector<std::string> extra_args;               // appended to the Cmd (server flags)
+  std::vector<std::string> env;                      // NAME=value, after the image's own
   std::optional<std::filesystem::path> project_dir;  // bound read-write at /src
-  std::vector<BindMount> binds;            // more host paths
-  std::string runtime;                     // "runc", "crun", "docker", "podman", "" = detect runc/crun
+  std::vector<BindMount> binds;                      // more host paths
+  std::string runtime;                               // "runc", "crun", "docker", "podman", "" = detect runc/crun
   bool terminal = false;
-  bool interactive = false;                // docker/podman: keep stdin open (runc always shares ours)
-  GpuAccess gpus;                          // --gpus (engines get gpus.request and do the rest)
-  std::string working_dir;                 // "" = the image's
-  std::filesystem::path store_dir;         // "" = the default store
-  std::filesystem::path scratch_dir;       // "" = $XDG_RUNTIME_DIR or /tmp, for overlays and bundles
+  bool interactive = false;           // docker/podman: keep stdin open (runc always shares ours)
+  GpuAccess gpus;                     // --gpus (engines get gpus.request and do the rest)
+  std::string working_dir;            // "" = the image's
+  std::filesystem::path store_dir;    // "" = the default store
+  std::filesystem::path scratch_dir;  // "" = $XDG_RUNTIME_DIR or /tmp, for overlays and bundles
 };
 
 class ImageContainer {

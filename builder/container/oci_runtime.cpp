@@ -27,15 +27,20 @@ OciRuntime detect_runtime(const std::string& preferred) {
     if (!preferred.empty() && preferred != name) continue;
     if (auto path = support::find_program(name)) return {kind, *path};
   }
-  throw Error(ErrorKind::NotFound, preferred.empty() ? "OCI runtime" : preferred,
-              "no OCI runtime found on PATH",
+  throw Error(ErrorKind::NotFound, preferred.empty() ? "OCI runtime" : preferred, "no OCI runtime found on PATH",
               "install runc or crun (Debian: apt-get install runc)");
 }
 
 std::vector<std::string> runtime_command(const OciRuntime& runtime, std::vector<std::string> args) {
   std::vector<std::string> argv;
   if (runtime.kind == RuntimeKind::Crun && hybrid_cgroups()) {
-    argv = {"unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+    argv = {"unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
             "mount -t tmpfs cog-hide-unified /sys/fs/cgroup/unified && exec \"$0\" \"$@\""};
   }
   argv.push_back(runtime.binary.string());
@@ -85,8 +90,7 @@ ContainerCommands container_commands(const OciRuntime& runtime, const Bundle& bu
           runtime_command(runtime, {"delete", "--force", id})};
 }
 
-Container::Container(const OciRuntime& runtime, const Bundle& bundle, std::string id,
-                     const support::SpawnOptions& io)
+Container::Container(const OciRuntime& runtime, const Bundle& bundle, std::string id, const support::SpawnOptions& io)
     : ForegroundContainer(id, container_commands(runtime, bundle, id), in_bundle(io, bundle)) {}
 
 }  // namespace cog::builder::container

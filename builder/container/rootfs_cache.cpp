@@ -65,9 +65,8 @@ RootfsCache::RootfsCache(fs::path dir) : dir_(std::move(dir)) {}
 void RootfsCache::check_layers(const oci::Manifest& manifest, const oci::ImageConfig& config) const {
   if (manifest.layers.size() != config.diff_ids.size()) {
     throw Error(ErrorKind::Validation, "image config",
-                "the manifest lists " + std::to_string(manifest.layers.size()) +
-                    " layers but the config has " + std::to_string(config.diff_ids.size()) +
-                    " diff IDs",
+                "the manifest lists " + std::to_string(manifest.layers.size()) + " layers but the config has " +
+                    std::to_string(config.diff_ids.size()) + " diff IDs",
                 "rebuild or re-pull the image");
   }
   if (manifest.layers.empty()) {
@@ -187,8 +186,8 @@ Overlay::Overlay(const std::vector<fs::path>& lower_dirs, const fs::path& scratc
   for (const char* sub : {"upper", "work", "merged"}) fs::create_directories(scratch_ / sub);
   std::string lower;
   for (const auto& dir : lower_dirs) lower += (lower.empty() ? "" : ":") + dir.string();
-  const std::string options = "lowerdir=" + lower + ",upperdir=" + (scratch_ / "upper").string() +
-                              ",workdir=" + (scratch_ / "work").string();
+  const std::string options =
+      "lowerdir=" + lower + ",upperdir=" + (scratch_ / "upper").string() + ",workdir=" + (scratch_ / "work").string();
   if (mount("overlay", merged_.c_str(), "overlay", 0, options.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
     std::error_code ignored;
@@ -221,7 +220,8 @@ int prune_unused_rootfs(const oci::ImageStore& store) {
     images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
   }
   std::chrono::seconds grace{30 * 60};
-  if (const char* text = std::getenv("COG_ROOTFS_GRACE_SECONDS"); text && *text) grace = std::chrono::seconds(std::atoll(text));
+  if (const char* text = std::getenv("COG_ROOTFS_GRACE_SECONDS"); text && *text)
+    grace = std::chrono::seconds(std::atoll(text));
   return RootfsCache(default_rootfs_cache_path()).prune(images, grace);
 }
 

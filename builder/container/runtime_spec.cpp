@@ -24,8 +24,7 @@ json standard_mounts() {
   return json::array({
       mount("/proc", "proc", "proc", {}),
       mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
-      mount("/dev/pts", "devpts", "devpts",
-            {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}),
+      mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}),
       mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
       mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
       mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
@@ -35,9 +34,9 @@ json standard_mounts() {
 
 // The files a container resolves names with, bound read-only.
 void add_network_files(const ContainerSpec& spec, json& mounts) {
-  for (const auto& [file, destination] : {std::pair{spec.hosts_file, "/etc/hosts"},
-                                          std::pair{spec.resolv_conf_file, "/etc/resolv.conf"},
-                                          std::pair{spec.hostname_file, "/etc/hostname"}}) {
+  for (const auto& [file, destination] :
+       {std::pair{spec.hosts_file, "/etc/hosts"}, std::pair{spec.resolv_conf_file, "/etc/resolv.conf"},
+        std::pair{spec.hostname_file, "/etc/hostname"}}) {
     if (!file.empty()) mounts.push_back(mount(destination, "bind", file.string(), {"rbind", "ro"}));
   }
 }
@@ -119,12 +118,13 @@ std::string container_hosts(const std::string& host_hosts, const std::string& ho
   std::string text = host_hosts;
   if (!text.empty() && text.back() != '\n') text += '\n';
   // Docker's own lines for a container, then its --add-host ones.
-  text += "127.0.0.1\tlocalhost\n"
-          "::1\tlocalhost ip6-localhost ip6-loopback\n"
-          "fe00::0\tip6-localnet\n"
-          "ff00::0\tip6-mcastprefix\n"
-          "ff02::1\tip6-allnodes\n"
-          "ff02::2\tip6-allrouters\n";
+  text +=
+      "127.0.0.1\tlocalhost\n"
+      "::1\tlocalhost ip6-localhost ip6-loopback\n"
+      "fe00::0\tip6-localnet\n"
+      "ff00::0\tip6-mcastprefix\n"
+      "ff02::1\tip6-allnodes\n"
+      "ff02::2\tip6-allrouters\n";
   if (!hostname.empty()) text += "127.0.0.1\t" + hostname + "\n";
   text += std::string("127.0.0.1\t") + kHostAlias + "\n";
   return text;
@@ -147,8 +147,7 @@ void write_network_files(ContainerSpec& spec, const std::filesystem::path& dir) 
 }
 
 nlohmann::json runtime_spec(const ContainerSpec& spec) {
-  json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}},
-                                 {{"type", "mount"}}});
+  json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
   if (!spec.host_network) namespaces.push_back({{"type", "network"}});
 
   json mounts = standard_mounts();
@@ -190,7 +189,10 @@ nlohmann::json runtime_spec(const ContainerSpec& spec) {
       }
     }
     devices.push_back(device);
-    json rule = {{"allow", true}, {"type", device["type"]}, {"major", device["major"]}, {"minor", device["minor"]},
+    json rule = {{"allow", true},
+                 {"type", device["type"]},
+                 {"major", device["major"]},
+                 {"minor", device["minor"]},
                  {"access", node.permissions.empty() ? "rwm" : node.permissions}};
     device_rules.push_back(rule);
   }
@@ -198,21 +200,20 @@ nlohmann::json runtime_spec(const ContainerSpec& spec) {
   for (const auto& hook : spec.edits.hooks) hooks[hook.hook_name].push_back(hook_entry(hook));
 
   // The usual character devices a process expects (runc creates them; the cgroup must allow them).
-  for (auto [major_number, minor_number] : std::vector<std::pair<int, int>>{
-           {1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}}) {
+  for (auto [major_number, minor_number] :
+       std::vector<std::pair<int, int>>{{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}}) {
     json rule = {{"allow", true}, {"type", "c"}, {"major", major_number}, {"access", "rwm"}};
     if (minor_number >= 0) rule["minor"] = minor_number;
     device_rules.push_back(rule);
   }
 
   const std::vector<std::string> capabilities = {
-      "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-      "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-      "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
-  const json capability_sets = {{"bounding", capabilities},
-                                {"effective", capabilities},
-                                {"permitted", capabilities},
-                                {"ambient", capabilities}};
+      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",    "CAP_AUDIT_WRITE"};
+  const json capability_sets = {
+      {"bounding", capabilities}, {"effective", capabilities}, {"permitted", capabilities}, {"ambient", capabilities}};
 
   json document = {
       {"ociVersion", "1.0.2"},
@@ -233,10 +234,9 @@ nlohmann::json runtime_spec(const ContainerSpec& spec) {
         {"devices", devices},
         {"resources", {{"devices", device_rules}}},
         {"maskedPaths",
-         {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-          "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}},
-        {"readonlyPaths",
-         {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
+         {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+          "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}},
+        {"readonlyPaths", {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
   };
   if (!hooks.empty()) document["hooks"] = hooks;
   return document;

@@ -17,12 +17,12 @@ struct BindMount {
 };
 
 struct ContainerSpec {
-  std::filesystem::path rootfs;            // an unpacked image root (overlay-mounted by the caller)
-  std::vector<std::string> args;           // argv of the process
-  std::vector<std::string> env;            // NAME=value, image env first, then the user's
+  std::filesystem::path rootfs;   // an unpacked image root (overlay-mounted by the caller)
+  std::vector<std::string> args;  // argv of the process
+  std::vector<std::string> env;   // NAME=value, image env first, then the user's
   std::string cwd = "/";
-  std::vector<BindMount> binds;            // the project at /src, outputs, caches
-  bool terminal = false;                   // allocate a TTY (cog exec on a terminal)
+  std::vector<BindMount> binds;  // the project at /src, outputs, caches
+  bool terminal = false;         // allocate a TTY (cog exec on a terminal)
   // Sharing the host's network namespace makes "publishing" a port trivial: the server inside
   // listens on the host port directly (PORT is set accordingly). No bridge, no iptables.
   bool host_network = true;

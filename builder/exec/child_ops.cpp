@@ -27,9 +27,19 @@ const char* or_null(const std::string& text) { return text.empty() ? nullptr : t
 // undo the isolation.
 bool kept_capability(int cap) {
   switch (cap) {
-    case CAP_CHOWN: case CAP_DAC_OVERRIDE: case CAP_FOWNER: case CAP_FSETID: case CAP_KILL:
-    case CAP_SETGID: case CAP_SETUID: case CAP_SETPCAP: case CAP_NET_BIND_SERVICE:
-    case CAP_NET_RAW: case CAP_SYS_CHROOT: case CAP_MKNOD: case CAP_AUDIT_WRITE:
+    case CAP_CHOWN:
+    case CAP_DAC_OVERRIDE:
+    case CAP_FOWNER:
+    case CAP_FSETID:
+    case CAP_KILL:
+    case CAP_SETGID:
+    case CAP_SETUID:
+    case CAP_SETPCAP:
+    case CAP_NET_BIND_SERVICE:
+    case CAP_NET_RAW:
+    case CAP_SYS_CHROOT:
+    case CAP_MKNOD:
+    case CAP_AUDIT_WRITE:
     case CAP_SETFCAP:
       return true;
     default:
@@ -83,8 +93,7 @@ void run_child_ops(const std::vector<ChildOp>& ops, int failure_fd) {
   for (const auto& op : ops) {
     switch (op.kind) {
       case ChildOp::Kind::Mount:
-        if (mount(or_null(op.source), op.path.c_str(), or_null(op.fstype), op.flags,
-                  or_null(op.data)) != 0)
+        if (mount(or_null(op.source), op.path.c_str(), or_null(op.fstype), op.flags, or_null(op.data)) != 0)
           child_fail(failure_fd, "mount", errno, op.path.c_str());
         break;
       case ChildOp::Kind::MakeDir:
@@ -107,8 +116,7 @@ void run_child_ops(const std::vector<ChildOp>& ops, int failure_fd) {
           child_fail(failure_fd, "create symlink", errno, op.path.c_str());
         break;
       case ChildOp::Kind::PivotRoot:
-        if (pivot_into(op.path.c_str()) != 0)
-          child_fail(failure_fd, "switch root to", errno, op.path.c_str());
+        if (pivot_into(op.path.c_str()) != 0) child_fail(failure_fd, "switch root to", errno, op.path.c_str());
         break;
       case ChildOp::Kind::Hostname:
         if (sethostname(op.source.c_str(), op.source.size()) != 0)

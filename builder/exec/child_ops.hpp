@@ -8,14 +8,14 @@ namespace cog::builder::exec {
 
 struct ChildOp {
   enum class Kind {
-    Mount,        // mount(source, path, fstype, flags, data); empty strings become null
-    MakeDir,      // mkdir(path, mode); an existing directory is fine
-    MakeFile,     // an empty file at path, for a file bind mount
-    MakeNode,     // mknod(path, S_IFCHR | mode, device)
-    Symlink,      // symlink(source, path)
-    PivotRoot,    // make `path` the root and detach the old one
-    Hostname,     // sethostname(source)
-    LoopbackUp,   // bring `lo` up in a fresh network namespace
+    Mount,             // mount(source, path, fstype, flags, data); empty strings become null
+    MakeDir,           // mkdir(path, mode); an existing directory is fine
+    MakeFile,          // an empty file at path, for a file bind mount
+    MakeNode,          // mknod(path, S_IFCHR | mode, device)
+    Symlink,           // symlink(source, path)
+    PivotRoot,         // make `path` the root and detach the old one
+    Hostname,          // sethostname(source)
+    LoopbackUp,        // bring `lo` up in a fresh network namespace
     DropCapabilities,  // keep only the capabilities a container build step gets by default
   };
   Kind kind;
@@ -27,10 +27,9 @@ struct ChildOp {
   unsigned mode = 0;
   unsigned long device = 0;
 
-  static ChildOp mount(std::string target, std::string source, std::string fstype,
-                       unsigned long flags, std::string data = {}) {
-    return {Kind::Mount, std::move(target), std::move(source), std::move(fstype), std::move(data),
-            flags, 0, 0};
+  static ChildOp mount(std::string target, std::string source, std::string fstype, unsigned long flags,
+                       std::string data = {}) {
+    return {Kind::Mount, std::move(target), std::move(source), std::move(fstype), std::move(data), flags, 0, 0};
   }
   static ChildOp make(Kind kind, std::string path, unsigned mode = 0, unsigned long device = 0) {
     return {kind, std::move(path), {}, {}, {}, 0, mode, device};

@@ -18,8 +18,7 @@ void child_fail(int failure_fd, const char* step, int error, const char* detail)
   failure.error = error;
   std::size_t used = 0;
   auto append = [&](const char* text) {
-    for (std::size_t i = 0; text && text[i] && used + 1 < sizeof(failure.step); ++i)
-      failure.step[used++] = text[i];
+    for (std::size_t i = 0; text && text[i] && used + 1 < sizeof(failure.step); ++i) failure.step[used++] = text[i];
   };
   append(step);
   if (detail) {
@@ -31,8 +30,7 @@ void child_fail(int failure_fd, const char* step, int error, const char* detail)
   _exit(127);
 }
 
-ExecPlan make_exec_plan(std::vector<std::string> argv, std::vector<std::string> env,
-                        std::string workdir) {
+ExecPlan make_exec_plan(std::vector<std::string> argv, std::vector<std::string> env, std::string workdir) {
   if (argv.empty() || argv.front().empty())
     throw Error(ErrorKind::Usage, "build step", "empty command", "give the step a command to run");
   ExecPlan plan;
@@ -74,7 +72,8 @@ int run_as_init(const ExecPlan& plan, int failure_fd) {
     for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &default_action, nullptr);
     setsid();
     umask(022);  // what a container step starts with, whatever cog itself runs under
-    if (chdir(plan.workdir.c_str()) != 0) child_fail(failure_fd, "enter the working directory", errno, plan.workdir.c_str());
+    if (chdir(plan.workdir.c_str()) != 0)
+      child_fail(failure_fd, "enter the working directory", errno, plan.workdir.c_str());
     int error = ENOENT;
     for (const auto& candidate : plan.candidates) {
       execve(candidate.c_str(), plan.argv_ptrs.data(), plan.env_ptrs.data());

@@ -42,8 +42,7 @@ std::string upstream_version(std::string version) {
 // Holds an flock on `file` for as long as it lives.
 class FileLock {
  public:
-  explicit FileLock(const fs::path& file)
-      : fd_(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+  explicit FileLock(const fs::path& file) : fd_(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
     if (!fd_) throw Error(ErrorKind::Io, file.string(), std::strerror(errno));
     while (flock(fd_.get(), LOCK_EX) != 0)
       if (errno != EINTR) throw Error(ErrorKind::Io, file.string(), std::strerror(errno));
@@ -61,24 +60,19 @@ std::string python_of(const std::vector<InstalledPackage>& packages, const Debia
 }
 
 // A requested patch level must be the packaged one: a different interpreter is never substituted.
-void check_patch_level(const std::string& requested, const std::string& installed,
-                       const DebianSuite& suite) {
+void check_patch_level(const std::string& requested, const std::string& installed, const DebianSuite& suite) {
   if (installed.empty())
     throw Error(ErrorKind::Runtime, "debian base",
                 "python" + suite.python_version + " is missing from the " + suite.name + " base");
   if (requested != major_minor(requested) && requested != installed)
     throw Error(ErrorKind::Compatibility, "build.python_version",
-                "Python " + requested + " is not available: Debian " + suite.name + " packages " +
-                    installed,
-                "set build.python_version to \"" + suite.python_version + "\" or \"" + installed +
-                    "\"");
+                "Python " + requested + " is not available: Debian " + suite.name + " packages " + installed,
+                "set build.python_version to \"" + suite.python_version + "\" or \"" + installed + "\"");
 }
 
-nlohmann::json describe(const DebianBase& base, const BaseRequest& request,
-                        const DebianSuite& suite) {
+nlohmann::json describe(const DebianBase& base, const BaseRequest& request, const DebianSuite& suite) {
   nlohmann::json packages = nlohmann::json::array();
-  for (const auto& package : base.packages)
-    packages.push_back({{"name", package.name}, {"version", package.version}});
+  for (const auto& package : base.packages) packages.push_back({{"name", package.name}, {"version", package.version}});
   return {{"format", base_format},
           {"suite", base.suite},
           {"arch", request.arch},
@@ -88,16 +82,21 @@ nlohmann::json describe(const DebianBase& base, const BaseRequest& request,
           {"packages", packages}};
 }
 
-void bootstrap(const BaseRequest& request, const DebianSuite& suite, const fs::path& rootfs,
-               const fs::path& deb_cache, const LineSink& progress) {
+void bootstrap(const BaseRequest& request, const DebianSuite& suite, const fs::path& rootfs, const fs::path& deb_cache,
+               const LineSink& progress) {
   std::string include;
   for (const auto& package : base_packages(request, suite)) include += (include.empty() ? "" : ",") + package;
   HostCommand command;
-  command.argv = {"debootstrap",  "--variant=minbase",        "--arch=" + request.arch,
-                  "--include=" + include, "--cache-dir=" + deb_cache.string(), suite.name,
-                  rootfs.string(), request.mirrors.archive};
-  command.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "LC_ALL=C.UTF-8", "DEBIAN_FRONTEND=noninteractive",
+  command.argv = {"debootstrap",
+                  "--variant=minbase",
+                  "--arch=" + request.arch,
+                  "--include=" + include,
+                  "--cache-dir=" + deb_cache.string(),
+                  suite.name,
+                  rootfs.string(),
+                  request.mirrors.archive};
+  command.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8",
+                 "DEBIAN_FRONTEND=noninteractive",
                  // Python compiles its .pyc files hash-checked (reproducible) when this is set.
                  "SOURCE_DATE_EPOCH=0"};
   command.limits = request.limits;
@@ -105,16 +104,14 @@ void bootstrap(const BaseRequest& request, const DebianSuite& suite, const fs::p
   if (status.cancelled) throw Error(ErrorKind::Runtime, "debootstrap", "cancelled");
   if (!status.ok())
     throw Error(ErrorKind::Runtime, "debootstrap " + suite.name,
-                status.timed_out ? "timed out"
-                                 : "failed with exit code " + std::to_string(status.exit_code),
+                status.timed_out ? "timed out" : "failed with exit code " + std::to_string(status.exit_code),
                 "check that " + request.mirrors.archive + " is reachable (its output is above)");
 }
 
 }  // namespace
 
 fs::path default_base_cache() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return fs::path(xdg) / "cog" / "bases";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "cog" / "bases";
   const char* home = std::getenv("HOME");
   return fs::path(home && *home ? home : "/root") / ".cache" / "cog" / "bases";
 }
@@ -160,8 +157,7 @@ DebianBase ensure_debian_base(const BaseRequest& request, const LineSink& progre
     fs::create_directories(partial);
     fs::create_directories(deb_cache);
     if (progress)
-      progress(Stream::Stderr, "debootstrap " + suite.name + " (" + request.arch + ") from " +
-                                   request.mirrors.archive);
+      progress(Stream::Stderr, "debootstrap " + suite.name + " (" + request.arch + ") from " + request.mirrors.archive);
     bootstrap(request, suite, partial / "rootfs", deb_cache, progress);
     make_rootfs_reproducible(partial / "rootfs", suite, request.mirrors);
     base.packages = installed_packages(partial / "rootfs");

@@ -26,7 +26,7 @@ struct BaseRequest {
   // Beside python3, python3-venv, python3-pip, libpython3.X (the worker embeds it),
   // ca-certificates and tini.
   std::vector<std::string> extra_packages;
-  std::filesystem::path cache_root;         // empty: default_base_cache()
+  std::filesystem::path cache_root;  // empty: default_base_cache()
   RunLimits limits;
 };
 
@@ -38,11 +38,11 @@ struct InstalledPackage {
 struct DebianBase {
   std::filesystem::path rootfs;  // use as the lowest layer; never write into it
   std::string suite;
-  std::string python_version;          // of the installed interpreter: "3.11.2"; empty without one
-  std::string key;                     // the cache key (hex)
-  std::vector<InstalledPackage> packages;  // everything dpkg installed, sorted by name
+  std::string python_version;               // of the installed interpreter: "3.11.2"; empty without one
+  std::string key;                          // the cache key (hex)
+  std::vector<InstalledPackage> packages;   // everything dpkg installed, sorted by name
   std::string init_path = "/usr/bin/tini";  // also reachable as /sbin/tini, as in Cog images
-  bool built = false;                  // false: found in the cache
+  bool built = false;                       // false: found in the cache
   std::chrono::milliseconds elapsed{0};
 };
 

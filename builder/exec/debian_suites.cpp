@@ -106,16 +106,14 @@ DebianMirrors mirrors_from_apt_sources(const fs::path& etc_apt) {
   std::error_code error;
   std::vector<fs::path> files;
   if (fs::exists(etc_apt / "sources.list", error)) files.push_back(etc_apt / "sources.list");
-  for (fs::directory_iterator it(etc_apt / "sources.list.d", error), end; !error && it != end;
-       it.increment(error))
+  for (fs::directory_iterator it(etc_apt / "sources.list.d", error), end; !error && it != end; it.increment(error))
     files.push_back(it->path());
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     std::ifstream in(file);
-    auto found = file.extension() == ".sources" ? parse_deb822(in)
-                 : file.extension() == ".list" || file.filename() == "sources.list"
-                     ? parse_one_line(in)
-                     : std::vector<Source>{};
+    auto found = file.extension() == ".sources"                                     ? parse_deb822(in)
+                 : file.extension() == ".list" || file.filename() == "sources.list" ? parse_one_line(in)
+                                                                                    : std::vector<Source>{};
     sources.insert(sources.end(), found.begin(), found.end());
   }
   DebianMirrors mirrors;

@@ -12,9 +12,8 @@ namespace {
 bool valid_package(const std::string& name) {
   if (name.empty() || name[0] == '-') return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '-' || c == '.' || c == '=' || c == ':' || c == '~' || c == '/' ||
-              c == '_';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+              c == '.' || c == '=' || c == ':' || c == '~' || c == '/' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -46,8 +45,7 @@ fs::path StepCaches::apt_lists(const std::string& suite, const std::string& arch
 fs::path StepCaches::pip_cache() const { return root / "pip"; }
 
 StepCaches default_step_caches() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return {fs::path(xdg) / "cog" / "step-caches"};
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return {fs::path(xdg) / "cog" / "step-caches"};
   const char* home = std::getenv("HOME");
   return {fs::path(home && *home ? home : "/root") / ".cache" / "cog" / "step-caches"};
 }
@@ -70,23 +68,19 @@ void trust_host_certificates(StepSpec& step, const fs::path& bundle) {
 }
 
 fs::path host_ca_bundle() {
-  if (const char* file = std::getenv("SSL_CERT_FILE"); file && *file && fs::is_regular_file(file))
-    return file;
+  if (const char* file = std::getenv("SSL_CERT_FILE"); file && *file && fs::is_regular_file(file)) return file;
   const fs::path debian = "/etc/ssl/certs/ca-certificates.crt";
   return fs::is_regular_file(debian) ? debian : fs::path();
 }
 
-StepSpec apt_install_step(const std::vector<std::string>& packages, const StepCaches& caches,
-                          const std::string& suite, const std::string& arch,
-                          std::int64_t source_date_epoch) {
-  if (packages.empty())
-    throw Error(ErrorKind::Usage, "build.system_packages", "no packages to install");
+StepSpec apt_install_step(const std::vector<std::string>& packages, const StepCaches& caches, const std::string& suite,
+                          const std::string& arch, std::int64_t source_date_epoch) {
+  if (packages.empty()) throw Error(ErrorKind::Usage, "build.system_packages", "no packages to install");
   StepSpec step;
   step.argv = {"/bin/sh", "-c", apt_script, "apt-install"};
   for (const auto& package : packages) {
     if (!valid_package(package))
-      throw Error(ErrorKind::Validation, "build.system_packages",
-                  "`" + package + "` is not a Debian package name",
+      throw Error(ErrorKind::Validation, "build.system_packages", "`" + package + "` is not a Debian package name",
                   "list package names such as `ffmpeg` or `libgl1`");
     step.argv.push_back(package);
   }
@@ -96,14 +90,21 @@ StepSpec apt_install_step(const std::vector<std::string>& packages, const StepCa
   return step;
 }
 
-StepSpec pip_install_step(const fs::path& requirements_file, const StepCaches& caches,
-                          std::int64_t source_date_epoch) {
+StepSpec pip_install_step(const fs::path& requirements_file, const StepCaches& caches, std::int64_t source_date_epoch) {
   if (!fs::is_regular_file(requirements_file))
     throw Error(ErrorKind::NotFound, requirements_file.string(), "requirements file not found");
   StepSpec step;
-  step.argv = {"python3", "-m", "pip", "install", "--break-system-packages",
-               "--root-user-action=ignore", "--disable-pip-version-check",
-               "--no-warn-script-location", "--cache-dir", "/root/.cache/pip", "-r",
+  step.argv = {"python3",
+               "-m",
+               "pip",
+               "install",
+               "--break-system-packages",
+               "--root-user-action=ignore",
+               "--disable-pip-version-check",
+               "--no-warn-script-location",
+               "--cache-dir",
+               "/root/.cache/pip",
+               "-r",
                "/tmp/cog-requirements.txt"};
   step.env = default_step_env(source_date_epoch);
   step.binds.push_back({created(caches.pip_cache()), "/root/.cache/pip", false});

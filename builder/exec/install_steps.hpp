@@ -40,9 +40,8 @@ std::filesystem::path host_ca_bundle();
 // `apt-get update && apt-get install -qqy <packages>`, as Cog's Dockerfile does, with
 // /var/cache/apt and /var/lib/apt/lists bound from `caches` (created when missing) and dpkg's
 // logs and caches emptied. Throws cog::Error(Validation) for a name apt would not accept.
-StepSpec apt_install_step(const std::vector<std::string>& packages, const StepCaches& caches,
-                          const std::string& suite, const std::string& arch,
-                          std::int64_t source_date_epoch);
+StepSpec apt_install_step(const std::vector<std::string>& packages, const StepCaches& caches, const std::string& suite,
+                          const std::string& arch, std::int64_t source_date_epoch);
 
 // `python3 -m pip install -r <requirements>` into the system interpreter (Debian marks it
 // externally managed, hence --break-system-packages), the requirements file bound read-only at

@@ -32,8 +32,7 @@ std::string errno_text(int error) { return std::strerror(error); }
 
 void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0)
-    throw Error(ErrorKind::Io, "pipe", errno_text(errno));
+  if (pipe2(fds, O_CLOEXEC) != 0) throw Error(ErrorKind::Io, "pipe", errno_text(errno));
   read_end.reset(fds[0]);
   write_end.reset(fds[1]);
 }
@@ -46,16 +45,15 @@ void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   int fail = fcntl(fail_w, F_DUPFD_CLOEXEC, 10);
   int in = fcntl(devnull, F_DUPFD, 10);
   if (out < 0 || err < 0 || fail < 0 || in < 0) _exit(127);
-  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup3(fail, 3, O_CLOEXEC) < 0)
-    _exit(127);
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup3(fail, 3, O_CLOEXEC) < 0) _exit(127);
   syscall(SYS_close_range, 4U, ~0U, 0U);
   _exit(main(3));
 }
 
 }  // namespace
 
-ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& sink,
-                     const RunLimits& limits, std::string_view what) {
+ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& sink, const RunLimits& limits,
+                     std::string_view what) {
   UniqueFd out_r, out_w, err_r, err_w, fail_r, fail_w;
   make_pipe(out_r, out_w);
   make_pipe(err_r, err_w);
@@ -67,8 +65,7 @@ ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& si
   const auto started = Clock::now();
   pid_t pid = raw_fork(clone_flags);
   if (pid < 0)
-    throw Error(ErrorKind::Runtime, std::string(what),
-                "cannot create the isolated process: " + errno_text(errno),
+    throw Error(ErrorKind::Runtime, std::string(what), "cannot create the isolated process: " + errno_text(errno),
                 "build steps need root (or CAP_SYS_ADMIN) and namespace support");
   if (pid == 0) child_entry(child, devnull.get(), out_w.get(), err_w.get(), fail_w.get());
   out_w.reset();
@@ -93,8 +90,7 @@ ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& si
     while (out_r || err_r || fail_r) {
       int wait_ms = -1;
       if (limits.timeout.count() > 0 && !killed) {
-        auto left = limits.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         Clock::now() - started);
+        auto left = limits.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
         if (left.count() <= 0) {
           result.timed_out = true;
           kill_child();
@@ -124,9 +120,12 @@ ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& si
           continue;
         }
         std::string_view bytes(buffer.data(), static_cast<std::size_t>(got));
-        if (i == 0) out_lines.feed(bytes);
-        else if (i == 1) err_lines.feed(bytes);
-        else failure_bytes.append(bytes);
+        if (i == 0)
+          out_lines.feed(bytes);
+        else if (i == 1)
+          err_lines.feed(bytes);
+        else
+          failure_bytes.append(bytes);
       }
     }
     out_lines.finish();
@@ -134,15 +133,16 @@ ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& si
   } catch (...) {
     kill_child();
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     throw;
   }
 
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   result.exit_code = decode_wait_status(status);
-  result.elapsed =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   if (failure_bytes.size() >= sizeof(ChildFailure) && !killed) {
     ChildFailure failure;
     std::memcpy(&failure, failure_bytes.data(), sizeof(failure));

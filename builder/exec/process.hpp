@@ -34,13 +34,12 @@ using ChildMain = std::function<int(int failure_fd)>;
 // Clones a child with `clone_flags` (CLONE_NEW*), stdin /dev/null, stdout and stderr piped to
 // `sink`; waits for it. A failure the child reports before its command starts becomes a
 // cog::Error(Runtime) whose place is `what`.
-ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& sink,
-                     const RunLimits& limits, std::string_view what);
+ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& sink, const RunLimits& limits,
+                     std::string_view what);
 
 // For child code: records which setup step failed (and on what, when `detail` is given) and with
 // which errno, then exits with 127.
-[[noreturn]] void child_fail(int failure_fd, const char* step, int error,
-                             const char* detail = nullptr);
+[[noreturn]] void child_fail(int failure_fd, const char* step, int error, const char* detail = nullptr);
 
 // The command a child finally runs, prepared in the parent so the child only reads it.
 struct ExecPlan {
@@ -53,8 +52,7 @@ struct ExecPlan {
 };
 
 // `env`'s PATH (or a standard one) resolves a bare argv[0]. Throws cog::Error(Usage) on empty argv.
-ExecPlan make_exec_plan(std::vector<std::string> argv, std::vector<std::string> env,
-                        std::string workdir);
+ExecPlan make_exec_plan(std::vector<std::string> argv, std::vector<std::string> env, std::string workdir);
 
 // For child code: forks the command (workdir, default signal handling, own session) and reaps
 // every process until the command ends, as an init does. Returns its exit code (128 + signal).

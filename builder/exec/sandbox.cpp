@@ -39,8 +39,7 @@ void prepare_upper(const fs::path& upper) {
 }  // namespace
 
 ExitStatus run_step(const Rootfs& rootfs, const StepSpec& step, const LineSink& sink) {
-  if (rootfs.upper.empty())
-    throw Error(ErrorKind::Usage, "build step", "no upper directory given");
+  if (rootfs.upper.empty()) throw Error(ErrorKind::Usage, "build step", "no upper directory given");
   const auto binds = resolve_binds(step);
   const fs::path upper = fs::absolute(rootfs.upper).lexically_normal();
   prepare_upper(upper);

@@ -28,12 +28,10 @@ fs::path normalise_target(const fs::path& target, const std::string& workdir, co
   if (absolute.has_filename() == false && absolute != "/") absolute = absolute.parent_path();
   for (const auto& part : absolute)
     if (part == "..")
-      throw Error(ErrorKind::Validation, target.string(),
-                  std::string(kind) + " target leaves the root", "use an absolute path inside it");
-  if (absolute == "/" || under(absolute, "/proc") || under(absolute, "/sys") ||
-      under(absolute, "/dev"))
-    throw Error(ErrorKind::Validation, target.string(),
-                std::string(kind) + " target is reserved by the sandbox",
+      throw Error(ErrorKind::Validation, target.string(), std::string(kind) + " target leaves the root",
+                  "use an absolute path inside it");
+  if (absolute == "/" || under(absolute, "/proc") || under(absolute, "/sys") || under(absolute, "/dev"))
+    throw Error(ErrorKind::Validation, target.string(), std::string(kind) + " target is reserved by the sandbox",
                 "choose a path outside /, /proc, /sys and /dev");
   return absolute;
 }
@@ -48,8 +46,7 @@ std::vector<Bind> resolve_binds(const StepSpec& step) {
     if (error || !fs::exists(status))
       throw Error(ErrorKind::NotFound, source.string(), std::string(kind) + " source does not exist",
                   "create it before the step runs");
-    binds.push_back({source, normalise_target(target, step.workdir, kind), read_only,
-                     fs::is_directory(status)});
+    binds.push_back({source, normalise_target(target, step.workdir, kind), read_only, fs::is_directory(status)});
   };
   for (const auto& bind : step.binds) add(bind.source, bind.target, bind.read_only, "bind mount");
   for (const auto& secret : step.secrets) {
@@ -62,13 +59,11 @@ std::vector<Bind> resolve_binds(const StepSpec& step) {
     if (fs::exists(host_file)) add(host_file, host_file, true, "name resolution file");
   // Parents before children, so a nested mount lands on top of its parent's.
   std::stable_sort(binds.begin(), binds.end(), [](const Bind& a, const Bind& b) {
-    return std::distance(a.target.begin(), a.target.end()) <
-           std::distance(b.target.begin(), b.target.end());
+    return std::distance(a.target.begin(), a.target.end()) < std::distance(b.target.begin(), b.target.end());
   });
   for (std::size_t i = 0; i < binds.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (binds[j].target == binds[i].target ||
-          (binds[j].directory && under(binds[i].target, binds[j].target)))
+      if (binds[j].target == binds[i].target || (binds[j].directory && under(binds[i].target, binds[j].target)))
         throw Error(ErrorKind::Validation, binds[i].target.string(),
                     "mount target overlaps the mount at " + binds[j].target.string(),
                     "give each cache and secret its own target");
@@ -80,24 +75,20 @@ namespace {
 std::string overlay_options(const Rootfs& rootfs, const StepDirs& dirs) {
   std::string lowerdir = "lowerdir=" + dirs.skeleton().string();
   for (auto it = rootfs.lowers.rbegin(); it != rootfs.lowers.rend(); ++it) {
-    if (!fs::is_directory(*it))
-      throw Error(ErrorKind::NotFound, it->string(), "layer directory does not exist");
+    if (!fs::is_directory(*it)) throw Error(ErrorKind::NotFound, it->string(), "layer directory does not exist");
     for (char c : it->string())
       if (c == ':' || c == ',')
-        throw Error(ErrorKind::Validation, it->string(),
-                    "layer path contains ':' or ',' which overlayfs cannot take",
+        throw Error(ErrorKind::Validation, it->string(), "layer path contains ':' or ',' which overlayfs cannot take",
                     "keep layers under a plain cache directory");
     lowerdir += ":" + fs::absolute(*it).string();
   }
   // No redirects, metacopy or index: every change must be a plain file, directory or whiteout in
   // the upper directory, because that is all an OCI layer can say.
   std::string options = lowerdir + ",upperdir=" + fs::absolute(rootfs.upper).string() +
-                        ",workdir=" + dirs.work().string() +
-                        ",redirect_dir=off,index=off,metacopy=off,xino=off";
+                        ",workdir=" + dirs.work().string() + ",redirect_dir=off,index=off,metacopy=off,xino=off";
   if (options.size() > max_mount_data)
     throw Error(ErrorKind::Validation, "build step",
-                "too many layers (" + std::to_string(rootfs.lowers.size()) +
-                    ") for one overlayfs mount",
+                "too many layers (" + std::to_string(rootfs.lowers.size()) + ") for one overlayfs mount",
                 "squash earlier steps or keep layers under a shorter cache path");
   return options;
 }
@@ -114,29 +105,31 @@ std::vector<ChildOp> mount_ops(const Rootfs& rootfs, const StepSpec& step, const
   ops.push_back(ChildOp::mount(merged, "overlay", "overlay", 0, overlay_options(rootfs, dirs)));
   ops.push_back(ChildOp::mount(merged + "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   // Read-only, as in a Docker build: some tools read CPU and memory facts from /sys.
-  ops.push_back(ChildOp::mount(merged + "/sys", "sysfs", "sysfs",
-                               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  ops.push_back(ChildOp::mount(merged + "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
 
   const std::string dev = merged + "/dev";
   ops.push_back(ChildOp::mount(dev, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k"));
-  const struct { const char* name; unsigned major, minor; } nodes[] = {
-      {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-      {"tty", 5, 0}};
+  const struct {
+    const char* name;
+    unsigned major, minor;
+  } nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
   for (const auto& node : nodes)
-    ops.push_back(ChildOp::make(K::MakeNode, dev + "/" + node.name, 0666,
-                                makedev(node.major, node.minor)));
+    ops.push_back(ChildOp::make(K::MakeNode, dev + "/" + node.name, 0666, makedev(node.major, node.minor)));
   ops.push_back(ChildOp::make(K::MakeDir, dev + "/pts", 0755));
-  ops.push_back(ChildOp::mount(dev + "/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-                               "newinstance,ptmxmode=0666,mode=0620"));
+  ops.push_back(
+      ChildOp::mount(dev + "/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"));
   ops.push_back(ChildOp::with_source(K::Symlink, dev + "/ptmx", "pts/ptmx"));
   ops.push_back(ChildOp::make(K::MakeDir, dev + "/shm", 01777));
-  ops.push_back(ChildOp::mount(dev + "/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                               "mode=1777,size=65536k"));
-  const struct { const char* name; const char* target; } links[] = {
-      {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-      {"stderr", "/proc/self/fd/2"}};
-  for (const auto& link : links)
-    ops.push_back(ChildOp::with_source(K::Symlink, dev + "/" + link.name, link.target));
+  ops.push_back(
+      ChildOp::mount(dev + "/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"));
+  const struct {
+    const char* name;
+    const char* target;
+  } links[] = {{"fd", "/proc/self/fd"},
+               {"stdin", "/proc/self/fd/0"},
+               {"stdout", "/proc/self/fd/1"},
+               {"stderr", "/proc/self/fd/2"}};
+  for (const auto& link : links) ops.push_back(ChildOp::with_source(K::Symlink, dev + "/" + link.name, link.target));
   ops.push_back(ChildOp::mount(merged + "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
 
   for (const auto& bind : binds) {
@@ -153,8 +146,7 @@ std::vector<ChildOp> mount_ops(const Rootfs& rootfs, const StepSpec& step, const
     }
     ops.push_back(ChildOp::mount(target, bind.source.string(), "", MS_BIND | MS_REC));
     if (bind.read_only)
-      ops.push_back(ChildOp::mount(target, "", "",
-                                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV));
+      ops.push_back(ChildOp::mount(target, "", "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV));
   }
   ops.push_back(ChildOp::with_source(K::Hostname, "", step.hostname));
   if (step.network == Network::None) ops.push_back(ChildOp::make(K::LoopbackUp, ""));
@@ -169,6 +161,5 @@ std::vector<MountPoint> mount_points(const std::vector<Bind>& binds) {
     if (!under(bind.target, "/tmp")) points.push_back({bind.target, bind.directory});
   return points;
 }
-
 
 }  // namespace cog::builder::exec

@@ -17,9 +17,7 @@ namespace cog::builder::exec {
 namespace fs = std::filesystem;
 namespace {
 
-bool is_whiteout(const struct stat& info) {
-  return S_ISCHR(info.st_mode) && info.st_rdev == makedev(0, 0);
-}
+bool is_whiteout(const struct stat& info) { return S_ISCHR(info.st_mode) && info.st_rdev == makedev(0, 0); }
 
 bool is_opaque(const fs::path& dir) {
   char value[4] = {};
@@ -37,8 +35,7 @@ struct Found {
   std::size_t layer;  // index into lowers
 };
 
-std::optional<Found> look_up(const std::vector<fs::path>& lowers, std::size_t lowest,
-                             const fs::path& relative) {
+std::optional<Found> look_up(const std::vector<fs::path>& lowers, std::size_t lowest, const fs::path& relative) {
   for (std::size_t i = lowers.size(); i-- > lowest;) {
     struct stat info;
     if (lstat((lowers[i] / relative).c_str(), &info) != 0) continue;
@@ -73,8 +70,7 @@ void build_skeleton(const std::vector<fs::path>& lowers, const std::vector<Mount
   };
   for (const auto& point : points) {
     const fs::path relative = point.target.relative_path();
-    if (relative.empty())
-      throw Error(ErrorKind::Validation, point.target.string(), "cannot mount over the root");
+    if (relative.empty()) throw Error(ErrorKind::Validation, point.target.string(), "cannot mount over the root");
     std::size_t lowest = 0;
     fs::path prefix;
     for (auto it = relative.begin(); it != relative.end(); ++it) {
@@ -88,8 +84,8 @@ void build_skeleton(const std::vector<fs::path>& lowers, const std::vector<Mount
                     "mount at the path the symlink points to");
       if (found && S_ISDIR(found->info.st_mode) != want_dir)
         throw Error(ErrorKind::Validation, point.target.string(),
-                    std::string("mount target /") + prefix.string() + " is " +
-                        (want_dir ? "a file" : "a directory") + " in the image",
+                    std::string("mount target /") + prefix.string() + " is " + (want_dir ? "a file" : "a directory") +
+                        " in the image",
                     want_dir ? "mount a file there, or choose another target"
                              : "mount a directory there, or choose another target");
       if (found && want_dir && is_opaque(lowers[found->layer] / prefix)) lowest = found->layer;

@@ -17,8 +17,7 @@ struct MountPoint {
 // inside) records the image's metadata, not ours. Throws cog::Error(Validation) when a target
 // would pass through a symlink or replace a directory with a file (or the reverse).
 // `lowers` is in image order (base first).
-void build_skeleton(const std::vector<std::filesystem::path>& lowers,
-                    const std::vector<MountPoint>& points,
+void build_skeleton(const std::vector<std::filesystem::path>& lowers, const std::vector<MountPoint>& points,
                     const std::filesystem::path& skeleton_dir);
 
 }  // namespace cog::builder::exec

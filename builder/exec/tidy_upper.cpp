@@ -43,8 +43,7 @@ void drop_overlay_xattrs(const fs::path& path) {
 // whiteout gets its own inode with the same timestamps.
 void split_whiteout(const fs::path& path, const struct stat& info) {
   if (unlink(path.c_str()) != 0 || mknod(path.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
-    throw Error(ErrorKind::Io, path.string(), std::string("cannot recreate whiteout: ") +
-                                                  std::strerror(errno));
+    throw Error(ErrorKind::Io, path.string(), std::string("cannot recreate whiteout: ") + std::strerror(errno));
   struct timespec times[2] = {info.st_atim, info.st_mtim};
   utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
 }
@@ -54,16 +53,15 @@ void split_whiteout(const fs::path& path, const struct stat& info) {
 void tidy_upper(const fs::path& upper) {
   std::vector<fs::path> paths = {upper};
   std::error_code error;
-  for (fs::recursive_directory_iterator it(upper, fs::directory_options::none, error), end;
-       !error && it != end; it.increment(error))
+  for (fs::recursive_directory_iterator it(upper, fs::directory_options::none, error), end; !error && it != end;
+       it.increment(error))
     paths.push_back(it->path());
   if (error) throw Error(ErrorKind::Io, upper.string(), error.message());
   for (const auto& path : paths) {
     struct stat info;
     if (lstat(path.c_str(), &info) != 0) continue;
     drop_overlay_xattrs(path);
-    if (S_ISCHR(info.st_mode) && info.st_rdev == makedev(0, 0) && info.st_nlink > 1)
-      split_whiteout(path, info);
+    if (S_ISCHR(info.st_mode) && info.st_rdev == makedev(0, 0) && info.st_nlink > 1) split_whiteout(path, info);
   }
   // The upper directory's own mtime says when the step ran; the parent of the layer has none.
 }

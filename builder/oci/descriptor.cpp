@@ -10,8 +10,8 @@ namespace media_type {
 bool is_manifest(std::string_view type) { return type == oci_manifest || type == docker_manifest; }
 bool is_index(std::string_view type) { return type == oci_index || type == docker_manifest_list; }
 bool is_layer(std::string_view type) {
-  return type == oci_layer_tar || type == oci_layer_gzip || type == oci_layer_zstd ||
-         type == docker_layer_gzip || type == docker_layer_tar;
+  return type == oci_layer_tar || type == oci_layer_gzip || type == oci_layer_zstd || type == docker_layer_gzip ||
+         type == docker_layer_tar;
 }
 }  // namespace media_type
 
@@ -30,9 +30,8 @@ Platform platform_from_json(const nlohmann::json& json) {
 }
 
 nlohmann::json to_json(const Descriptor& descriptor) {
-  nlohmann::json json = {{"mediaType", descriptor.media_type},
-                         {"digest", descriptor.digest.str()},
-                         {"size", descriptor.size}};
+  nlohmann::json json = {
+      {"mediaType", descriptor.media_type}, {"digest", descriptor.digest.str()}, {"size", descriptor.size}};
   if (!descriptor.annotations.empty()) json["annotations"] = descriptor.annotations;
   if (descriptor.platform) json["platform"] = to_json(*descriptor.platform);
   return json;

@@ -20,8 +20,7 @@ inline constexpr const char* oci_layer_gzip = "application/vnd.oci.image.layer.v
 inline constexpr const char* oci_layer_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
 inline constexpr const char* oci_empty = "application/vnd.oci.empty.v1+json";
 inline constexpr const char* docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
-inline constexpr const char* docker_manifest_list =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr const char* docker_manifest_list = "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr const char* docker_config = "application/vnd.docker.container.image.v1+json";
 inline constexpr const char* docker_layer_gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 inline constexpr const char* docker_layer_tar = "application/vnd.docker.image.rootfs.diff.tar";

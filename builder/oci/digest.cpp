@@ -38,8 +38,7 @@ std::optional<Digest> Digest::try_parse(std::string_view text) {
 
 Digest Digest::parse(std::string_view text) {
   if (auto digest = try_parse(text)) return *digest;
-  throw Error(ErrorKind::Parse, std::string(text), "not a valid digest",
-              "use sha256:<64 lower-case hex digits>");
+  throw Error(ErrorKind::Parse, std::string(text), "not a valid digest", "use sha256:<64 lower-case hex digits>");
 }
 
 struct Sha256::State {

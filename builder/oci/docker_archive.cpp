@@ -149,10 +149,11 @@ Digest decompress(const fs::path& blob, const fs::path& out_file) {
 std::string docker_long_name(std::string name) {
   auto slash = name.find('/');
   std::string first = slash == std::string::npos ? "" : name.substr(0, slash);
-  bool has_host = first.find('.') != std::string::npos || first.find(':') != std::string::npos ||
-                  first == "localhost";
-  if (slash == std::string::npos) name = "docker.io/library/" + name;
-  else if (!has_host) name = "docker.io/" + name;
+  bool has_host = first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost";
+  if (slash == std::string::npos)
+    name = "docker.io/library/" + name;
+  else if (!has_host)
+    name = "docker.io/" + name;
   auto last_slash = name.rfind('/');
   if (name.find('@') == std::string::npos && name.find(':', last_slash) == std::string::npos) {
     name += ":latest";
@@ -198,14 +199,13 @@ Descriptor import_docker_archive(const fs::path& archive_path, std::string_view 
     const auto& layers = chosen->at("Layers");
     if (layers.size() != config.diff_ids.size()) {
       throw Error(ErrorKind::Parse, archive_path.string(),
-                  "the config lists " + std::to_string(config.diff_ids.size()) +
-                      " layers but manifest.json " + std::to_string(layers.size()),
+                  "the config lists " + std::to_string(config.diff_ids.size()) + " layers but manifest.json " +
+                      std::to_string(layers.size()),
                   "the docker-archive is inconsistent; save it again");
     }
     for (const auto& layer_name : layers) {
       fs::path layer_file = extracted.file(layer_name.get<std::string>(), archive_path);
-      manifest.layers.push_back(
-          into.write_blob_file(layer_file, sniff_layer_type(layer_file), std::nullopt, true));
+      manifest.layers.push_back(into.write_blob_file(layer_file, sniff_layer_type(layer_file), std::nullopt, true));
     }
     return into.write_manifest(manifest);
   } catch (const nlohmann::json::exception& e) {
@@ -213,8 +213,8 @@ Descriptor import_docker_archive(const fs::path& archive_path, std::string_view 
   }
 }
 
-void export_docker_archive(const Layout& from, const Descriptor& manifest_descriptor,
-                           const fs::path& archive_path, const std::vector<std::string>& repo_tags) {
+void export_docker_archive(const Layout& from, const Descriptor& manifest_descriptor, const fs::path& archive_path,
+                           const std::vector<std::string>& repo_tags) {
   Manifest manifest = from.read_manifest(manifest_descriptor.digest);
   std::string config_text = from.read_blob(manifest.config.digest);
   ImageConfig config = parse_image_config(config_text);
@@ -239,8 +239,7 @@ void export_docker_archive(const Layout& from, const Descriptor& manifest_descri
     Digest diff_id = decompress(from.blob_path(manifest.layers[i].digest), plain);
     if (diff_id != config.diff_ids[i]) {
       throw Error(ErrorKind::Validation, manifest.layers[i].digest.str(),
-                  "uncompressed layer is " + diff_id.str() + ", config says " +
-                      config.diff_ids[i].str(),
+                  "uncompressed layer is " + diff_id.str() + ", config says " + config.diff_ids[i].str(),
                   "the stored image is corrupt; rebuild it");
     }
     TarEntry directory;
@@ -258,8 +257,8 @@ void export_docker_archive(const Layout& from, const Descriptor& manifest_descri
   }
   std::string config_name = manifest.config.digest.hex + ".json";
   output.add_bytes(config_name, config_text);
-  nlohmann::json docker_manifest = nlohmann::json::array(
-      {{{"Config", config_name}, {"RepoTags", repo_tags}, {"Layers", layer_names}}});
+  nlohmann::json docker_manifest =
+      nlohmann::json::array({{{"Config", config_name}, {"RepoTags", repo_tags}, {"Layers", layer_names}}});
   output.add_bytes("manifest.json", docker_manifest.dump());
   output.finish();
   fs::rename(partial, archive_path);

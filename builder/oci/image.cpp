@@ -75,8 +75,7 @@ RuntimeConfig runtime_from_json(const json& in) {
 void RuntimeConfig::set_env(std::string_view name, std::string_view value) {
   std::string entry = std::string(name) + "=" + std::string(value);
   for (auto& existing : env) {
-    if (existing.size() > name.size() && existing.compare(0, name.size(), name) == 0 &&
-        existing[name.size()] == '=') {
+    if (existing.size() > name.size() && existing.compare(0, name.size(), name) == 0 && existing[name.size()] == '=') {
       existing = entry;
       return;
     }
@@ -86,8 +85,7 @@ void RuntimeConfig::set_env(std::string_view name, std::string_view value) {
 
 std::optional<std::string> RuntimeConfig::get_env(std::string_view name) const {
   for (const auto& existing : env) {
-    if (existing.size() > name.size() && existing.compare(0, name.size(), name) == 0 &&
-        existing[name.size()] == '=') {
+    if (existing.size() > name.size() && existing.compare(0, name.size(), name) == 0 && existing[name.size()] == '=') {
       return existing.substr(name.size() + 1);
     }
   }

@@ -43,7 +43,7 @@ struct RuntimeConfig {
 struct ImageConfig {
   std::string created;  // RFC 3339; empty = absent
   std::string author;
-  Platform platform;    // architecture / os / variant at top level
+  Platform platform;  // architecture / os / variant at top level
   RuntimeConfig config;
   std::vector<Digest> diff_ids;  // rootfs.diff_ids, bottom layer first
   std::vector<HistoryEntry> history;

@@ -7,9 +7,7 @@
 namespace cog::builder::oci {
 namespace fs = std::filesystem;
 
-ImageBuilder::ImageBuilder(Layout& target) : target_(target), lease_(target.root()) {
-  from_scratch();
-}
+ImageBuilder::ImageBuilder(Layout& target) : target_(target), lease_(target.root()) { from_scratch(); }
 
 void ImageBuilder::from_scratch(const Platform& platform) {
   config_ = ImageConfig{};
@@ -28,8 +26,7 @@ void ImageBuilder::from_image(const Layout& source, const Descriptor& manifest_d
   config_.created = rfc3339(created_);
   if (config_.diff_ids.size() != manifest.layers.size()) {
     throw Error(ErrorKind::Validation, manifest_descriptor.digest.str(),
-                "the base image's config and manifest disagree on the number of layers",
-                "use another base image");
+                "the base image's config and manifest disagree on the number of layers", "use another base image");
   }
   layers_.clear();
   for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
@@ -66,8 +63,7 @@ StoredLayer ImageBuilder::add_layer_from_directory(const fs::path& dir, const La
   return ingest(write_layer_from_directory(dir, scratch_file(), options), created_by);
 }
 
-StoredLayer ImageBuilder::add_layer_from_overlay(const fs::path& upper_dir,
-                                                 const LayerOptions& options,
+StoredLayer ImageBuilder::add_layer_from_overlay(const fs::path& upper_dir, const LayerOptions& options,
                                                  std::string_view created_by) {
   return ingest(write_layer_from_overlay(upper_dir, scratch_file(), options), created_by);
 }

@@ -23,7 +23,7 @@ class ImageBuilder {
   // Bases. Each resets layers and config to the base's.
   void from_scratch(const Platform& platform = {});
   void from_image(const Layout& source, const Descriptor& manifest);  // copies blobs if needed
-  void from_reference(const ImageReference& base);  // Store references are looked up in target
+  void from_reference(const ImageReference& base);                    // Store references are looked up in target
 
   // The config to edit (env, entrypoint, cmd, labels, ...). Layers and history are managed here.
   ImageConfig& config() { return config_; }
@@ -31,10 +31,10 @@ class ImageBuilder {
   const std::vector<StoredLayer>& layers() const { return layers_; }
 
   // New layers; `created_by` is recorded in history. Return the stored layer (for the cache).
-  StoredLayer add_layer_from_directory(const std::filesystem::path& dir,
-                                       const LayerOptions& options, std::string_view created_by);
-  StoredLayer add_layer_from_overlay(const std::filesystem::path& upper_dir,
-                                     const LayerOptions& options, std::string_view created_by);
+  StoredLayer add_layer_from_directory(const std::filesystem::path& dir, const LayerOptions& options,
+                                       std::string_view created_by);
+  StoredLayer add_layer_from_overlay(const std::filesystem::path& upper_dir, const LayerOptions& options,
+                                     std::string_view created_by);
   // A layer whose blob is already in the target layout (a cache hit). Throws NotFound if not.
   void add_layer(const StoredLayer& layer, std::string_view created_by);
   // A history line for a config-only step (ENV, LABEL, ...).

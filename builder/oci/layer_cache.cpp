@@ -15,8 +15,8 @@ LayerCache::LayerCache(fs::path dir, const Layout& blobs) : dir_(std::move(dir))
 fs::path LayerCache::entry_path(std::string_view key) const {
   bool valid = !key.empty() && key.size() <= 200;
   for (char c : key) {
-    bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '.' || c == '_' || c == '-' || c == ':';
+    bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                   c == '-' || c == ':';
     valid = valid && allowed;
   }
   if (!valid || key.starts_with('.')) {
@@ -47,8 +47,7 @@ void LayerCache::store(std::string_view key, const StoredLayer& layer) {
   std::error_code error;
   fs::create_directories(dir_, error);
   if (error) throw Error(ErrorKind::Io, dir_.string(), error.message(), "check permissions");
-  nlohmann::json json = {{"descriptor", to_json(layer.descriptor)},
-                         {"diff_id", layer.diff_id.str()}};
+  nlohmann::json json = {{"descriptor", to_json(layer.descriptor)}, {"diff_id", layer.diff_id.str()}};
   files::write_atomic(path, json.dump());
 }
 

@@ -83,18 +83,14 @@ Layout Layout::open(const fs::path& root) {
   return Layout(root);
 }
 
-fs::path Layout::blob_path(const Digest& digest) const {
-  return root_ / "blobs" / digest.algorithm / digest.hex;
-}
+fs::path Layout::blob_path(const Digest& digest) const { return root_ / "blobs" / digest.algorithm / digest.hex; }
 
 bool Layout::has_blob(const Digest& digest) const { return fs::exists(blob_path(digest)); }
 
-Descriptor Layout::write_blob(std::string_view data, std::string media_type,
-                              const std::optional<Digest>& expected) {
+Descriptor Layout::write_blob(std::string_view data, std::string media_type, const std::optional<Digest>& expected) {
   Digest digest = sha256_of(data);
   if (expected && *expected != digest) {
-    throw Error(ErrorKind::Validation, expected->str(),
-                "content does not match its digest (got " + digest.str() + ")",
+    throw Error(ErrorKind::Validation, expected->str(), "content does not match its digest (got " + digest.str() + ")",
                 "the source is corrupt or was modified; fetch it again");
   }
   if (!has_blob(digest)) {
@@ -104,12 +100,11 @@ Descriptor Layout::write_blob(std::string_view data, std::string media_type,
   return Descriptor{std::move(media_type), digest, static_cast<std::int64_t>(data.size()), {}, {}};
 }
 
-Descriptor Layout::write_blob_file(const fs::path& file, std::string media_type,
-                                   const std::optional<Digest>& expected, bool move) {
+Descriptor Layout::write_blob_file(const fs::path& file, std::string media_type, const std::optional<Digest>& expected,
+                                   bool move) {
   Digest digest = sha256_of_file(file);
   if (expected && *expected != digest) {
-    throw Error(ErrorKind::Validation, file.string(),
-                "content is " + digest.str() + ", expected " + expected->str(),
+    throw Error(ErrorKind::Validation, file.string(), "content is " + digest.str() + ", expected " + expected->str(),
                 "the source is corrupt or was modified; fetch it again");
   }
   auto size = static_cast<std::int64_t>(fs::file_size(file));
@@ -144,12 +139,11 @@ std::string Layout::read_blob(const Digest& digest) const {
 Manifest Layout::read_manifest(const Digest& digest) const {
   std::string text = read_blob(digest);
   auto json = nlohmann::json::parse(text, nullptr, false);
-  if (!json.is_discarded() && media_type::is_index(json.value("mediaType", "")) ) {
+  if (!json.is_discarded() && media_type::is_index(json.value("mediaType", ""))) {
     // A multi-platform image: take linux/amd64 (what cog builds), else the only entry.
     Index index = parse_index(text);
     for (const auto& entry : index.manifests) {
-      if (entry.platform && entry.platform->os == "linux" &&
-          entry.platform->architecture == "amd64") {
+      if (entry.platform && entry.platform->os == "linux" && entry.platform->architecture == "amd64") {
         return read_manifest(entry.digest);
       }
     }
@@ -174,9 +168,7 @@ Descriptor Layout::write_manifest(const Manifest& manifest) {
 
 Index Layout::index() const { return parse_index(files::read(root_ / "index.json")); }
 
-void Layout::write_index(const Index& index) {
-  files::write_atomic(root_ / "index.json", canonical_json(index));
-}
+void Layout::write_index(const Index& index) { files::write_atomic(root_ / "index.json", canonical_json(index)); }
 
 std::vector<TaggedManifest> Layout::list() const {
   std::vector<TaggedManifest> tagged;
@@ -212,8 +204,7 @@ void Layout::tag(std::string_view name, const Descriptor& manifest) {
 bool Layout::untag(std::string_view name) {
   files::Lock lock(root_ / lock_name);
   Index current = index();
-  auto removed = std::erase_if(current.manifests,
-                               [&](const Descriptor& d) { return ref_name(d) == name; });
+  auto removed = std::erase_if(current.manifests, [&](const Descriptor& d) { return ref_name(d) == name; });
   if (removed > 0) write_index(current);
   return removed > 0;
 }

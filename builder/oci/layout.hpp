@@ -58,8 +58,7 @@ class Layout {
                         const std::optional<Digest>& expected = std::nullopt);
   // Copies (or, with `move`, renames when possible) a file into the blob store after hashing it.
   Descriptor write_blob_file(const std::filesystem::path& file, std::string media_type,
-                             const std::optional<Digest>& expected = std::nullopt,
-                             bool move = false);
+                             const std::optional<Digest>& expected = std::nullopt, bool move = false);
   std::string read_blob(const Digest& digest) const;  // throws NotFound
 
   Manifest read_manifest(const Digest& digest) const;

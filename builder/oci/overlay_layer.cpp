@@ -34,8 +34,7 @@ std::string with_name(const std::string& path, const std::string& name) {
 
 }  // namespace
 
-std::vector<TarEntry> collect_overlay_entries(const fs::path& upper_dir,
-                                              const LayerOptions& options) {
+std::vector<TarEntry> collect_overlay_entries(const fs::path& upper_dir, const LayerOptions& options) {
   std::vector<TarEntry> entries = collect_entries(upper_dir, options);
   std::vector<TarEntry> markers;
   for (auto& entry : entries) {
@@ -53,8 +52,7 @@ std::vector<TarEntry> collect_overlay_entries(const fs::path& upper_dir,
   return entries;  // write_layer sorts
 }
 
-LayerBlob write_layer_from_overlay(const fs::path& upper_dir, const fs::path& out_file,
-                                   const LayerOptions& options) {
+LayerBlob write_layer_from_overlay(const fs::path& upper_dir, const fs::path& out_file, const LayerOptions& options) {
   return write_layer(collect_overlay_entries(upper_dir, options), out_file, options);
 }
 

@@ -10,11 +10,9 @@
 
 namespace cog::builder::oci {
 
-std::vector<TarEntry> collect_overlay_entries(const std::filesystem::path& upper_dir,
-                                              const LayerOptions& options);
+std::vector<TarEntry> collect_overlay_entries(const std::filesystem::path& upper_dir, const LayerOptions& options);
 
-LayerBlob write_layer_from_overlay(const std::filesystem::path& upper_dir,
-                                   const std::filesystem::path& out_file,
+LayerBlob write_layer_from_overlay(const std::filesystem::path& upper_dir, const std::filesystem::path& out_file,
                                    const LayerOptions& options = {});
 
 }  // namespace cog::builder::oci

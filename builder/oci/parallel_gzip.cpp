@@ -74,8 +74,7 @@ void ParallelGzip::flush_batch() {
   std::vector<std::string> compressed(pending_.size());
   auto work = [&](std::size_t first) {
     for (std::size_t i = first; i < pending_.size(); i += threads_) {
-      compressed[i] = deflate_block(pending_[i], i == 0 ? dictionary_ : tail_window(pending_[i - 1]),
-                                    level_);
+      compressed[i] = deflate_block(pending_[i], i == 0 ? dictionary_ : tail_window(pending_[i - 1]), level_);
     }
   };
   std::vector<std::thread> workers;

@@ -16,8 +16,7 @@ const char* lookup(const EnvLookup& env, const char* name) {
 fs::path xdg_dir(const EnvLookup& env, const char* xdg_variable, const char* home_fallback) {
   if (const char* xdg = lookup(env, xdg_variable)) return fs::path(xdg) / "cog";
   if (const char* home = lookup(env, "HOME")) return fs::path(home) / home_fallback / "cog";
-  throw Error(ErrorKind::NotFound, "environment", "neither " + std::string(xdg_variable) +
-                                                      " nor HOME is set",
+  throw Error(ErrorKind::NotFound, "environment", "neither " + std::string(xdg_variable) + " nor HOME is set",
               "set COG_IMAGE_STORE to a directory for images");
 }
 
@@ -74,8 +73,8 @@ std::optional<Descriptor> ImageStore::find(std::string_view name) const {
 
 Descriptor ImageStore::resolve(std::string_view name) const {
   if (auto found = find(name)) return *found;
-  throw Error(ErrorKind::NotFound, std::string(name), "no such image in the local store (" +
-                                                          layout_.root().string() + ")",
+  throw Error(ErrorKind::NotFound, std::string(name),
+              "no such image in the local store (" + layout_.root().string() + ")",
               "build it with `cog build -t " + std::string(name) + "` or list images with `cog images`");
 }
 

@@ -35,29 +35,35 @@ std::string pax_record(std::string_view key, std::string_view value) {
 
 char type_flag(TarEntry::Kind kind) {
   switch (kind) {
-    case TarEntry::Kind::File: return '0';
-    case TarEntry::Kind::Hardlink: return '1';
-    case TarEntry::Kind::Symlink: return '2';
-    case TarEntry::Kind::CharDevice: return '3';
-    case TarEntry::Kind::BlockDevice: return '4';
-    case TarEntry::Kind::Directory: return '5';
-    case TarEntry::Kind::Fifo: return '6';
+    case TarEntry::Kind::File:
+      return '0';
+    case TarEntry::Kind::Hardlink:
+      return '1';
+    case TarEntry::Kind::Symlink:
+      return '2';
+    case TarEntry::Kind::CharDevice:
+      return '3';
+    case TarEntry::Kind::BlockDevice:
+      return '4';
+    case TarEntry::Kind::Directory:
+      return '5';
+    case TarEntry::Kind::Fifo:
+      return '6';
   }
   return '0';
 }
 
 }  // namespace
 
-TarOutput::TarOutput(const std::filesystem::path& out_file, bool gzip, int gzip_level,
-                     unsigned threads)
+TarOutput::TarOutput(const std::filesystem::path& out_file, bool gzip, int gzip_level, unsigned threads)
     : out_file_(out_file) {
   file_ = std::fopen(out_file.c_str(), "wbe");
   if (file_ == nullptr) {
     throw Error(ErrorKind::Io, out_file.string(), std::strerror(errno), "check the directory exists");
   }
   if (gzip) {
-    compressor_ = std::make_unique<ParallelGzip>(
-        gzip_level, threads, [this](const void* data, std::size_t size) { write_out(data, size); });
+    compressor_ = std::make_unique<ParallelGzip>(gzip_level, threads,
+                                                 [this](const void* data, std::size_t size) { write_out(data, size); });
   }
 }
 
@@ -186,8 +192,7 @@ void TarOutput::add(const TarEntry& entry) {
   pad_to_block(entry.size);
 }
 
-void TarOutput::add_bytes(const std::string& path, std::string_view data, std::uint32_t mode,
-                          std::int64_t mtime) {
+void TarOutput::add_bytes(const std::string& path, std::string_view data, std::uint32_t mode, std::int64_t mtime) {
   TarEntry entry;
   entry.path = path;
   entry.mode = mode;

@@ -24,8 +24,7 @@ class TarOutput {
   // Writes the header and, for a File with a source, its bytes (exactly entry.size of them).
   void add(const TarEntry& entry);
   // A regular file whose bytes are in memory.
-  void add_bytes(const std::string& path, std::string_view data, std::uint32_t mode = 0644,
-                 std::int64_t mtime = 0);
+  void add_bytes(const std::string& path, std::string_view data, std::uint32_t mode = 0644, std::int64_t mtime = 0);
   // Ends the archive; returns {diff_id, digest, size} (file and media_type filled in too).
   LayerBlob finish();
 

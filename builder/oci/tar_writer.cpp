@@ -28,8 +28,7 @@ std::map<std::string, std::string> read_xattrs(const fs::path& file) {
     std::string name(names.c_str() + start);
     start += name.size() + 1;
     // Overlay bookkeeping and ACL blobs do not belong in an image.
-    if (name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") ||
-        name.starts_with("system.")) {
+    if (name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") || name.starts_with("system.")) {
       continue;
     }
     ssize_t size = ::lgetxattr(file.c_str(), name.c_str(), nullptr, 0);
@@ -107,8 +106,7 @@ struct Walker {
   }
 };
 
-void link_hardlinks(std::vector<TarEntry>& entries,
-                    const std::vector<std::pair<dev_t, ino_t>>& inodes) {
+void link_hardlinks(std::vector<TarEntry>& entries, const std::vector<std::pair<dev_t, ino_t>>& inodes) {
   std::map<std::pair<dev_t, ino_t>, std::string> first_path;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (inodes[i].second == 0) continue;
@@ -136,9 +134,8 @@ std::vector<TarEntry> collect_entries(const fs::path& dir, const LayerOptions& r
   // Sort by path, then find hardlinks in that order so the first path holds the bytes.
   std::vector<std::size_t> order(walker.entries.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return walker.entries[a].path < walker.entries[b].path;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return walker.entries[a].path < walker.entries[b].path; });
   std::vector<TarEntry> entries;
   std::vector<std::pair<dev_t, ino_t>> inodes;
   entries.reserve(order.size());
@@ -150,8 +147,7 @@ std::vector<TarEntry> collect_entries(const fs::path& dir, const LayerOptions& r
   return entries;
 }
 
-LayerBlob write_layer(std::vector<TarEntry> entries, const fs::path& out_file,
-                      const LayerOptions& options) {
+LayerBlob write_layer(std::vector<TarEntry> entries, const fs::path& out_file, const LayerOptions& options) {
   // The prefix and its parents, as directories, unless the caller already listed them.
   std::string prefix = options.prefix;
   while (prefix.starts_with('/')) prefix.erase(0, 1);
@@ -159,8 +155,7 @@ LayerBlob write_layer(std::vector<TarEntry> entries, const fs::path& out_file,
   for (std::size_t end = 0; !prefix.empty() && end != std::string::npos;) {
     end = prefix.find('/', end + 1);
     std::string parent = prefix.substr(0, end);
-    bool listed = std::any_of(entries.begin(), entries.end(),
-                              [&](const TarEntry& e) { return e.path == parent; });
+    bool listed = std::any_of(entries.begin(), entries.end(), [&](const TarEntry& e) { return e.path == parent; });
     if (listed) continue;
     TarEntry directory;
     directory.path = parent;
@@ -181,8 +176,7 @@ LayerBlob write_layer(std::vector<TarEntry> entries, const fs::path& out_file,
   return output.finish();
 }
 
-LayerBlob write_layer_from_directory(const fs::path& dir, const fs::path& out_file,
-                                     const LayerOptions& options) {
+LayerBlob write_layer_from_directory(const fs::path& dir, const fs::path& out_file, const LayerOptions& options) {
   return write_layer(collect_entries(dir, options), out_file, options);
 }
 

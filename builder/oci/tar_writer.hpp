@@ -38,9 +38,9 @@ struct TarEntry {
   std::uint32_t mode = 0644;  // permission bits (incl. setuid/setgid/sticky)
   std::uint32_t uid = 0, gid = 0;
   std::int64_t mtime = 0;
-  std::int64_t size = 0;                 // File only
-  std::filesystem::path source;          // where it is on disk; for a File, the bytes (empty = none)
-  std::string link_target;               // Symlink target or Hardlink path (inside the layer)
+  std::int64_t size = 0;         // File only
+  std::filesystem::path source;  // where it is on disk; for a File, the bytes (empty = none)
+  std::string link_target;       // Symlink target or Hardlink path (inside the layer)
   std::uint32_t dev_major = 0, dev_minor = 0;
   std::map<std::string, std::string> xattrs;
 };
@@ -63,8 +63,7 @@ LayerBlob write_layer(std::vector<TarEntry> entries, const std::filesystem::path
                       const LayerOptions& options);
 
 // collect_entries + write_layer.
-LayerBlob write_layer_from_directory(const std::filesystem::path& dir,
-                                     const std::filesystem::path& out_file,
+LayerBlob write_layer_from_directory(const std::filesystem::path& dir, const std::filesystem::path& out_file,
                                      const LayerOptions& options = {});
 
 }  // namespace cog::builder::oci

@@ -10,10 +10,12 @@ namespace fs = std::filesystem;
 
 std::string ImageReference::str() const {
   switch (transport) {
-    case Transport::Oci: return "oci:" + path.string() + (name.empty() ? "" : ":" + name);
+    case Transport::Oci:
+      return "oci:" + path.string() + (name.empty() ? "" : ":" + name);
     case Transport::DockerArchive:
       return "docker-archive:" + path.string() + (name.empty() ? "" : ":" + name);
-    case Transport::Store: return name;
+    case Transport::Store:
+      return name;
   }
   return name;
 }
@@ -22,14 +24,12 @@ namespace {
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_tag_char(char c) {
-  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' || c == '-';
-}
+bool is_tag_char(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' || c == '-'; }
 
 // skopeo's other transports: errors even where the rest would read as a tag (`oci-archive:x.tar`).
 // `docker:` is not one of them: `docker:dind` is an image (and `docker://` is refused above).
-constexpr std::string_view kOtherTransports[] = {"dir", "docker-daemon", "containers-storage",
-                                                 "oci-archive", "sif", "tarball", "ostree"};
+constexpr std::string_view kOtherTransports[] = {"dir",     "docker-daemon", "containers-storage", "oci-archive", "sif",
+                                                 "tarball", "ostree"};
 
 // "word:" when `text` starts with a transport-like prefix that cannot begin an image name: after a
 // name's first ':' comes either a tag (then nothing but an optional @digest) or a registry port
@@ -41,7 +41,8 @@ std::string_view foreign_transport(std::string_view text) {
   if (std::find(std::begin(kOtherTransports), std::end(kOtherTransports), word) != std::end(kOtherTransports)) {
     return text.substr(0, colon + 1);
   }
-  if (!std::all_of(word.begin(), word.end(), [](char c) { return is_lower_alnum(c) || c == '-' || c == '.' || c == '_'; })) {
+  if (!std::all_of(word.begin(), word.end(),
+                   [](char c) { return is_lower_alnum(c) || c == '-' || c == '.' || c == '_'; })) {
     return {};
   }
   std::string_view rest = text.substr(colon + 1);
@@ -62,9 +63,9 @@ std::string_view foreign_transport(std::string_view text) {
 
 ImageReference parse_image_reference(std::string_view text) {
   // Like skopeo, the path ends at the first ':' after the transport name.
-  for (auto [prefix, transport] : {std::pair{std::string_view("oci:"), ImageReference::Transport::Oci},
-                                   std::pair{std::string_view("docker-archive:"),
-                                             ImageReference::Transport::DockerArchive}}) {
+  for (auto [prefix, transport] :
+       {std::pair{std::string_view("oci:"), ImageReference::Transport::Oci},
+        std::pair{std::string_view("docker-archive:"), ImageReference::Transport::DockerArchive}}) {
     if (!text.starts_with(prefix)) continue;
     std::string_view rest = text.substr(prefix.size());
     auto colon = rest.find(':');

@@ -33,13 +33,11 @@ ImageReference parse_output_reference(std::string_view text, std::string_view im
 // Reads a docker-archive into `into` (blobs copied, layers stored as they are in the archive);
 // `name` picks one of several images by RepoTag, empty = the only/first one. Returns the
 // manifest descriptor (not tagged).
-Descriptor import_docker_archive(const std::filesystem::path& archive, std::string_view name,
-                                 Layout& into);
+Descriptor import_docker_archive(const std::filesystem::path& archive, std::string_view name, Layout& into);
 
 // Writes the image `manifest` (from `from`) as a docker-archive with the given RepoTags
 // (uncompressed layers named <hex>/layer.tar, as `docker save` does).
-void export_docker_archive(const Layout& from, const Descriptor& manifest,
-                           const std::filesystem::path& archive,
+void export_docker_archive(const Layout& from, const Descriptor& manifest, const std::filesystem::path& archive,
                            const std::vector<std::string>& repo_tags);
 
 // Copies every blob of `manifest` from `from` into `to` (no tagging); a no-op for blobs present.

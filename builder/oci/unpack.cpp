@@ -57,8 +57,7 @@ std::vector<std::string> split(std::string_view path) {
 class Applier {
  public:
   Applier(int root_fd, std::string layer_name, const UnpackOptions& options)
-      : root_fd_(root_fd), layer_(std::move(layer_name)), options_(options),
-        privileged_(::geteuid() == 0) {}
+      : root_fd_(root_fd), layer_(std::move(layer_name)), options_(options), privileged_(::geteuid() == 0) {}
 
   void apply(archive* reader, archive_entry* entry, UnpackStats& stats);
   void finish();
@@ -71,14 +70,12 @@ class Applier {
   std::vector<std::string> clean(const char* raw) const;
   // Real (symlink-free) path of a directory inside the root, following symlinks as if the root
   // were `/`; creates missing directories when `create`. nullopt when missing and not creating.
-  std::optional<std::vector<std::string>> resolve_dir(const std::vector<std::string>& parts,
-                                                      bool create, const std::string& entry) const;
+  std::optional<std::vector<std::string>> resolve_dir(const std::vector<std::string>& parts, bool create,
+                                                      const std::string& entry) const;
   int open_dir(const std::vector<std::string>& resolved) const;
   void remove_tree(int dir_fd, const std::string& name) const;
-  void apply_whiteout(const std::vector<std::string>& parts, const std::string& entry,
-                      UnpackStats& stats);
-  void write_file(archive* reader, int dir_fd, const std::string& name, mode_t mode,
-                  const std::string& entry) const;
+  void apply_whiteout(const std::vector<std::string>& parts, const std::string& entry, UnpackStats& stats);
+  void write_file(archive* reader, int dir_fd, const std::string& name, mode_t mode, const std::string& entry) const;
 
   int root_fd_;
   std::string layer_;
@@ -97,9 +94,8 @@ std::vector<std::string> Applier::clean(const char* raw) const {
   return parts;  // a leading '/' is dropped: absolute paths are taken relative to the root
 }
 
-std::optional<std::vector<std::string>> Applier::resolve_dir(const std::vector<std::string>& parts,
-                                                            bool create,
-                                                            const std::string& entry) const {
+std::optional<std::vector<std::string>> Applier::resolve_dir(const std::vector<std::string>& parts, bool create,
+                                                             const std::string& entry) const {
   std::vector<std::string> resolved;
   std::deque<std::string> pending(parts.begin(), parts.end());
   int links = 0;
@@ -159,8 +155,10 @@ void Applier::remove_tree(int dir_fd, const std::string& name) const {
         if (child != "." && child != "..") children.push_back(child);
       }
       for (const auto& child : children) remove_tree(dirfd(dir), child);
-      if (dir != nullptr) ::closedir(dir);
-      else ::close(child_fd);
+      if (dir != nullptr)
+        ::closedir(dir);
+      else
+        ::close(child_fd);
     }
     ::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR);
   } else {
@@ -168,8 +166,7 @@ void Applier::remove_tree(int dir_fd, const std::string& name) const {
   }
 }
 
-void Applier::apply_whiteout(const std::vector<std::string>& parts, const std::string& entry,
-                             UnpackStats& stats) {
+void Applier::apply_whiteout(const std::vector<std::string>& parts, const std::string& entry, UnpackStats& stats) {
   std::vector<std::string> parent(parts.begin(), parts.end() - 1);
   std::string base = parts.back();
   auto resolved = resolve_dir(parent, false, entry);
@@ -201,8 +198,7 @@ void Applier::apply_whiteout(const std::vector<std::string>& parts, const std::s
 
 void Applier::write_file(archive* reader, int dir_fd, const std::string& name, mode_t mode,
                          const std::string& entry) const {
-  Fd out(::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  mode & 0777));
+  Fd out(::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777));
   if (out.get() < 0) throw Error(ErrorKind::Io, layer_ + ": " + entry, std::strerror(errno));
   const void* block = nullptr;
   size_t size = 0;
@@ -339,8 +335,7 @@ struct ReaderDeleter {
 
 }  // namespace
 
-UnpackStats apply_layer(const fs::path& layer_file, const fs::path& rootfs,
-                        const UnpackOptions& options) {
+UnpackStats apply_layer(const fs::path& layer_file, const fs::path& rootfs, const UnpackOptions& options) {
   std::error_code error;
   fs::create_directories(rootfs, error);
   Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

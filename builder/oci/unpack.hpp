@@ -11,9 +11,9 @@
 namespace cog::builder::oci {
 
 struct UnpackOptions {
-  bool preserve_owner = true;   // chown to the tar's uid/gid (needs root; ignored otherwise)
-  bool device_nodes = true;     // create char/block devices (needs root; skipped otherwise)
-  bool xattrs = false;          // apply SCHILY.xattr records
+  bool preserve_owner = true;  // chown to the tar's uid/gid (needs root; ignored otherwise)
+  bool device_nodes = true;    // create char/block devices (needs root; skipped otherwise)
+  bool xattrs = false;         // apply SCHILY.xattr records
 };
 
 struct UnpackStats {
@@ -28,7 +28,7 @@ UnpackStats apply_layer(const std::filesystem::path& layer_file, const std::file
                         const UnpackOptions& options = {});
 
 // Every layer of the image `manifest` (from `layout`), bottom first, onto `rootfs`.
-UnpackStats unpack_image(const Layout& layout, const Descriptor& manifest,
-                         const std::filesystem::path& rootfs, const UnpackOptions& options = {});
+UnpackStats unpack_image(const Layout& layout, const Descriptor& manifest, const std::filesystem::path& rootfs,
+                         const UnpackOptions& options = {});
 
 }  // namespace cog::builder::oci

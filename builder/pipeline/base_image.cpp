@@ -65,17 +65,16 @@ oci::Descriptor pull_base(const registry::Reference& ref, oci::ImageStore& store
                       "or pull through a mirror: --registry-mirror HOST (COG_REGISTRY_MIRROR)");
     }
     const auto mirrored = on_mirror(ref, mirror_host);
-    progress("  " + ref.registry + " cannot be reached (" + origin_error.message() + "); pulling " +
-             mirrored.str() + " from the mirror");
+    progress("  " + ref.registry + " cannot be reached (" + origin_error.message() + "); pulling " + mirrored.str() +
+             " from the mirror");
     try {
       source = "registry mirror " + mirrored.str();
       return registry::pull_image(mirrored, store.layout(), options);
     } catch (const Error& mirror_error) {
       throw Error(mirror_error.kind(), "--base-image " + ref.str(),
-                  "the registry cannot be reached (" + origin_error.message() + ") and the mirror " +
-                      mirror_host + " failed too: " + mirror_error.message(),
-                  mirror_error.fix().empty() ? "check --registry-mirror / COG_REGISTRY_MIRROR"
-                                             : mirror_error.fix());
+                  "the registry cannot be reached (" + origin_error.message() + ") and the mirror " + mirror_host +
+                      " failed too: " + mirror_error.message(),
+                  mirror_error.fix().empty() ? "check --registry-mirror / COG_REGISTRY_MIRROR" : mirror_error.fix());
     }
   }
 }
@@ -259,9 +258,8 @@ BaseFacts inspect_base(const std::vector<fs::path>& lowers, const std::vector<st
   const fs::path upper = scratch / "probe-python";
   exec::ExitStatus status;
   try {
-    status = exec::run_step({lowers, upper}, spec, [&](exec::Stream, std::string_view line) {
-      output += std::string(line) + "\n";
-    });
+    status = exec::run_step({lowers, upper}, spec,
+                            [&](exec::Stream, std::string_view line) { output += std::string(line) + "\n"; });
   } catch (const Error&) {
     status.exit_code = 127;  // no python3 on the PATH: reported by the caller
   }
@@ -274,8 +272,8 @@ BaseFacts inspect_base(const std::vector<fs::path>& lowers, const std::vector<st
 
   auto minor_end = facts.python_version.find('.', facts.python_version.find('.') + 1);
   const std::string library = "libpython" + facts.python_version.substr(0, minor_end) + ".so.1.0";
-  for (const char* dir : {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/local/lib", "/usr/lib",
-                          "/lib", "/opt/conda/lib"}) {
+  for (const char* dir :
+       {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/local/lib", "/usr/lib", "/lib", "/opt/conda/lib"}) {
     const std::string candidate = std::string(dir) + "/" + library;
     if (auto found = resolve_in_root(rootfs, candidate); found && fs::is_regular_file(*found)) {
       facts.libpython = candidate;

@@ -32,8 +32,7 @@ registry::Reference on_mirror(const registry::Reference& ref, const std::string&
 // anything else is pulled from its registry for linux/amd64, digest-verified; when the registry
 // cannot be reached and `mirror_host` is set, from the mirror. Throws cog::Error naming the
 // reference when it is missing, unreachable or not a linux/amd64 image.
-ResolvedBase resolve_base_image(const std::string& text, oci::ImageStore& store,
-                                const std::string& mirror_host,
+ResolvedBase resolve_base_image(const std::string& text, oci::ImageStore& store, const std::string& mirror_host,
                                 const std::function<void(const std::string&)>& progress);
 
 // The base's root file system, its layers applied in order once (cached by chain ID under
@@ -41,8 +40,7 @@ ResolvedBase resolve_base_image(const std::string& text, oci::ImageStore& store,
 // Hostile layers (`..` entries, hard links or whiteouts reaching outside, links followed out of
 // the root) are rejected with cog::Error(Validation) naming the base; absolute paths land inside.
 std::vector<std::filesystem::path> unpack_base(const oci::Layout& layout, const oci::Descriptor& manifest,
-                                               const std::filesystem::path& rootfs_cache,
-                                               const std::string& source);
+                                               const std::filesystem::path& rootfs_cache, const std::string& source);
 
 // Throws cog::Error(Compatibility) unless the config says linux/amd64 (what the build targets).
 void check_base_platform(const oci::ImageConfig& config, const std::string& source);
@@ -65,8 +63,7 @@ BaseFacts inspect_base(const std::vector<std::filesystem::path>& lowers, const s
 // Resolves `path` (absolute, as inside the root) under `rootfs` as if `rootfs` were `/`:
 // symlinks are followed with absolute targets taken relative to the root and `..` clamped at it.
 // nullopt when the path does not exist (or loops).
-std::optional<std::filesystem::path> resolve_in_root(const std::filesystem::path& rootfs,
-                                                     const std::string& path);
+std::optional<std::filesystem::path> resolve_in_root(const std::filesystem::path& rootfs, const std::string& path);
 
 // A statically linked tini on this machine (Debian's `tini` package ships /usr/bin/tini-static),
 // shipped into bases that have no init; empty when there is none.

@@ -24,9 +24,8 @@ namespace {
 std::optional<StandaloneArchive> standalone_python(const BuildContext& ctx) {
   const std::string& wanted = ctx.config.build.python_version;
   const auto suites = exec::python_suites();
-  const bool debian_offers = std::any_of(suites.begin(), suites.end(), [&](const exec::DebianSuite& suite) {
-    return suite.python_version == wanted;
-  });
+  const bool debian_offers = std::any_of(
+      suites.begin(), suites.end(), [&](const exec::DebianSuite& suite) { return suite.python_version == wanted; });
   if (debian_offers) return std::nullopt;  // the archives are not even listed, nor warned about
   const char* setting = std::getenv(kPythonStandaloneVariable);
   const auto offer = standalone_archives(setting ? setting : "");
@@ -42,15 +41,14 @@ std::optional<StandaloneArchive> standalone_python(const BuildContext& ctx) {
                   (setting && *setting ? " offers " + (archives.empty() ? std::string("no usable archive") : archives)
                                        : std::string(" (python-build-standalone archives) is not set")),
               "set build.python_version to one of those, or list a python-build-standalone install_only "
-              "archive of Python " + wanted + " (a file, a directory of them or a URL) in " +
-                  kPythonStandaloneVariable);
+              "archive of Python " +
+                  wanted + " (a file, a directory of them or a URL) in " + kPythonStandaloneVariable);
 }
 
 // The archive's python/ tree as /usr/local, one layer over the Python-less Debian base, keyed by
 // the archive's content; the worker is compiled against it (runtime_phase.cpp).
 void add_standalone_python(BuildContext& ctx, const StandaloneArchive& archive) {
-  const fs::path file =
-      fetch_standalone(archive, ctx.cache_root, [&](const std::string& line) { ctx.progress(line); });
+  const fs::path file = fetch_standalone(archive, ctx.cache_root, [&](const std::string& line) { ctx.progress(line); });
   const std::string digest = oci::sha256_of_file(file).str();
   const std::string description = "python " + archive.version + " (" + archive.file_name + ") at /usr/local";
   const std::string key = next_key(ctx, "python-build-standalone", {digest, "layout 1"});
@@ -95,16 +93,18 @@ void add_base(BuildContext& ctx) {
       ctx.runtime.worker_sources.empty()) {
     throw Error(ErrorKind::Compatibility, "build.python_version",
                 "this cog's worker embeds Python " + ctx.runtime.python_version + ", the image has " +
-                    ctx.base.python_version + ", and the worker's sources (worker-src/ beside cog-worker) are "
+                    ctx.base.python_version +
+                    ", and the worker's sources (worker-src/ beside cog-worker) are "
                     "missing, so no worker can be compiled for it",
                 "rebuild cog (target cog-worker), set COG_RUNTIME_DIR to a directory holding cog-server, "
-                "cog-worker and worker-src/, or use python_version: \"" + ctx.runtime.python_version + "\"");
+                "cog-worker and worker-src/, or use python_version: \"" +
+                    ctx.runtime.python_version + "\"");
   }
   if (ctx.schema_in_base && !standalone) phase(ctx, "schema", [&] { make_schema_in_base(ctx); });
   ctx.image.from_scratch();
   ctx.image.set_created(ctx.options.source_date_epoch);
-  const std::string description = "debian " + ctx.base.suite + " base (" +
-                                  (standalone ? std::string("no Python") : ctx.base.python_version) + ")";
+  const std::string description =
+      "debian " + ctx.base.suite + " base (" + (standalone ? std::string("no Python") : ctx.base.python_version) + ")";
   const std::string key = first_key(ctx, "base", ctx.base.key);
   if (!ctx.options.no_cache) {
     if (auto hit = ctx.layer_cache.lookup(key)) {

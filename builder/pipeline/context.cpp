@@ -37,8 +37,7 @@ BuildContext::BuildContext(const config::LoadedConfig& loaded, const BuildOption
 void phase(BuildContext& ctx, const std::string& name, const std::function<void()>& work) {
   const auto start = Clock::now();
   work();
-  ctx.result.phases.push_back(
-      {name, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)});
+  ctx.result.phases.push_back({name, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)});
 }
 
 void announced(const BuildContext& ctx, const std::string& description, const std::function<void()>& work) {

@@ -58,7 +58,8 @@ std::optional<CudaRuntimeLayer> plan_cuda_runtime(const config::Config& complete
 
   if (auto bringer = requirement_bringing_cuda(completed); !bringer.empty()) {
     // The libraries come with the requirements step, where the layer's directories still find them.
-    layer.note = "`" + bringer + "` installs NVIDIA's CUDA wheels itself (pinned to its build); "
+    layer.note = "`" + bringer +
+                 "` installs NVIDIA's CUDA wheels itself (pinned to its build); "
                  "the CUDA layer leaves them to the requirements step";
     layer.description = "CUDA " + build.cuda + " runtime (from the requirements)";
   } else {
@@ -77,8 +78,8 @@ std::optional<CudaRuntimeLayer> plan_cuda_runtime(const config::Config& complete
     if (!left_to_user.empty()) {
       layer.note = "the requirements pin " + join(left_to_user, ", ") + "; the CUDA layer leaves them out";
     }
-    layer.description = "CUDA " + set.cuda_version + " / cuDNN " + set.cudnn_version +
-                        " runtime (NVIDIA wheels from PyPI)";
+    layer.description =
+        "CUDA " + set.cuda_version + " / cuDNN " + set.cudnn_version + " runtime (NVIDIA wheels from PyPI)";
     // As nvidia/cuda's cuDNN images label themselves.
     layer.labels["com.nvidia.cudnn.version"] = set.cudnn_version;
   }

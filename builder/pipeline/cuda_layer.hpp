@@ -27,8 +27,8 @@ struct CudaWheel {
 
 // The wheels of one CUDA toolkit release plus one cuDNN.
 struct CudaWheelSet {
-  std::string cuda_version;   // the toolkit release the wheels belong to, "12.4.1"
-  std::string cudnn_version;  // "9.28.0.42"
+  std::string cuda_version;       // the toolkit release the wheels belong to, "12.4.1"
+  std::string cudnn_version;      // "9.28.0.42"
   std::vector<CudaWheel> wheels;  // the CUDA runtime first, cuDNN last
 };
 
@@ -64,8 +64,8 @@ std::optional<CudaRuntimeLayer> plan_cuda_runtime(const config::Config& complete
 // dependency among the wheels), then the wheels' library directories (nvidia/*/lib, wherever pip
 // put them) in /etc/ld.so.conf.d/cog-cuda.conf and `ldconfig`, so programs that clear
 // LD_LIBRARY_PATH still find them.
-exec::StepSpec cuda_runtime_step(const std::filesystem::path& requirements_file,
-                                 const exec::StepCaches& caches, std::int64_t source_date_epoch);
+exec::StepSpec cuda_runtime_step(const std::filesystem::path& requirements_file, const exec::StepCaches& caches,
+                                 std::int64_t source_date_epoch);
 
 // Docker's ENV expansion of `$LD_LIBRARY_PATH` / `${LD_LIBRARY_PATH}` in `value` with the
 // current value, without the empty entries an unset variable leaves (an empty entry means the

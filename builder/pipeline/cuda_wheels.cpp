@@ -20,12 +20,12 @@ namespace {
 
 // Component names, in install order: what others depend on first (cuBLAS needs NVRTC, cuFFT and
 // cuSPARSE need nvJitLink, cuSOLVER needs cuBLAS and cuSPARSE, cuDNN needs cuBLAS).
-constexpr std::array<std::string_view, 9> kComponents = {
-    "cuda-runtime", "cuda-nvrtc", "nvjitlink", "cublas", "cufft", "curand", "cusparse", "cusolver", "nccl"};
+constexpr std::array<std::string_view, 9> kComponents = {"cuda-runtime", "cuda-nvrtc", "nvjitlink", "cublas", "cufft",
+                                                         "curand",       "cusparse",   "cusolver",  "nccl"};
 
 struct Release {
-  std::string_view minor;    // what build.cuda holds
-  std::string_view toolkit;  // the release the wheels come from
+  std::string_view minor;                    // what build.cuda holds
+  std::string_view toolkit;                  // the release the wheels come from
   std::array<std::string_view, 9> versions;  // by kComponents; empty: no such wheel
 };
 
@@ -108,12 +108,13 @@ std::vector<std::string> cuda_wheel_versions() {
 
 CudaWheelSet cuda_wheels_for(std::string_view cuda, std::string_view cudnn) {
   const std::string minor = minor_of(cuda);
-  const auto* release = std::find_if(std::begin(kReleases), std::end(kReleases),
-                                     [&](const Release& row) { return row.minor == minor; });
+  const auto* release =
+      std::find_if(std::begin(kReleases), std::end(kReleases), [&](const Release& row) { return row.minor == minor; });
   if (release == std::end(kReleases)) {
-    throw Error(ErrorKind::Compatibility, "build.cuda",
-                "NVIDIA publishes no CUDA " + minor + " runtime wheels on PyPI, which is where this builder gets CUDA",
-                "set cuda to one of " + known_minors() + " (libraries of one CUDA major keep their sonames across minors)");
+    throw Error(
+        ErrorKind::Compatibility, "build.cuda",
+        "NVIDIA publishes no CUDA " + minor + " runtime wheels on PyPI, which is where this builder gets CUDA",
+        "set cuda to one of " + known_minors() + " (libraries of one CUDA major keep their sonames across minors)");
   }
   const std::string major = major_of(minor);
   const std::string cudnn_major = major_of(cudnn);

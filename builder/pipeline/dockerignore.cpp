@@ -26,8 +26,7 @@ std::vector<std::string> split_path(std::string_view path) {
 
 // Does the pattern match the path itself or one of its parent directories? A pattern that
 // matches a directory excludes what is inside it, so only the pattern has to be used up.
-bool match_prefix(const std::vector<std::string>& pattern, size_t p, const std::vector<std::string>& path,
-                  size_t i) {
+bool match_prefix(const std::vector<std::string>& pattern, size_t p, const std::vector<std::string>& path, size_t i) {
   if (p == pattern.size()) return i <= path.size();
   if (pattern[p] == "**") {
     for (size_t skip = i; skip <= path.size(); ++skip) {

@@ -26,8 +26,9 @@ std::string major_minor(const std::string& version) {
 void add_static_tini(BuildContext& ctx) {
   const fs::path tini = host_static_tini();
   if (tini.empty()) {
-    ctx.progress("warning: --base-image: the base has no tini and this machine no tini-static "
-                 "(apt-get install tini); the server runs as PID 1");
+    ctx.progress(
+        "warning: --base-image: the base has no tini and this machine no tini-static "
+        "(apt-get install tini); the server runs as PID 1");
     return;
   }
   const std::string description = "tini (init) at /opt/cog/bin/tini";
@@ -37,9 +38,8 @@ void add_static_tini(BuildContext& ctx) {
   const fs::path staging = ctx.work.path / "tini";
   fs::create_directories(staging / "opt/cog/bin");
   fs::copy_file(tini, staging / "opt/cog/bin/tini");
-  fs::permissions(staging / "opt/cog/bin/tini", fs::perms::owner_all | fs::perms::group_read |
-                                                    fs::perms::group_exec | fs::perms::others_read |
-                                                    fs::perms::others_exec);
+  fs::permissions(staging / "opt/cog/bin/tini", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                    fs::perms::others_read | fs::perms::others_exec);
   oci::LayerOptions options = layer_options(ctx);
   options.preserve_owner = false;
   auto layer = ctx.image.add_layer_from_directory(staging, options, description);
@@ -63,8 +63,8 @@ void add_external_base(BuildContext& ctx) {
   const auto manifest = ctx.store.layout().read_manifest(base.manifest.digest);
   ctx.progress("  BASE " + base.source + " (" + std::to_string(manifest.layers.size()) + " layers, " +
                base.manifest.digest.str() + ")");
-  ctx.lowers = unpack_base(ctx.store.layout(), base.manifest, container::default_rootfs_cache_path(),
-                           ctx.options.base_image);
+  ctx.lowers =
+      unpack_base(ctx.store.layout(), base.manifest, container::default_rootfs_cache_path(), ctx.options.base_image);
   ctx.result.layers_reused += static_cast<int>(manifest.layers.size());
   ctx.chain_key = first_key(ctx, "base image", base.manifest.digest.str());
   ctx.base_env = ctx.image.config().config.env;
@@ -95,7 +95,8 @@ void add_external_base(BuildContext& ctx) {
   if (facts.libpython.empty()) {
     ctx.progress("warning: --base-image: no libpython" + base_python +
                  ".so.1.0 in the base's usual library directories; the worker embeds it, so the image "
-                 "may not start (install the base's libpython" + base_python + " package)");
+                 "may not start (install the base's libpython" +
+                 base_python + " package)");
   }
   const auto& written = ctx.config.build.python_version_as_written;
   if (!written.empty() && major_minor(written) != base_python) {

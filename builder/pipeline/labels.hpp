@@ -13,13 +13,13 @@ namespace cog::builder::pipeline {
 std::string config_label(const config::Config& config, int max_concurrency);
 
 struct LabelInputs {
-  std::string version;          // run.cog.version (== the schema's info.version)
-  std::string config_json;      // run.cog.config
-  std::string openapi_schema;   // run.cog.openapi_schema
-  std::string pip_freeze;       // run.cog.pip_freeze
-  bool has_init = true;         // run.cog.has_init
-  std::string revision;         // org.opencontainers.image.revision, empty = none
-  std::string source_version;   // org.opencontainers.image.version, empty = none
+  std::string version;         // run.cog.version (== the schema's info.version)
+  std::string config_json;     // run.cog.config
+  std::string openapi_schema;  // run.cog.openapi_schema
+  std::string pip_freeze;      // run.cog.pip_freeze
+  bool has_init = true;        // run.cog.has_init
+  std::string revision;        // org.opencontainers.image.revision, empty = none
+  std::string source_version;  // org.opencontainers.image.version, empty = none
 };
 
 std::map<std::string, std::string> image_labels(const LabelInputs& inputs);

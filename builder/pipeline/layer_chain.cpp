@@ -16,8 +16,7 @@ std::string first_key(const BuildContext& ctx, const std::string& description, c
   return next_key(ctx, description, inputs);
 }
 
-std::string next_key(const BuildContext& ctx, const std::string& description,
-                     const std::vector<std::string>& inputs) {
+std::string next_key(const BuildContext& ctx, const std::string& description, const std::vector<std::string>& inputs) {
   std::string text = ctx.chain_key + "\n" + description;
   for (const auto& input : inputs) text += "\n" + input;
   return hash_text(text);

@@ -20,8 +20,7 @@ std::string hash_text(const std::string& text);
 std::string first_key(const BuildContext& ctx, const std::string& description, const std::string& base);
 
 // The key of the next layer: everything before it, and what goes into it.
-std::string next_key(const BuildContext& ctx, const std::string& description,
-                     const std::vector<std::string>& inputs);
+std::string next_key(const BuildContext& ctx, const std::string& description, const std::vector<std::string>& inputs);
 
 // A cache hit needs both the layer blob and its unpacked directory (the lower of later steps).
 // On a hit the layer joins the image and the chain; always false under --no-cache.

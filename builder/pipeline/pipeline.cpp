@@ -33,8 +33,7 @@ void make_plan(BuildContext& ctx) {
   plan_options.base.use_cog_base_image = false;
   ctx.plan = plan::make_plan(ctx.config, config::CompatMatrix::builtin(), plan_options);
   for (const auto& warning : ctx.plan.warnings) ctx.progress("warning: " + warning.describe());
-  ctx.max_concurrency =
-      ctx.plan.config.concurrency ? ctx.plan.config.concurrency->max : ctx.schema.max_concurrency;
+  ctx.max_concurrency = ctx.plan.config.concurrency ? ctx.plan.config.concurrency->max : ctx.schema.max_concurrency;
 }
 
 // One step of the plan, as the phase that does it.
@@ -105,9 +104,8 @@ void commit(BuildContext& ctx) {
       runtime.exposed_ports.end()) {
     runtime.exposed_ports.push_back("5000/tcp");
   }
-  announced(ctx, "image " + ctx.result.image_name, [&] {
-    ctx.result.manifest = ctx.image.commit(oci::normalize_image_name(ctx.result.image_name));
-  });
+  announced(ctx, "image " + ctx.result.image_name,
+            [&] { ctx.result.manifest = ctx.image.commit(oci::normalize_image_name(ctx.result.image_name)); });
   for (const auto& output : ctx.options.outputs) {
     oci::save_image(ctx.store.layout(), ctx.result.manifest, oci::parse_image_reference(output));
     ctx.progress("Wrote " + output);
@@ -116,12 +114,10 @@ void commit(BuildContext& ctx) {
 
 }  // namespace
 
-BuildResult build_image(const config::LoadedConfig& loaded, const BuildOptions& options,
-                        const ProgressSink& progress) {
+BuildResult build_image(const config::LoadedConfig& loaded, const BuildOptions& options, const ProgressSink& progress) {
   BuildContext ctx(loaded, options, progress);
   ctx.result.image_name = plan::build_image_name(options.tag, ctx.config);
-  progress("Building image from environment in " + options.config_file_name + " as " + ctx.result.image_name +
-           "...");
+  progress("Building image from environment in " + options.config_file_name + " as " + ctx.result.image_name + "...");
   phase(ctx, "schema", [&] { make_schema(ctx); });
   phase(ctx, "plan", [&] { make_plan(ctx); });
   phase(ctx, "base", [&] { add_base(ctx); });

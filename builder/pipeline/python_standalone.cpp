@@ -16,7 +16,6 @@ namespace fs = std::filesystem;
 namespace cog::builder::pipeline {
 namespace {
 
-
 bool is_url(std::string_view location) { return location.starts_with("http://") || location.starts_with("https://"); }
 
 std::string file_name_of(std::string_view location) {
@@ -64,8 +63,9 @@ std::optional<std::string> standalone_version(std::string_view name, std::string
   };
   const std::string_view prefix = "cpython-";
   if (!name.starts_with(prefix)) {
-    return refuse("not named like a python-build-standalone archive "
-                  "(cpython-X.Y.Z+RELEASE-x86_64-unknown-linux-gnu-install_only.tar.gz)");
+    return refuse(
+        "not named like a python-build-standalone archive "
+        "(cpython-X.Y.Z+RELEASE-x86_64-unknown-linux-gnu-install_only.tar.gz)");
   }
   std::string_view rest = name.substr(prefix.size());
   const auto plus = rest.find('+');
@@ -174,11 +174,11 @@ fs::path fetch_standalone(const StandaloneArchive& archive, const fs::path& cach
   out.close();
   if (!response.ok() || !out) {
     const std::string what = response.transport_code != 0 ? response.transport_error
-                             : response.ok()               ? "could not write " + partial.string()
-                                                           : "the server answered HTTP " + std::to_string(response.status);
-    throw Error(ErrorKind::Io, std::string(kPythonStandaloneVariable) + ": " + archive.location, what,
-                "check the URL, or download the archive and list its path in " +
-                    std::string(kPythonStandaloneVariable));
+                             : response.ok()              ? "could not write " + partial.string()
+                                             : "the server answered HTTP " + std::to_string(response.status);
+    throw Error(
+        ErrorKind::Io, std::string(kPythonStandaloneVariable) + ": " + archive.location, what,
+        "check the URL, or download the archive and list its path in " + std::string(kPythonStandaloneVariable));
   }
   fs::rename(partial, file);
   return file;

@@ -56,9 +56,8 @@ std::vector<SharedLibrary> shared_libraries(const fs::path& binary) {
 
 // Provided by every glibc image, or tied to the image's own Python: never shipped by us.
 bool image_provides(const std::string& soname) {
-  static const std::vector<std::string> prefixes = {
-      "libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so", "ld-linux", "libpython3",
-      "libutil.so", "libresolv.so"};
+  static const std::vector<std::string> prefixes = {"libc.so",  "libm.so",    "libdl.so",   "libpthread.so", "librt.so",
+                                                    "ld-linux", "libpython3", "libutil.so", "libresolv.so"};
   for (const auto& prefix : prefixes) {
     if (soname.starts_with(prefix)) return true;
   }
@@ -129,8 +128,9 @@ RuntimeFiles locate_runtime() {
   } else {
     runtime_dir = self_dir().parent_path() / "runtime";
   }
-  const std::string fix = "build the project (scripts/build.sh) or set COG_RUNTIME_DIR to the directory "
-                          "holding cog-server and cog-worker";
+  const std::string fix =
+      "build the project (scripts/build.sh) or set COG_RUNTIME_DIR to the directory "
+      "holding cog-server and cog-worker";
   files.server_binary = require(runtime_dir / "cog-server", "the prediction server", fix);
   files.worker_binary = require(runtime_dir / "cog-worker", "the prediction worker", fix);
   if (const char* sdk = std::getenv("COG_SDK_DIR"); sdk && *sdk) {

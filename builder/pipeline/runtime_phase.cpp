@@ -33,14 +33,15 @@ void use_compiled_worker(BuildContext& ctx) {
   request.cache_root = ctx.cache_root;
   request.scratch = ctx.work.path;
   request.no_cache = ctx.options.no_cache;
-  const std::string what = "cog-worker for Python " + request.python_version +
-                           (ctx.standalone_key.empty() ? " (Debian " + ctx.base.suite + ")" : " (python-build-standalone)");
+  const std::string what =
+      "cog-worker for Python " + request.python_version +
+      (ctx.standalone_key.empty() ? " (Debian " + ctx.base.suite + ")" : " (python-build-standalone)");
   const auto start = Clock::now();
   ctx.progress("  WORKER " + what + ": this cog's worker embeds " + ctx.runtime.python_version);
   auto worker = ensure_worker(request, step_output(ctx));
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-  ctx.progress(std::string(worker.reused ? "  CACHED " : "  DONE compiled ") + what + " " +
-               worker.key.substr(0, 12) + " (" + format_seconds(elapsed) + ")");
+  ctx.progress(std::string(worker.reused ? "  CACHED " : "  DONE compiled ") + what + " " + worker.key.substr(0, 12) +
+               " (" + format_seconds(elapsed) + ")");
   ctx.runtime.worker_binary = worker.binary;
   ctx.runtime.worker_libraries = worker.libraries;
   ctx.runtime.python_version = worker.python_version;

@@ -37,16 +37,25 @@ void require_reference(const config::Config& config) {
 std::vector<std::string> generator_argv(const config::Config& config, const std::string& python,
                                         const std::string& project_dir, const std::string& version,
                                         const std::string& metadata_file) {
-  std::vector<std::string> argv = {python, "-P", "-S", "-m", "cog.command.openapi_schema", "--static",
-                                   "--project-dir", project_dir, "--version", version,
-                                   "--metadata", metadata_file};
+  std::vector<std::string> argv = {python,
+                                   "-P",
+                                   "-S",
+                                   "-m",
+                                   "cog.command.openapi_schema",
+                                   "--static",
+                                   "--project-dir",
+                                   project_dir,
+                                   "--version",
+                                   version,
+                                   "--metadata",
+                                   metadata_file};
   if (!config.run.empty()) argv.insert(argv.end(), {"--ref", config.run});
   if (!config.train.empty()) argv.insert(argv.end(), {"--train-ref", config.train});
   return argv;
 }
 
-ModelSchema read_generator_output(int exit_code, const std::string& stdout_text,
-                                  const std::string& stderr_text, const std::string& metadata_text) {
+ModelSchema read_generator_output(int exit_code, const std::string& stdout_text, const std::string& stderr_text,
+                                  const std::string& metadata_text) {
   if (exit_code != 0) {
     std::string message = trim(stderr_text);
     if (message.empty()) message = "the schema generator exited with status " + std::to_string(exit_code);
@@ -149,14 +158,12 @@ PendingSchema start_schema(const config::Config& config, const fs::path& sdk_dir
   }
 }
 
-ModelSchema generate_schema(const config::Config& config, const fs::path& sdk_dir,
-                            const std::string& version) {
+ModelSchema generate_schema(const config::Config& config, const fs::path& sdk_dir, const std::string& version) {
   return start_schema(config, sdk_dir, version).join();
 }
 
-ModelSchema generate_schema_in_root(const config::Config& config, const fs::path& sdk_dir,
-                                    const std::string& version, const std::vector<fs::path>& lowers,
-                                    const fs::path& scratch) {
+ModelSchema generate_schema_in_root(const config::Config& config, const fs::path& sdk_dir, const std::string& version,
+                                    const std::vector<fs::path>& lowers, const fs::path& scratch) {
   require_reference(config);
   const fs::path exchange = scratch / "exchange";
   fs::create_directories(exchange);
@@ -166,7 +173,8 @@ ModelSchema generate_schema_in_root(const config::Config& config, const fs::path
               "LANG=C.UTF-8"};
   spec.workdir = "/";
   spec.network = exec::Network::None;
-  spec.binds = {{config.project_dir, "/src", true}, {sdk_dir, "/opt/cog/python", true}, {exchange, "/cog-schema", false}};
+  spec.binds = {
+      {config.project_dir, "/src", true}, {sdk_dir, "/opt/cog/python", true}, {exchange, "/cog-schema", false}};
   std::string stdout_text;
   std::string stderr_text;
   auto status = exec::run_step({lowers, scratch / "upper"}, spec, [&](exec::Stream stream, std::string_view line) {

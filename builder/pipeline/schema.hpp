@@ -11,7 +11,7 @@
 namespace cog::builder::pipeline {
 
 struct ModelSchema {
-  std::string openapi;     // compact JSON, Cog's key order
+  std::string openapi;  // compact JSON, Cog's key order
   bool is_async = false;
   int max_concurrency = 1;  // @cog.concurrent(max=N); 1 when not declared
   bool streaming = false;
@@ -49,8 +49,7 @@ ModelSchema generate_schema(const config::Config& config, const std::filesystem:
 // whose Python is newer than the host's, so the model may use syntax the host cannot parse.
 // `scratch` is an empty directory for the sandbox's upper and the metadata file.
 ModelSchema generate_schema_in_root(const config::Config& config, const std::filesystem::path& sdk_dir,
-                                    const std::string& version,
-                                    const std::vector<std::filesystem::path>& lowers,
+                                    const std::string& version, const std::vector<std::filesystem::path>& lowers,
                                     const std::filesystem::path& scratch);
 
 // `--openapi-schema FILE`: a schema the user wrote, checked to be an OpenAPI 3 document in outline

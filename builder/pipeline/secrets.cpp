@@ -41,16 +41,16 @@ std::map<std::string, fs::path> parse_secrets(const std::vector<std::string>& sp
     } else if (!fields["env"].empty()) {
       const char* value = std::getenv(fields["env"].c_str());
       if (!value) {
-        throw Error(ErrorKind::NotFound, "--secret " + spec,
-                    "environment variable " + fields["env"] + " is not set", "export it first");
+        throw Error(ErrorKind::NotFound, "--secret " + spec, "environment variable " + fields["env"] + " is not set",
+                    "export it first");
       }
       const fs::path file = work / ("secret-" + id);
       std::ofstream(file) << value;
       fs::permissions(file, fs::perms::owner_read);
       secrets[id] = file;
     } else {
-      throw Error(ErrorKind::Usage, "--secret " + spec, "the secret has neither src= nor env=",
-                  "use --secret id=ID,src=FILE or --secret id=ID,env=VARIABLE");
+      throw Error(ErrorKind::Usage, "--secret " + spec,
+                  "the secret has neither src= nor env=", "use --secret id=ID,src=FILE or --secret id=ID,env=VARIABLE");
     }
   }
   return secrets;

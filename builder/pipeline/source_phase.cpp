@@ -37,7 +37,7 @@ void add_local_artifacts(BuildContext& ctx, exec::StepSpec& spec, std::vector<st
     fs::copy_file(source, staging / artifact, fs::copy_options::overwrite_existing);
     inputs.push_back("local artifact " + artifact + " " + oci::sha256_of_file(staging / artifact).str());
   }
-  spec.binds.push_back({staging, std::string(config::k_local_artifacts_dir), true});
+  spec.binds.push_back({staging, std::string(config::kLocalArtifactsDir), true});
   std::vector<std::string> argv = {"/bin/sh", "-c",
                                    "\"$0\" \"$@\" && python3 -m pip uninstall --yes --quiet "
                                    "--disable-pip-version-check --root-user-action=ignore cog coglet"};
@@ -92,8 +92,7 @@ void add_source(BuildContext& ctx) {
   options.preserve_owner = false;
   options.prefix = "src";
   options.exclude = [&](const std::string& relative, bool) {
-    return relative == ".cog" || relative.starts_with(".cog/") || ignore.excluded(relative) ||
-           is_weight(ctx, relative);
+    return relative == ".cog" || relative.starts_with(".cog/") || ignore.excluded(relative) || is_weight(ctx, relative);
   };
   auto entries = oci::collect_entries(ctx.config.project_dir, options);
   // The schema at /src/.cog/openapi_schema.json, and a non-default config file as /src/cog.yaml.

@@ -60,8 +60,8 @@ void set_env_step(BuildContext& ctx, const plan::Step& step) {
   };
   std::vector<std::pair<std::string, std::string>> values;
   for (const auto& variable : step.env) {
-    const std::string where = step.kind == plan::StepKind::UserEnvironment ? "environment: " + variable.name
-                                                                            : "ENV " + variable.name;
+    const std::string where =
+        step.kind == plan::StepKind::UserEnvironment ? "environment: " + variable.name : "ENV " + variable.name;
     std::string value = config::expand_env_value(variable.value, before, where);
     if (variable.name == "LD_LIBRARY_PATH") value = expand_library_path(value, "");
     values.emplace_back(variable.name, std::move(value));

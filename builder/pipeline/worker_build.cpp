@@ -101,7 +101,6 @@ class FileLock {
   int fd_;
 };
 
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -177,8 +176,14 @@ void compile(const WorkerBuildRequest& request, const std::vector<std::string>& 
              const exec::LineSink& progress) {
   exec::StepSpec spec = base_step(request);
   const auto pip = worker_pip_packages(request.python_prefix);
-  spec.argv = {"/bin/sh", "-c", kCompileScript, "compile-worker", request.python_version, request.python_prefix,
-               COG_VERSION, pip.empty() ? "" : kPipPybind11};
+  spec.argv = {"/bin/sh",
+               "-c",
+               kCompileScript,
+               "compile-worker",
+               request.python_version,
+               request.python_prefix,
+               COG_VERSION,
+               pip.empty() ? "" : kPipPybind11};
   spec.argv.insert(spec.argv.end(), packages.begin(), packages.end());
   const fs::path apt_cache = request.caches.apt_cache(request.suite, request.arch);
   const fs::path apt_lists = request.caches.apt_lists(request.suite, request.arch);
@@ -194,11 +199,10 @@ void compile(const WorkerBuildRequest& request, const std::vector<std::string>& 
     const std::string what = status.timed_out   ? "timed out"
                              : status.cancelled ? "was cancelled"
                                                 : "exited with status " + std::to_string(status.exit_code);
-    throw Error(ErrorKind::Runtime, "compiling cog-worker for Python " + request.python_version + " in Debian " +
-                                        request.suite,
-                what,
-                "see the output above: apt needs the Debian mirror, g++ the worker's sources in " +
-                    request.sources.string());
+    throw Error(
+        ErrorKind::Runtime, "compiling cog-worker for Python " + request.python_version + " in Debian " + request.suite,
+        what,
+        "see the output above: apt needs the Debian mirror, g++ the worker's sources in " + request.sources.string());
   }
 }
 
@@ -236,12 +240,9 @@ std::string hash_worker_sources(const fs::path& sources) {
 std::string worker_cache_key(const std::string& base_key, const std::string& sources_hash,
                              const std::string& python_version, std::vector<std::string> compiler_packages) {
   std::sort(compiler_packages.begin(), compiler_packages.end());
-  const nlohmann::json inputs = {{"recipe", kRecipeVersion},
-                                 {"cog_version", COG_VERSION},
-                                 {"base", base_key},
-                                 {"sources", sources_hash},
-                                 {"python_version", python_version},
-                                 {"compiler_packages", compiler_packages}};
+  const nlohmann::json inputs = {
+      {"recipe", kRecipeVersion}, {"cog_version", COG_VERSION},       {"base", base_key},
+      {"sources", sources_hash},  {"python_version", python_version}, {"compiler_packages", compiler_packages}};
   return oci::sha256_of(inputs.dump()).hex;
 }
 

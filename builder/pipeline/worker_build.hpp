@@ -18,30 +18,30 @@
 namespace cog::builder::pipeline {
 
 struct WorkerBuildRequest {
-  std::filesystem::path sources;                     // worker-src/ (see runtime_files.hpp)
-  std::vector<std::filesystem::path> base_layers;    // read-only lowers, the base first
-  std::string base_key;                              // exec::DebianBase::key
-  std::string suite;                                 // "trixie": apt caches are per suite
+  std::filesystem::path sources;                   // worker-src/ (see runtime_files.hpp)
+  std::vector<std::filesystem::path> base_layers;  // read-only lowers, the base first
+  std::string base_key;                            // exec::DebianBase::key
+  std::string suite;                               // "trixie": apt caches are per suite
   std::string arch = "amd64";
-  std::string python_version;                        // major.minor of the base's python3
+  std::string python_version;  // major.minor of the base's python3
   // Where that Python lives: "/usr" for Debian's package (headers and pybind11 from apt), another
   // prefix ("/usr/local") for a python-build-standalone one (headers from it, pybind11 from PyPI).
   std::string python_prefix = "/usr";
-  exec::StepCaches caches;                           // apt's download caches
-  std::vector<std::string> env;                      // what the sandboxed steps see
-  std::filesystem::path ca_bundle;                   // host CA bundle for apt; may be empty
-  std::filesystem::path cache_root;                  // the compiled workers live in <cache_root>/workers
-  std::filesystem::path scratch;                     // throwaway overlay uppers go here
-  bool no_cache = false;                             // compile even when a cached worker matches
+  exec::StepCaches caches;           // apt's download caches
+  std::vector<std::string> env;      // what the sandboxed steps see
+  std::filesystem::path ca_bundle;   // host CA bundle for apt; may be empty
+  std::filesystem::path cache_root;  // the compiled workers live in <cache_root>/workers
+  std::filesystem::path scratch;     // throwaway overlay uppers go here
+  bool no_cache = false;             // compile even when a cached worker matches
 };
 
 struct CompiledWorker {
-  std::filesystem::path binary;                                // <entry>/bin/cog-worker
-  std::map<std::string, std::filesystem::path> libraries;      // soname -> <entry>/lib/<file>
-  std::string python_version;                                  // major.minor it embeds
-  std::string key;                                             // hex cache key
-  std::vector<std::string> compiler_packages;                  // "g++ 4:14.2.0-1", sorted
-  bool reused = false;                                         // found in the cache
+  std::filesystem::path binary;                            // <entry>/bin/cog-worker
+  std::map<std::string, std::filesystem::path> libraries;  // soname -> <entry>/lib/<file>
+  std::string python_version;                              // major.minor it embeds
+  std::string key;                                         // hex cache key
+  std::vector<std::string> compiler_packages;              // "g++ 4:14.2.0-1", sorted
+  bool reused = false;                                     // found in the cache
 };
 
 // What the compile installs with apt: g++, nlohmann-json headers and, for Debian's Python
@@ -65,10 +65,9 @@ std::string worker_cache_key(const std::string& base_key, const std::string& sou
 std::vector<std::string> parse_apt_candidates(const std::string& policy_output);
 
 // Keeps the `keep` most recently made or reused compiled workers for `python_version` in
-// `workers` (by their directory's modification time) and removes the rest, with leftovers of killed compiles. Call it holding
-// the lock ensure_worker takes (ensure_worker does, after each compile).
-void prune_compiled_workers(const std::filesystem::path& workers, const std::string& python_version,
-                            std::size_t keep);
+// `workers` (by their directory's modification time) and removes the rest, with leftovers of killed compiles. Call it
+// holding the lock ensure_worker takes (ensure_worker does, after each compile).
+void prune_compiled_workers(const std::filesystem::path& workers, const std::string& python_version, std::size_t keep);
 
 // Reuses the cached worker whose key matches the compiler versions apt would install now (read
 // from the cached package lists, offline), else compiles one (minutes: apt downloads the

@@ -3,7 +3,7 @@
 namespace cog::builder::plan {
 
 std::string default_image_name(const std::filesystem::path& project_dir) {
-  constexpr size_t k_max_length = 30;  // Cog's limit for the generated name
+  constexpr size_t kMaxLength = 30;  // Cog's limit for the generated name
   const std::string prefix = "cog-";
   std::string base = project_dir.filename().string();
   if (base.empty()) base = project_dir.parent_path().filename().string();  // "dir/" spelling
@@ -15,7 +15,7 @@ std::string default_image_name(const std::filesystem::path& project_dir) {
       name += lower;
     }
   }
-  if (prefix.size() + name.size() > k_max_length) name.resize(k_max_length - prefix.size());
+  if (prefix.size() + name.size() > kMaxLength) name.resize(kMaxLength - prefix.size());
   return prefix + name;
 }
 

@@ -10,23 +10,41 @@ namespace {
 namespace cfg = cog::builder::config;
 
 // Versions Cog pins in the Dockerfiles it generates.
-constexpr const char* k_tini_version = "v0.19.0";
-constexpr const char* k_uv_image = "ghcr.io/astral-sh/uv:0.9.26";
-constexpr int k_server_port = 5000;
+constexpr const char* kTiniVersion = "v0.19.0";
+constexpr const char* kUvImage = "ghcr.io/astral-sh/uv:0.9.26";
+constexpr int kServerPort = 5000;
 
 // Packages every cog-base image already has; Cog leaves them out of `system_packages` there.
-const std::vector<std::string> k_cog_base_apt_packages = {
-    "build-essential", "cmake",          "curl",         "ffmpeg",
-    "findutils",       "g++",            "gcc",          "git",
-    "libavcodec-dev",  "libcairo2-dev",  "libfontconfig1", "libgirepository1.0-dev",
-    "libgl1",          "libglx-mesa0",   "libglib2.0-0", "libopencv-dev",
-    "libsm6",          "libsndfile1",    "libssl-dev",   "libunistring-dev",
-    "libxext6",        "libxrender1",    "sox",          "unzip",
-    "wget",            "zip",            "zstd"};
+const std::vector<std::string> kCogBaseAptPackages = {"build-essential",
+                                                      "cmake",
+                                                      "curl",
+                                                      "ffmpeg",
+                                                      "findutils",
+                                                      "g++",
+                                                      "gcc",
+                                                      "git",
+                                                      "libavcodec-dev",
+                                                      "libcairo2-dev",
+                                                      "libfontconfig1",
+                                                      "libgirepository1.0-dev",
+                                                      "libgl1",
+                                                      "libglx-mesa0",
+                                                      "libglib2.0-0",
+                                                      "libopencv-dev",
+                                                      "libsm6",
+                                                      "libsndfile1",
+                                                      "libssl-dev",
+                                                      "libunistring-dev",
+                                                      "libxext6",
+                                                      "libxrender1",
+                                                      "sox",
+                                                      "unzip",
+                                                      "wget",
+                                                      "zip",
+                                                      "zstd"};
 
 // What Python needs on a bare nvidia/cuda image before uv can install it.
-const std::vector<std::string> k_python_toolchain_packages = {"wget", "curl", "xz-utils", "git",
-                                                              "ca-certificates"};
+const std::vector<std::string> kPythonToolchainPackages = {"wget", "curl", "xz-utils", "git", "ca-certificates"};
 
 Step step(StepKind kind, std::vector<CacheInput> inputs = {}, std::string deviation = {}) {
   Step result;
@@ -47,8 +65,9 @@ void add_base_steps(Plan& plan, const PlanOptions& options) {
   Step base = step(StepKind::Base, {{"image", plan.base.reference}});
   base.image = plan.base.reference;
   if (plan.base.kind == cfg::BaseImageKind::CogBase) {
-    base.deviation = "cog-base images live on r8.im, which this builder may not reach: when the "
-                     "pull fails, re-plan with use_cog_base_image = false";
+    base.deviation =
+        "cog-base images live on r8.im, which this builder may not reach: when the "
+        "pull fails, re-plan with use_cog_base_image = false";
   }
   plan.steps.push_back(std::move(base));
 }
@@ -69,10 +88,10 @@ void add_environment_steps(Plan& plan, const PlanOptions& options, bool cog_base
     plan.steps.push_back(step(StepKind::CaCert, {{"certificate", "contents of COG_CA_CERT"}}));
   }
   if (!cog_base) {
-    Step init = step(StepKind::Init, {{"tini", k_tini_version}},
+    Step init = step(StepKind::Init, {{"tini", kTiniVersion}},
                      "tini is not downloaded from GitHub during the build: the builder adds its "
                      "own copy of the same release");
-    init.version = k_tini_version;
+    init.version = kTiniVersion;
     plan.steps.push_back(std::move(init));
   }
   if (!plan.config.environment.empty()) {
@@ -88,9 +107,8 @@ void add_environment_steps(Plan& plan, const PlanOptions& options, bool cog_base
 void add_system_packages(Plan& plan, bool cog_base) {
   std::vector<std::string> packages;
   for (const auto& name : plan.config.build.system_packages) {
-    bool in_base = cog_base && std::find(k_cog_base_apt_packages.begin(),
-                                         k_cog_base_apt_packages.end(),
-                                         name) != k_cog_base_apt_packages.end();
+    bool in_base = cog_base &&
+                   std::find(kCogBaseAptPackages.begin(), kCogBaseAptPackages.end(), name) != kCogBaseAptPackages.end();
     if (!in_base) packages.push_back(name);
   }
   if (packages.empty()) return;
@@ -102,15 +120,14 @@ void add_system_packages(Plan& plan, bool cog_base) {
 
 void add_python_steps(Plan& plan, bool on_cuda_base) {
   const auto& build = plan.config.build;
-  std::string python = build.python_version_as_written.empty() ? build.python_version
-                                                               : build.python_version_as_written;
+  std::string python = build.python_version_as_written.empty() ? build.python_version : build.python_version_as_written;
   if (on_cuda_base) {
-    Step toolchain = step(StepKind::PythonToolchain, {{"packages", support::join(k_python_toolchain_packages, " ")}});
-    toolchain.packages = k_python_toolchain_packages;
+    Step toolchain = step(StepKind::PythonToolchain, {{"packages", support::join(kPythonToolchainPackages, " ")}});
+    toolchain.packages = kPythonToolchainPackages;
     plan.steps.push_back(std::move(toolchain));
   }
-  Step uv = step(StepKind::UvInstall, {{"image", k_uv_image}});
-  uv.image = k_uv_image;
+  Step uv = step(StepKind::UvInstall, {{"image", kUvImage}});
+  uv.image = kUvImage;
   uv.env = {{"UV_SYSTEM_PYTHON", "true"}};
   plan.steps.push_back(std::move(uv));
   if (on_cuda_base) {
@@ -119,8 +136,7 @@ void add_python_steps(Plan& plan, bool on_cuda_base) {
     install.env = {{"UV_PYTHON", python}};
     plan.steps.push_back(std::move(install));
   }
-  if (plan.base.kind == cfg::BaseImageKind::CogBase && build.gpu &&
-      cfg::compare_versions(build.cuda, "13") >= 0) {
+  if (plan.base.kind == cfg::BaseImageKind::CogBase && build.gpu && cfg::compare_versions(build.cuda, "13") >= 0) {
     plan.steps.push_back(step(StepKind::PythonSymlink));
   }
 }
@@ -182,8 +198,8 @@ void add_runtime_steps(Plan& plan, const PlanOptions& options) {
   Step workdir = step(StepKind::Workdir, {{"path", "/src"}});
   workdir.path = "/src";
   plan.steps.push_back(std::move(workdir));
-  Step expose = step(StepKind::Expose, {{"port", std::to_string(k_server_port)}});
-  expose.port = k_server_port;
+  Step expose = step(StepKind::Expose, {{"port", std::to_string(kServerPort)}});
+  expose.port = kServerPort;
   plan.steps.push_back(std::move(expose));
 
   Step env = step(StepKind::RuntimeEnvironment);
@@ -203,9 +219,9 @@ void add_runtime_steps(Plan& plan, const PlanOptions& options) {
   plan.steps.push_back(std::move(cmd));
 
   if (options.dev) return;  // dev builds mount the project at /src instead
-  plan.steps.push_back(step(StepKind::CopySource,
-                            {{"project files", "contents of the project directory without .cog/, "
-                                               ".dockerignore'd paths and separated weights"}}));
+  plan.steps.push_back(step(StepKind::CopySource, {{"project files",
+                                                    "contents of the project directory without .cog/, "
+                                                    ".dockerignore'd paths and separated weights"}}));
   if (options.config_file_name != "cog.yaml") {
     Step copy = step(StepKind::CopyConfig, {{"file", options.config_file_name}});
     copy.path = options.config_file_name;
@@ -215,8 +231,7 @@ void add_runtime_steps(Plan& plan, const PlanOptions& options) {
 
 }  // namespace
 
-std::pair<std::string, bool> sdk_package_spec(const std::string& sdk_version,
-                                              const std::string& sdk_wheel) {
+std::pair<std::string, bool> sdk_package_spec(const std::string& sdk_version, const std::string& sdk_wheel) {
   if (sdk_wheel == "pypi") return {"cog", false};
   if (sdk_wheel.starts_with("pypi:")) {
     std::string version = sdk_wheel.substr(5);
@@ -251,8 +266,7 @@ Plan make_plan(cfg::Config config, const cfg::CompatMatrix& matrix, const PlanOp
   auto requirements = cfg::generate_requirements(plan.config, matrix, include_packages);
   plan.requirements = std::move(requirements.text);
   plan.local_artifacts = std::move(requirements.local_artifacts);
-  plan.warnings.insert(plan.warnings.end(), requirements.warnings.begin(),
-                       requirements.warnings.end());
+  plan.warnings.insert(plan.warnings.end(), requirements.warnings.begin(), requirements.warnings.end());
 
   if (options.separate_weights) {
     if (options.image_name.empty()) {

@@ -55,7 +55,7 @@ struct Step {
   std::string image;
   std::vector<EnvVar> env;
   std::vector<std::string> packages;
-  std::string package;   // SdkInstall: "cog", "cog==0.18.0", or a wheel URL
+  std::string package;                 // SdkInstall: "cog", "cog==0.18.0", or a wheel URL
   bool pre_release = false;            // SdkInstall: pip --pre
   bool break_system_packages = false;  // pip on an nvidia/cuda base (Debian-managed Python)
   std::string version;
@@ -73,12 +73,12 @@ struct Step {
 
 struct PlanOptions {
   config::BaseImageRequest base;
-  bool dev = false;               // run/serve/exec/train builds: source is mounted, not copied
-  bool separate_weights = false;  // --separate-weights
-  std::string image_name;         // needed for --separate-weights (`<image>-weights`)
+  bool dev = false;                           // run/serve/exec/train builds: source is mounted, not copied
+  bool separate_weights = false;              // --separate-weights
+  std::string image_name;                     // needed for --separate-weights (`<image>-weights`)
   std::string config_file_name = "cog.yaml";  // -f; a different name adds a `RUN cp`
-  bool ca_cert = false;           // COG_CA_CERT is set
-  std::string sdk_wheel;          // COG_SDK_WHEEL
+  bool ca_cert = false;                       // COG_CA_CERT is set
+  std::string sdk_wheel;                      // COG_SDK_WHEEL
   // Weights found in the project; detected from config.project_dir when separate_weights is set
   // and this is empty.
   std::optional<WeightPaths> weights;
@@ -87,21 +87,19 @@ struct PlanOptions {
 struct Plan {
   config::Config config;  // completed: cuda/cudnn filled in
   config::BaseImage base;
-  std::string requirements;  // contents of .cog/build/requirements.txt ("" = no pip step)
+  std::string requirements;                  // contents of .cog/build/requirements.txt ("" = no pip step)
   std::vector<std::string> local_artifacts;  // project-relative files the pip step installs
-  std::vector<Step> steps;   // the runner image, in order
-  WeightPaths weights;       // with separate_weights: what goes into the weights image
-  std::string weights_image;  // `<image>-weights` with separate_weights, else ""
+  std::vector<Step> steps;                   // the runner image, in order
+  WeightPaths weights;                       // with separate_weights: what goes into the weights image
+  std::string weights_image;                 // `<image>-weights` with separate_weights, else ""
   std::vector<Warning> warnings;
 };
 
 // Completes the config (CUDA/cuDNN), chooses the base image, rewrites the requirements and lays
 // out the steps. Throws cog::Error on impossible combinations.
-Plan make_plan(config::Config config, const config::CompatMatrix& matrix,
-               const PlanOptions& options);
+Plan make_plan(config::Config config, const config::CompatMatrix& matrix, const PlanOptions& options);
 
 // The Cog SDK pip spec for build.sdk_version / COG_SDK_WHEEL: {package, pre_release}.
-std::pair<std::string, bool> sdk_package_spec(const std::string& sdk_version,
-                                              const std::string& sdk_wheel);
+std::pair<std::string, bool> sdk_package_spec(const std::string& sdk_version, const std::string& sdk_wheel);
 
 }  // namespace cog::builder::plan

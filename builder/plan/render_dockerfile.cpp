@@ -6,10 +6,10 @@
 namespace cog::builder::plan {
 namespace {
 
-constexpr const char* k_syntax = "#syntax=docker/dockerfile:1.4";
-constexpr const char* k_apt_cache = "--mount=type=cache,target=/var/cache/apt,sharing=locked";
-constexpr const char* k_cflags = "ENV CFLAGS=\"-O3 -funroll-loops -fno-strict-aliasing -flto -S\"";
-constexpr const char* k_ca_bundle = "/etc/ssl/certs/ca-certificates.crt";
+constexpr const char* kSyntax = "#syntax=docker/dockerfile:1.4";
+constexpr const char* kAptCache = "--mount=type=cache,target=/var/cache/apt,sharing=locked";
+constexpr const char* kCflags = "ENV CFLAGS=\"-O3 -funroll-loops -fno-strict-aliasing -flto -S\"";
+constexpr const char* kCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 
 // ENV values with spaces, quotes or nothing at all need quoting to survive the Dockerfile parser.
 std::string env_value(const std::string& value) {
@@ -32,11 +32,14 @@ std::string env_line(const std::vector<EnvVar>& vars) {
 }
 
 void append_tini(std::vector<std::string>& lines, const Step& step) {
-  lines.push_back(std::string("RUN ") + k_apt_cache + " set -eux; \\\n"
+  lines.push_back(std::string("RUN ") + kAptCache +
+                  " set -eux; \\\n"
                   "apt-get update -qq && \\\n"
                   "apt-get install -qqy --no-install-recommends curl; \\\n"
                   "rm -rf /var/lib/apt/lists/*; \\\n"
-                  "TINI_VERSION=" + step.version + "; \\\n"
+                  "TINI_VERSION=" +
+                  step.version +
+                  "; \\\n"
                   "TINI_ARCH=\"$(dpkg --print-architecture)\"; \\\n"
                   "curl -sSL -o /sbin/tini \"https://github.com/krallin/tini/releases/download/"
                   "${TINI_VERSION}/tini-${TINI_ARCH}\"; \\\n"
@@ -48,14 +51,15 @@ void append_ca_cert(std::vector<std::string>& lines) {
   lines.push_back("COPY --from=cog_pipeline cog-ca-cert.crt /tmp/cog-ca-cert.crt");
   lines.push_back(std::string("RUN cp /tmp/cog-ca-cert.crt /usr/local/share/ca-certificates/"
                               "cog-ca-cert.crt && update-ca-certificates && cat "
-                              "/tmp/cog-ca-cert.crt >> ") + k_ca_bundle);
-  lines.push_back(std::string("ENV SSL_CERT_FILE=") + k_ca_bundle);
-  lines.push_back(std::string("ENV REQUESTS_CA_BUNDLE=") + k_ca_bundle);
+                              "/tmp/cog-ca-cert.crt >> ") +
+                  kCaBundle);
+  lines.push_back(std::string("ENV SSL_CERT_FILE=") + kCaBundle);
+  lines.push_back(std::string("ENV REQUESTS_CA_BUNDLE=") + kCaBundle);
 }
 
 void append_toolchain(std::vector<std::string>& lines, const Step& step) {
-  std::string line = std::string("RUN ") + k_apt_cache +
-                     " apt-get update -qq && apt-get install -qqy --no-install-recommends \\\n";
+  std::string line =
+      std::string("RUN ") + kAptCache + " apt-get update -qq && apt-get install -qqy --no-install-recommends \\\n";
   for (const auto& name : step.packages) line += "\t" + name + " \\\n";
   line += "\t&& rm -rf /var/lib/apt/lists/*";
   lines.push_back(line);
@@ -63,9 +67,13 @@ void append_toolchain(std::vector<std::string>& lines, const Step& step) {
 
 void append_python_install(std::vector<std::string>& lines, const Step& step) {
   const std::string& python = step.version;
-  lines.push_back("RUN uv python install " + python + " && \\\n"
-                  "\tln -sf $(uv python find " + python + ") /usr/bin/python3 && \\\n"
-                  "\tln -sf $(uv python find " + python + ") /usr/local/bin/python");
+  lines.push_back("RUN uv python install " + python +
+                  " && \\\n"
+                  "\tln -sf $(uv python find " +
+                  python +
+                  ") /usr/bin/python3 && \\\n"
+                  "\tln -sf $(uv python find " +
+                  python + ") /usr/local/bin/python");
   lines.push_back(env_line(step.env));
 }
 
@@ -73,23 +81,22 @@ void append_pip(std::vector<std::string>& lines, const Step& step) {
   const std::string break_system = step.break_system_packages ? "--break-system-packages " : "";
   bool local_artifacts = !step.packages.empty();
   if (local_artifacts) {
-    lines.push_back("COPY --from=cog_pipeline local_package_artifacts " +
-                    std::string(config::k_local_artifacts_dir));
+    lines.push_back("COPY --from=cog_pipeline local_package_artifacts " + std::string(config::kLocalArtifactsDir));
   }
   lines.push_back("COPY --from=cog_pipeline requirements.txt /tmp/requirements.txt");
-  lines.push_back(k_cflags);
-  lines.push_back("RUN --mount=type=cache,target=/root/.cache/pip uv run pip install " +
-                  break_system + "--cache-dir /root/.cache/pip -r /tmp/requirements.txt");
+  lines.push_back(kCflags);
+  lines.push_back("RUN --mount=type=cache,target=/root/.cache/pip uv run pip install " + break_system +
+                  "--cache-dir /root/.cache/pip -r /tmp/requirements.txt");
   // A local artifact may depend on cog/coglet; the SDK step installs the right ones.
   if (local_artifacts) lines.push_back("RUN uv pip uninstall " + break_system + "cog coglet");
   lines.push_back("ENV CFLAGS=");
 }
 
 void append_sdk(std::vector<std::string>& lines, const Step& step) {
-  lines.push_back(k_cflags);
+  lines.push_back(kCflags);
   lines.push_back(std::string("RUN --mount=type=cache,target=/root/.cache/uv uv pip install ") +
-                  (step.break_system_packages ? "--break-system-packages " : "") +
-                  (step.pre_release ? "--pre " : "") + "--no-cache " + step.package);
+                  (step.break_system_packages ? "--break-system-packages " : "") + (step.pre_release ? "--pre " : "") +
+                  "--no-cache " + step.package);
   lines.push_back("ENV CFLAGS=");
 }
 
@@ -141,8 +148,7 @@ void append_step(std::vector<std::string>& lines, const Step& step) {
     case StepKind::AptPackages: {
       std::string packages;
       for (const auto& name : step.packages) packages += (packages.empty() ? "" : " ") + name;
-      lines.push_back(std::string("RUN ") + k_apt_cache +
-                      " apt-get update -qq && apt-get install -qqy " + packages +
+      lines.push_back(std::string("RUN ") + kAptCache + " apt-get update -qq && apt-get install -qqy " + packages +
                       " && rm -rf /var/lib/apt/lists/*");
       break;
     }
@@ -162,8 +168,9 @@ void append_step(std::vector<std::string>& lines, const Step& step) {
       append_sdk(lines, step);
       break;
     case StepKind::LdConfig:
-      lines.push_back("RUN find / -type f -name \"*python*.so\" -printf \"%h\\n\" | sort -u > "
-                      "/etc/ld.so.conf.d/cog.conf && ldconfig");
+      lines.push_back(
+          "RUN find / -type f -name \"*python*.so\" -printf \"%h\\n\" | sort -u > "
+          "/etc/ld.so.conf.d/cog.conf && ldconfig");
       break;
     case StepKind::RunCommand:
       lines.push_back(run_line(step));
@@ -205,13 +212,13 @@ std::string join_lines(const std::vector<std::string>& lines) {
 }  // namespace
 
 std::string render_dockerfile(const Plan& plan) {
-  std::vector<std::string> lines = {k_syntax};
+  std::vector<std::string> lines = {kSyntax};
   for (const auto& step : plan.steps) append_step(lines, step);
   return join_lines(lines);
 }
 
 std::string render_weights_dockerfile(const Plan& plan) {
-  std::string text = std::string(k_syntax) + "\nFROM scratch\n";
+  std::string text = std::string(kSyntax) + "\nFROM scratch\n";
   for (const auto& dir : plan.weights.dirs) text += "\nCOPY " + dir + " /src/" + dir;
   for (const auto& file : plan.weights.files) text += "\nCOPY " + file + " /src/" + file;
   return text;
@@ -220,9 +227,8 @@ std::string render_weights_dockerfile(const Plan& plan) {
 std::string render_debug_output(const Plan& plan) {
   if (plan.weights_image.empty()) return render_dockerfile(plan) + "\n";
   return "=== Weights Dockerfile contents:\n" + render_weights_dockerfile(plan) +
-         "\n\n=== Runner Dockerfile contents:\n" + render_dockerfile(plan) +
-         "\n\n=== Weights exclude patterns:\n" + join_lines(weights_exclude_patterns(plan.weights)) +
-         "\n";
+         "\n\n=== Runner Dockerfile contents:\n" + render_dockerfile(plan) + "\n\n=== Weights exclude patterns:\n" +
+         join_lines(weights_exclude_patterns(plan.weights)) + "\n";
 }
 
 }  // namespace cog::builder::plan

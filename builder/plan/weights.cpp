@@ -9,12 +9,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::set<std::string> k_skipped_dirs = {".git", ".cog", "__pycache__"};
-const std::set<std::string> k_code_extensions = {".py", ".ipynb", ".whl"};
+const std::set<std::string> kSkippedDirs = {".git", ".cog", "__pycache__"};
+const std::set<std::string> kCodeExtensions = {".py", ".ipynb", ".whl"};
 // Large files that are still not weights: media and logs.
-const std::set<std::string> k_non_weight_extensions = {
-    ".jpg", ".jpeg", ".png", ".webp", ".svg", ".gif", ".avif", ".heic", ".mp4", ".mov",
-    ".avi", ".wmv", ".mkv", ".webm", ".mp3", ".wav", ".ogg", ".flac", ".aac", ".m4a", ".log"};
+const std::set<std::string> kNonWeightExtensions = {".jpg",  ".jpeg", ".png", ".webp", ".svg", ".gif", ".avif",
+                                                    ".heic", ".mp4",  ".mov", ".avi",  ".wmv", ".mkv", ".webm",
+                                                    ".mp3",  ".wav",  ".ogg", ".flac", ".aac", ".m4a", ".log"};
 
 std::string lower_extension(const fs::path& path) {
   std::string extension = path.extension().string();
@@ -35,31 +35,29 @@ WeightPaths find_weights(const fs::path& project_dir) {
   std::vector<std::string> weight_files;
   std::vector<std::string> code_files;
   std::error_code error;
-  fs::recursive_directory_iterator walk(project_dir, fs::directory_options::skip_permission_denied,
-                                        error);
+  fs::recursive_directory_iterator walk(project_dir, fs::directory_options::skip_permission_denied, error);
   for (; !error && walk != fs::recursive_directory_iterator(); walk.increment(error)) {
     const auto& entry = *walk;
     if (entry.is_directory(error)) {
-      if (k_skipped_dirs.count(entry.path().filename().string())) walk.disable_recursion_pending();
+      if (kSkippedDirs.count(entry.path().filename().string())) walk.disable_recursion_pending();
       continue;
     }
     if (!entry.is_regular_file(error)) continue;
     std::string relative = fs::relative(entry.path(), project_dir, error).generic_string();
     std::string extension = lower_extension(entry.path());
-    if (k_code_extensions.count(extension)) {
+    if (kCodeExtensions.count(extension)) {
       code_files.push_back(relative);
       continue;
     }
-    if (entry.file_size(error) < k_weight_min_size || k_non_weight_extensions.count(extension)) {
+    if (entry.file_size(error) < kWeightMinSize || kNonWeightExtensions.count(extension)) {
       continue;
     }
     weight_files.push_back(relative);
   }
 
   // Shallow files first, so a directory is seen before its subdirectories.
-  std::sort(weight_files.begin(), weight_files.end(), [](const auto& a, const auto& b) {
-    return depth(a) != depth(b) ? depth(a) < depth(b) : a < b;
-  });
+  std::sort(weight_files.begin(), weight_files.end(),
+            [](const auto& a, const auto& b) { return depth(a) != depth(b) ? depth(a) < depth(b) : a < b; });
   WeightPaths weights;
   std::vector<std::string> candidate_dirs;
   for (const auto& file : weight_files) {
@@ -69,14 +67,13 @@ WeightPaths find_weights(const fs::path& project_dir) {
       continue;
     }
     std::string dir = file.substr(0, slash);
-    bool covered = std::any_of(candidate_dirs.begin(), candidate_dirs.end(), [&](const auto& known) {
-      return known == dir || is_inside(dir, known);
-    });
+    bool covered = std::any_of(candidate_dirs.begin(), candidate_dirs.end(),
+                               [&](const auto& known) { return known == dir || is_inside(dir, known); });
     if (!covered) candidate_dirs.push_back(dir);
   }
   for (const auto& dir : candidate_dirs) {
-    bool has_code = std::any_of(code_files.begin(), code_files.end(),
-                                [&](const auto& code) { return is_inside(code, dir); });
+    bool has_code =
+        std::any_of(code_files.begin(), code_files.end(), [&](const auto& code) { return is_inside(code, dir); });
     if (!has_code) weights.dirs.push_back(dir);
   }
   std::sort(weights.dirs.begin(), weights.dirs.end());

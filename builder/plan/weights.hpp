@@ -16,7 +16,7 @@ struct WeightPaths {
 };
 
 // Files smaller than this are never weights.
-inline constexpr std::uintmax_t k_weight_min_size = 10 * 1024 * 1024;
+inline constexpr std::uintmax_t kWeightMinSize = 10 * 1024 * 1024;
 
 // Walks the project (skipping .git, .cog, __pycache__). Weight files in the project root are
 // listed one by one; elsewhere their directory is the entry (the shallowest one), and a directory

@@ -42,9 +42,7 @@ std::string unreachable_fix(const HttpResponse& response) {
 }  // namespace
 
 std::string pull_scope(const std::string& repository) { return "repository:" + repository + ":pull"; }
-std::string push_scope(const std::string& repository) {
-  return "repository:" + repository + ":pull,push";
-}
+std::string push_scope(const std::string& repository) { return "repository:" + repository + ":pull,push"; }
 
 RegistryClient::RegistryClient(std::string registry, ClientOptions options, TransferStats& stats)
     : registry_(std::move(registry)), options_(std::move(options)), stats_(stats) {}
@@ -71,8 +69,7 @@ std::string RegistryClient::base_url(HttpClient& http) {
     ++stats_.requests;
   }
   if (response.transport_code != 0)
-    throw Error(ErrorKind::Io, registry_, "cannot reach the registry at " + ping.url + ": " +
-                                              response.transport_error,
+    throw Error(ErrorKind::Io, registry_, "cannot reach the registry at " + ping.url + ": " + response.transport_error,
                 unreachable_fix(response));
   if (response.status == 401) challenge_ = preferred_challenge(response);
   base_url_ = base;
@@ -112,8 +109,7 @@ std::string RegistryClient::authorization(HttpClient& http, const Scopes& scopes
   return "Bearer " + token;
 }
 
-bool RegistryClient::answer_challenge(HttpClient& http, const HttpResponse& unauthorized,
-                                      const Scopes& scopes) {
+bool RegistryClient::answer_challenge(HttpClient& http, const HttpResponse& unauthorized, const Scopes& scopes) {
   auto challenge = preferred_challenge(unauthorized);
   if (!challenge) return false;
   {
@@ -157,8 +153,7 @@ std::string RegistryClient::fetch_token(HttpClient& http, const Challenge& chall
     url += "service=" + url_encode(service);
     for (const auto& scope : scopes) url += "&scope=" + url_encode(scope);
     request.url = url;
-    if (creds && !creds->username.empty())
-      request.headers.push_back("Authorization: Basic " + encode_auth(*creds));
+    if (creds && !creds->username.empty()) request.headers.push_back("Authorization: Basic " + encode_auth(*creds));
   }
   HttpResponse response;
   for (int attempt = 1;; ++attempt) {
@@ -169,8 +164,7 @@ std::string RegistryClient::fetch_token(HttpClient& http, const Challenge& chall
     sleep_before_retry(attempt);
   }
   if (response.transport_code != 0)
-    throw Error(ErrorKind::Io, registry_, "cannot reach the token server " + realm + ": " +
-                                              response.transport_error,
+    throw Error(ErrorKind::Io, registry_, "cannot reach the token server " + realm + ": " + response.transport_error,
                 unreachable_fix(response));
   if (!response.ok()) {
     auto error = registry_error(registry_, "", "getting a token from " + realm, response.status, response.body);
@@ -196,8 +190,7 @@ void RegistryClient::sleep_before_retry(int attempt) const {
 }
 
 HttpResponse RegistryClient::send(HttpClient& http, const Scopes& scopes,
-                                  const std::function<HttpRequest(const std::string& base_url)>& make,
-                                  bool retry) {
+                                  const std::function<HttpRequest(const std::string& base_url)>& make, bool retry) {
   bool answered = false;
   for (int attempt = 1;;) {
     std::string base = base_url(http);

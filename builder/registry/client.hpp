@@ -20,9 +20,9 @@
 namespace cog::builder::registry {
 
 struct ClientOptions {
-  TlsOptions tls;         // CA bundle; skip_verify is set for this registry when `insecure`
-  bool insecure = false;  // allow plain HTTP and unverified TLS for a non-loopback registry
-  int max_attempts = 5;   // per request, for retryable failures
+  TlsOptions tls;                                // CA bundle; skip_verify is set for this registry when `insecure`
+  bool insecure = false;                         // allow plain HTTP and unverified TLS for a non-loopback registry
+  int max_attempts = 5;                          // per request, for retryable failures
   std::chrono::milliseconds retry_backoff{500};  // doubled after each failed attempt, capped at 8 s
   // Where credentials come from; empty = anonymous.
   std::function<std::optional<Credentials>(const std::string& registry)> credentials;
@@ -71,8 +71,8 @@ class RegistryClient {
   std::mutex fetch_mutex_;  // one token request at a time, so parallel blobs share one token
   std::mutex mutex_;        // guards everything below
   std::string base_url_;
-  std::optional<Challenge> challenge_;          // the scheme the registry asked for
-  std::map<std::string, std::string> tokens_;   // scope key -> bearer token
+  std::optional<Challenge> challenge_;         // the scheme the registry asked for
+  std::map<std::string, std::string> tokens_;  // scope key -> bearer token
   bool credentials_loaded_ = false;
   std::optional<Credentials> credentials_;
 };

@@ -35,11 +35,11 @@ std::optional<Credentials> helper_get(const std::string& helper, const std::stri
   if (result.exit_code != 0) {
     // The protocol's way to say "nothing stored" is this message on stdout.
     if (result.stdout_text.find("credentials not found") != std::string::npos) return std::nullopt;
-    throw helper_error(program, "`get` failed: " + (result.stdout_text.empty() ? result.stderr_text : result.stdout_text));
+    throw helper_error(program,
+                       "`get` failed: " + (result.stdout_text.empty() ? result.stderr_text : result.stdout_text));
   }
   auto json = nlohmann::json::parse(result.stdout_text, nullptr, false);
-  if (json.is_discarded() || !json.is_object())
-    throw helper_error(program, "`get` did not print a JSON object");
+  if (json.is_discarded() || !json.is_object()) throw helper_error(program, "`get` did not print a JSON object");
   Credentials credentials;
   std::string username = json.value("Username", "");
   std::string secret = json.value("Secret", "");
@@ -55,12 +55,12 @@ std::optional<Credentials> helper_get(const std::string& helper, const std::stri
 
 void helper_store(const std::string& helper, const std::string& server, const Credentials& credentials) {
   std::string program = "docker-credential-" + helper;
-  nlohmann::json payload = {{"ServerURL", server},
-                            {"Username", credentials.username},
-                            {"Secret", credentials.password}};
+  nlohmann::json payload = {
+      {"ServerURL", server}, {"Username", credentials.username}, {"Secret", credentials.password}};
   auto result = run_with_input(program, "store", payload.dump());
   if (result.exit_code != 0)
-    throw helper_error(program, "`store` failed: " + (result.stdout_text.empty() ? result.stderr_text : result.stdout_text));
+    throw helper_error(program,
+                       "`store` failed: " + (result.stdout_text.empty() ? result.stderr_text : result.stdout_text));
 }
 
 }  // namespace cog::builder::registry

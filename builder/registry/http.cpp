@@ -141,8 +141,8 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
   }
   if (!tls_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, tls_.ca_bundle.c_str());
 
-  bool sends_body = request.upload || !request.body.empty() || request.method == "PUT" ||
-                    request.method == "POST" || request.method == "PATCH";
+  bool sends_body = request.upload || !request.body.empty() || request.method == "PUT" || request.method == "POST" ||
+                    request.method == "PATCH";
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (sends_body) {

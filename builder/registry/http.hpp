@@ -32,12 +32,12 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  long status = 0;                                // 0 when the transport failed
+  long status = 0;                                  // 0 when the transport failed
   std::multimap<std::string, std::string> headers;  // lower-case names, of the final response
-  std::string body;                               // error bodies, and 2xx bodies without `download`
-  std::string url;                                // the effective URL after redirects
-  int transport_code = 0;                         // CURLcode; 0 = the exchange completed
-  std::string transport_error;                    // libcurl's words when transport_code != 0
+  std::string body;                                 // error bodies, and 2xx bodies without `download`
+  std::string url;                                  // the effective URL after redirects
+  int transport_code = 0;                           // CURLcode; 0 = the exchange completed
+  std::string transport_error;                      // libcurl's words when transport_code != 0
 
   bool ok() const { return transport_code == 0 && status >= 200 && status < 300; }
   std::string header(const std::string& lower_name) const;  // first value or ""

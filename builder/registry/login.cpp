@@ -26,8 +26,8 @@ nlohmann::json json_answer(const HttpResponse& response, const std::string& url,
 
 }  // namespace
 
-std::string login_with_password(const std::string& registry, const Credentials& credentials,
-                                ClientOptions options, const CredentialStore& store) {
+std::string login_with_password(const std::string& registry, const Credentials& credentials, ClientOptions options,
+                                const CredentialStore& store) {
   options.credentials = [credentials](const std::string&) { return std::optional<Credentials>(credentials); };
   options.max_attempts = 2;
   TransferStats stats;
@@ -36,15 +36,12 @@ std::string login_with_password(const std::string& registry, const Credentials& 
   try {
     client.verify_login(*http);
   } catch (const Error& error) {
-    throw Error(error.kind(), error.where(), error.message(),
-                "check the username and password (nothing was stored)");
+    throw Error(error.kind(), error.where(), error.message(), "check the username and password (nothing was stored)");
   }
   return store.save(registry, credentials);
 }
 
-std::string token_api_base(const std::string& host) {
-  return (is_loopback_host(host) ? "http://" : "https://") + host;
-}
+std::string token_api_base(const std::string& host) { return (is_loopback_host(host) ? "http://" : "https://") + host; }
 
 std::string display_token_url(const std::string& base, const TlsOptions& tls) {
   HttpClient http(tls);

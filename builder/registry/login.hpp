@@ -13,8 +13,8 @@ inline constexpr const char* kReplicateRegistryHost = "r8.im";
 
 // GET /v2/ on `registry` with `credentials` (answering its challenge), then stores them in
 // `store`. Returns where they were stored. Throws cog::Error when the registry refuses them.
-std::string login_with_password(const std::string& registry, const Credentials& credentials,
-                                ClientOptions options, const CredentialStore& store);
+std::string login_with_password(const std::string& registry, const Credentials& credentials, ClientOptions options,
+                                const CredentialStore& store);
 
 // `https://<host>` (plain `http://` for loopback hosts, where the tests run their fake).
 std::string token_api_base(const std::string& host);

@@ -31,11 +31,13 @@ class PartialBlob {
     if (!error && existing > 0) {
       std::ifstream in(path_, std::ios::binary);
       char buffer[1 << 16];
-      while (in.read(buffer, sizeof buffer) || in.gcount() > 0) hasher_.update(buffer, static_cast<size_t>(in.gcount()));
+      while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
+        hasher_.update(buffer, static_cast<size_t>(in.gcount()));
       size_ = static_cast<std::int64_t>(existing);
     }
     file_ = std::fopen(path_.c_str(), "ab");
-    if (!file_) throw Error(ErrorKind::Io, path_.string(), "cannot write the download", "check disk space and permissions");
+    if (!file_)
+      throw Error(ErrorKind::Io, path_.string(), "cannot write the download", "check disk space and permissions");
   }
   ~PartialBlob() {
     if (file_) std::fclose(file_);
@@ -74,7 +76,11 @@ class BlobDownloader {
  public:
   BlobDownloader(Repository& repository, oci::Layout& into, const TransferOptions& options, Progress& progress,
                  TransferStats& stats)
-      : repository_(repository), into_(into), options_(options), progress_(progress), stats_(stats),
+      : repository_(repository),
+        into_(into),
+        options_(options),
+        progress_(progress),
+        stats_(stats),
         http_(repository.client().connect()) {}
 
   void fetch(const oci::Descriptor& blob) {
@@ -110,11 +116,11 @@ class BlobDownloader {
           });
       if (too_big || partial->size() == blob.size) break;
       if (completed && partial->size() == offset)  // a clean answer that sent nothing new
-        throw Error(ErrorKind::Io, where, "blob " + blob.digest.str() + " ended early at byte " +
-                                              std::to_string(offset), "try again");
+        throw Error(ErrorKind::Io, where,
+                    "blob " + blob.digest.str() + " ended early at byte " + std::to_string(offset), "try again");
       if (attempt >= options_.client.max_attempts)
-        throw Error(ErrorKind::Io, where, "downloading blob " + blob.digest.str() + " failed " +
-                                              std::to_string(attempt) + " times",
+        throw Error(ErrorKind::Io, where,
+                    "downloading blob " + blob.digest.str() + " failed " + std::to_string(attempt) + " times",
                     "check your network and try again; the download resumes where it stopped");
       if (partial->size() > 0) ++stats_.resumed;
       ++stats_.retries;
@@ -157,11 +163,11 @@ oci::Descriptor select_platform(const std::string& index_json, const oci::Platfo
     const auto& candidate = *entry.platform;
     offered += (offered.empty() ? "" : ", ") + platform_name(candidate);
     bool variant_ok = platform.variant.empty() || candidate.variant.empty() || platform.variant == candidate.variant;
-    if (candidate.os == platform.os && candidate.architecture == platform.architecture && variant_ok)
-      return entry;
+    if (candidate.os == platform.os && candidate.architecture == platform.architecture && variant_ok) return entry;
   }
-  throw Error(ErrorKind::NotFound, image, "no image for " + platform_name(platform) + " (the index offers: " +
-                                              (offered.empty() ? "nothing" : offered) + ")",
+  throw Error(ErrorKind::NotFound, image,
+              "no image for " + platform_name(platform) +
+                  " (the index offers: " + (offered.empty() ? "nothing" : offered) + ")",
               "pick one of those with --platform");
 }
 

@@ -19,8 +19,7 @@ oci::Descriptor pull_image(const Reference& ref, oci::Layout& into, const Transf
 
 // Chooses the entry of `index_json` for `platform` (variant only compared when both have one).
 // Throws cog::Error(NotFound) listing the platforms on offer.
-oci::Descriptor select_platform(const std::string& index_json, const oci::Platform& platform,
-                                const std::string& image);
+oci::Descriptor select_platform(const std::string& index_json, const oci::Platform& platform, const std::string& image);
 
 // `cog pull NAME`: pull_image into the local image store, tagged `name` as typed. Prints
 // "Pulling REF..." and "Digest: sha256:..." to options.progress (where set).

@@ -53,8 +53,8 @@ std::string short_id(const oci::Digest& digest) { return digest.hex.substr(0, 12
 // Uploads one blob: skip, mount, or send it (monolithic or chunked), resuming after failures.
 class BlobUploader {
  public:
-  BlobUploader(Repository& repository, const oci::Layout& layout, const TransferOptions& options,
-               Progress& progress, TransferStats& stats)
+  BlobUploader(Repository& repository, const oci::Layout& layout, const TransferOptions& options, Progress& progress,
+               TransferStats& stats)
       : repository_(repository),
         layout_(layout),
         origins_(layout.root()),
@@ -113,10 +113,10 @@ class BlobUploader {
     int failures = 0;
     auto failed = [&](const std::string& what) {
       if (++failures >= options_.client.max_attempts * 2)
-        throw Error(ErrorKind::Io, registry() + "/" + repository_.name(),
-                    "uploading blob " + blob.digest.str() + " failed " + std::to_string(failures) +
-                        " times (" + what + ")",
-                    "check your network and try again");
+        throw Error(
+            ErrorKind::Io, registry() + "/" + repository_.name(),
+            "uploading blob " + blob.digest.str() + " failed " + std::to_string(failures) + " times (" + what + ")",
+            "check your network and try again");
       ++stats_.retries;
       std::this_thread::sleep_for(options_.client.retry_backoff * std::min(failures, 8));
     };
@@ -133,8 +133,8 @@ class BlobUploader {
       }
       while (session && session->offset < blob.size) {
         std::int64_t size = std::min(options_.chunk_size, blob.size - session->offset);
-        auto next = repository_.upload_chunk(
-            *http_, *session, slice(path, session->offset, size, line, session->offset));
+        auto next =
+            repository_.upload_chunk(*http_, *session, slice(path, session->offset, size, line, session->offset));
         if (next) {
           stats_.bytes_uploaded += next->offset - session->offset;
           session = next;
@@ -145,8 +145,7 @@ class BlobUploader {
         if (session && session->offset > 0) ++stats_.resumed;
         if (session && session->offset > blob.size) session.reset();
       }
-      if (session && repository_.finish_upload(*http_, *session, blob.digest, slice(path, 0, 0, line, 0)))
-        return;
+      if (session && repository_.finish_upload(*http_, *session, blob.digest, slice(path, 0, 0, line, 0))) return;
       if (session) failed("connection lost while completing");
       session.reset();
     }

@@ -17,8 +17,7 @@ std::string lookup(const PushTargetInputs& inputs, const char* name) {
 Reference resolve_push_target(const PushTargetInputs& inputs) {
   if (!inputs.config_model.empty()) {
     if (!inputs.argument.empty())
-      throw Error(ErrorKind::Usage, "cog push",
-                  "an image name argument cannot be used when cog.yaml sets `model`",
+      throw Error(ErrorKind::Usage, "cog push", "an image name argument cannot be used when cog.yaml sets `model`",
                   "set COG_MODEL (or COG_MODEL_REGISTRY, COG_MODEL_REPO, COG_MODEL_TAG) to push elsewhere");
     std::string model = lookup(inputs, "COG_MODEL");
     Reference ref = parse_reference(model.empty() ? inputs.config_model : model);
@@ -26,8 +25,7 @@ Reference resolve_push_target(const PushTargetInputs& inputs) {
     if (auto repository = lookup(inputs, "COG_MODEL_REPO"); !repository.empty()) ref.repository = repository;
     if (auto tag = lookup(inputs, "COG_MODEL_TAG"); !tag.empty()) {
       if (tag.starts_with("cog-"))
-        throw Error(ErrorKind::Usage, "COG_MODEL_TAG", "tags starting with 'cog-' are reserved",
-                    "choose another tag");
+        throw Error(ErrorKind::Usage, "COG_MODEL_TAG", "tags starting with 'cog-' are reserved", "choose another tag");
       ref.tag = tag;
       ref.digest.clear();
     }

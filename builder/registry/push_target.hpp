@@ -10,9 +10,9 @@
 namespace cog::builder::registry {
 
 struct PushTargetInputs {
-  std::string argument;      // `cog push IMAGE`
-  std::string config_image;  // cog.yaml `image:`
-  std::string config_model;  // cog.yaml `model:`
+  std::string argument;                         // `cog push IMAGE`
+  std::string config_image;                     // cog.yaml `image:`
+  std::string config_model;                     // cog.yaml `model:`
   std::function<const char*(const char*)> env;  // empty = std::getenv
 };
 

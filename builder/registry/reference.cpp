@@ -46,15 +46,14 @@ bool valid_digest(const std::string& digest) {
   std::string algorithm = digest.substr(0, colon), hex = digest.substr(colon + 1);
   if (hex.empty()) return false;
   for (char c : hex)
-    if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c)))
-      return false;
+    if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c))) return false;
   return algorithm != "sha256" || hex.size() == 64;
 }
 
 // Docker's rule: the first component is a registry when it looks like a host name.
 bool looks_like_registry(const std::string& part) {
-  return part.find('.') != std::string::npos || part.find(':') != std::string::npos ||
-         part == "localhost" || part.front() == '[';
+  return part.find('.') != std::string::npos || part.find(':') != std::string::npos || part == "localhost" ||
+         part.front() == '[';
 }
 
 std::string host_without_port(const std::string& host) {
@@ -65,9 +64,7 @@ std::string host_without_port(const std::string& host) {
 
 }  // namespace
 
-std::string Reference::api_host() const {
-  return registry == kDockerHubDomain ? kDockerHubApiHost : registry;
-}
+std::string Reference::api_host() const { return registry == kDockerHubDomain ? kDockerHubApiHost : registry; }
 
 std::string Reference::manifest_reference() const { return tag.empty() ? digest : tag; }
 
@@ -97,8 +94,8 @@ Reference parse_reference(const std::string& text) {
     if (!valid_digest(ref.digest)) throw invalid(text, "'" + ref.digest + "' is not a valid digest");
   }
   auto last_slash = rest.rfind('/');
-  if (auto colon = rest.rfind(':'); colon != std::string::npos &&
-                                    (last_slash == std::string::npos || colon > last_slash)) {
+  if (auto colon = rest.rfind(':');
+      colon != std::string::npos && (last_slash == std::string::npos || colon > last_slash)) {
     ref.tag = rest.substr(colon + 1);
     rest.resize(colon);
     if (!valid_tag(ref.tag)) throw invalid(text, "'" + ref.tag + "' is not a valid tag");
@@ -113,8 +110,7 @@ Reference parse_reference(const std::string& text) {
     ref.registry = kDockerHubDomain;
     ref.repository = rest;
   }
-  if (ref.registry == "index.docker.io" || ref.registry == kDockerHubApiHost)
-    ref.registry = kDockerHubDomain;
+  if (ref.registry == "index.docker.io" || ref.registry == kDockerHubApiHost) ref.registry = kDockerHubDomain;
   if (ref.registry == kDockerHubDomain && ref.repository.find('/') == std::string::npos)
     ref.repository = "library/" + ref.repository;
 
@@ -122,8 +118,7 @@ Reference parse_reference(const std::string& text) {
   while (true) {
     auto end = ref.repository.find('/', start);
     std::string part = ref.repository.substr(start, end == std::string::npos ? end : end - start);
-    if (!valid_component(part))
-      throw invalid(text, "'" + part + "' is not a valid repository name component");
+    if (!valid_component(part)) throw invalid(text, "'" + part + "' is not a valid repository name component");
     if (end == std::string::npos) break;
     start = end + 1;
   }

@@ -11,12 +11,10 @@ bool has_code(const std::vector<RegistryErrorEntry>& entries, const std::string&
   return false;
 }
 
-std::string hint_for(const std::string& registry, long status,
-                     const std::vector<RegistryErrorEntry>& entries) {
+std::string hint_for(const std::string& registry, long status, const std::vector<RegistryErrorEntry>& entries) {
   if (status == 401 || has_code(entries, "UNAUTHORIZED"))
     return "log in with `cog login " + registry + "` and try again";
-  if (status == 403 || has_code(entries, "DENIED"))
-    return "check that your account may push to this repository";
+  if (status == 403 || has_code(entries, "DENIED")) return "check that your account may push to this repository";
   if (has_code(entries, "MANIFEST_UNKNOWN") || has_code(entries, "NAME_UNKNOWN") || status == 404)
     return "check the image name and tag";
   if (status == 429 || has_code(entries, "TOOMANYREQUESTS"))
@@ -28,19 +26,32 @@ std::string hint_for(const std::string& registry, long status,
 
 const char* reason_phrase(long status) {
   switch (status) {
-    case 400: return " Bad Request";
-    case 401: return " Unauthorized";
-    case 403: return " Forbidden";
-    case 404: return " Not Found";
-    case 405: return " Method Not Allowed";
-    case 413: return " Payload Too Large";
-    case 416: return " Range Not Satisfiable";
-    case 429: return " Too Many Requests";
-    case 500: return " Internal Server Error";
-    case 502: return " Bad Gateway";
-    case 503: return " Service Unavailable";
-    case 504: return " Gateway Timeout";
-    default: return "";
+    case 400:
+      return " Bad Request";
+    case 401:
+      return " Unauthorized";
+    case 403:
+      return " Forbidden";
+    case 404:
+      return " Not Found";
+    case 405:
+      return " Method Not Allowed";
+    case 413:
+      return " Payload Too Large";
+    case 416:
+      return " Range Not Satisfiable";
+    case 429:
+      return " Too Many Requests";
+    case 500:
+      return " Internal Server Error";
+    case 502:
+      return " Bad Gateway";
+    case 503:
+      return " Service Unavailable";
+    case 504:
+      return " Gateway Timeout";
+    default:
+      return "";
   }
 }
 
@@ -61,8 +72,8 @@ std::vector<RegistryErrorEntry> parse_registry_errors(const std::string& body) {
   return entries;
 }
 
-Error registry_error(const std::string& registry, const std::string& repository,
-                     const std::string& action, long status, const std::string& body) {
+Error registry_error(const std::string& registry, const std::string& repository, const std::string& action, long status,
+                     const std::string& body) {
   auto entries = parse_registry_errors(body);
   std::string what = action + " failed: HTTP " + std::to_string(status) + reason_phrase(status);
   if (entries.empty()) {

@@ -18,7 +18,7 @@ std::vector<RegistryErrorEntry> parse_registry_errors(const std::string& body);
 
 // `<registry>/<repository>: <action> failed: HTTP 403: DENIED: requested access to the resource is
 // denied — <a hint chosen from the status and codes>`.
-Error registry_error(const std::string& registry, const std::string& repository,
-                     const std::string& action, long status, const std::string& body);
+Error registry_error(const std::string& registry, const std::string& repository, const std::string& action, long status,
+                     const std::string& body);
 
 }  // namespace cog::builder::registry

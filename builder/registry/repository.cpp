@@ -55,9 +55,7 @@ std::int64_t end_of_range(const std::string& range) {
   }
 }
 
-bool needs_restart(const HttpResponse& response) {
-  return response.transport_code != 0 || response.status >= 500;
-}
+bool needs_restart(const HttpResponse& response) { return response.transport_code != 0 || response.status >= 500; }
 
 }  // namespace
 
@@ -70,13 +68,13 @@ std::string Repository::url(const std::string& base, const std::string& path) co
 
 void Repository::fail(const std::string& action, const HttpResponse& response) const {
   if (response.transport_code != 0)
-    throw Error(ErrorKind::Io, client_.registry() + "/" + name_,
-                action + " failed: " + response.transport_error, "check your network and try again");
+    throw Error(ErrorKind::Io, client_.registry() + "/" + name_, action + " failed: " + response.transport_error,
+                "check your network and try again");
   throw registry_error(client_.registry(), name_, action, response.status, response.body);
 }
 
-HttpResponse Repository::send(HttpClient& http, const std::function<HttpRequest(const std::string&)>& make,
-                              bool retry, const Scopes* scopes) {
+HttpResponse Repository::send(HttpClient& http, const std::function<HttpRequest(const std::string&)>& make, bool retry,
+                              const Scopes* scopes) {
   return client_.send(http, scopes ? *scopes : scopes_, make, retry);
 }
 
@@ -122,16 +120,16 @@ RawManifest Repository::get_manifest(HttpClient& http, const std::string& refere
   }
   auto pinned = oci::Digest::try_parse(reference);
   auto announced = oci::Digest::try_parse(response.header("docker-content-digest"));
-  if ((pinned && *pinned != manifest.digest) || (announced && announced->algorithm == "sha256" &&
-                                                 *announced != manifest.digest))
+  if ((pinned && *pinned != manifest.digest) ||
+      (announced && announced->algorithm == "sha256" && *announced != manifest.digest))
     throw Error(ErrorKind::Io, client_.registry() + "/" + name_,
                 "manifest " + reference + " does not match its digest (got " + manifest.digest.str() + ")",
                 "the registry or a proxy altered it; try again");
   return manifest;
 }
 
-oci::Digest Repository::put_manifest(HttpClient& http, const std::string& reference,
-                                     const std::string& media_type, const std::string& bytes) {
+oci::Digest Repository::put_manifest(HttpClient& http, const std::string& reference, const std::string& media_type,
+                                     const std::string& bytes) {
   auto response = send(http, [&](const std::string& base) {
     HttpRequest request;
     request.method = "PUT";

@@ -62,20 +62,18 @@ class Repository {
                                             const std::string& mount_from = {});
   // PATCH a chunk at session.offset. Returns the advanced session, or nullopt when the
   // connection failed or the registry failed with 5xx (ask upload_status, then go on).
-  std::optional<UploadSession> upload_chunk(HttpClient& http, const UploadSession& session,
-                                            const FileSlice& chunk);
+  std::optional<UploadSession> upload_chunk(HttpClient& http, const UploadSession& session, const FileSlice& chunk);
   // GET the upload's status; nullopt when the registry no longer knows this upload (restart).
   std::optional<UploadSession> upload_status(HttpClient& http, const UploadSession& session);
   // PUT ?digest= with the remaining bytes (`rest`, may be empty). False when the connection
   // failed or the registry failed with 5xx (restart); throws on a refusal.
-  bool finish_upload(HttpClient& http, const UploadSession& session, const oci::Digest& digest,
-                     const FileSlice& rest);
+  bool finish_upload(HttpClient& http, const UploadSession& session, const oci::Digest& digest, const FileSlice& rest);
 
  private:
   std::string url(const std::string& base, const std::string& path) const;
   [[noreturn]] void fail(const std::string& action, const HttpResponse& response) const;
-  HttpResponse send(HttpClient& http, const std::function<HttpRequest(const std::string&)>& make,
-                    bool retry = true, const Scopes* scopes = nullptr);
+  HttpResponse send(HttpClient& http, const std::function<HttpRequest(const std::string&)>& make, bool retry = true,
+                    const Scopes* scopes = nullptr);
 
   RegistryClient& client_;
   std::string name_;

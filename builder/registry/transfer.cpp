@@ -27,9 +27,7 @@ TransferOptions transfer_options_from_environment() {
   options.chunk_size = positive_env("COG_PUSH_DEFAULT_CHUNK_SIZE", options.chunk_size);
   options.multipart_threshold = positive_env("COG_PUSH_MULTIPART_THRESHOLD", options.multipart_threshold);
   if (const char* ca = std::getenv("COG_REGISTRY_CA_BUNDLE"); ca && *ca) options.client.tls.ca_bundle = ca;
-  options.client.credentials = [](const std::string& registry) {
-    return CredentialStore().lookup(registry);
-  };
+  options.client.credentials = [](const std::string& registry) { return CredentialStore().lookup(registry); };
   return options;
 }
 

@@ -12,8 +12,8 @@
 namespace cog::builder::registry {
 
 struct TransferOptions {
-  ClientOptions client;  // TLS, --insecure, retries, where credentials come from
-  int concurrency = 5;   // blobs in flight at once (COG_PUSH_CONCURRENCY)
+  ClientOptions client;                            // TLS, --insecure, retries, where credentials come from
+  int concurrency = 5;                             // blobs in flight at once (COG_PUSH_CONCURRENCY)
   std::int64_t chunk_size = 96LL << 20;            // PATCH size (COG_PUSH_DEFAULT_CHUNK_SIZE)
   std::int64_t multipart_threshold = 128LL << 20;  // chunked above this (COG_PUSH_MULTIPART_THRESHOLD)
   oci::Platform platform;                          // what a pull picks from an index

@@ -36,11 +36,10 @@ std::optional<std::string> FrameDecoder::next() {
   const std::size_t available = buffer_.size() - consumed_;
   if (available < 4) return std::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
-  const std::uint32_t size = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-                             (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+  const std::uint32_t size =
+      (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
   if (size > kMaxFrameBytes) {
-    throw Error(ErrorKind::Runtime, "worker protocol",
-                "frame of " + std::to_string(size) + " bytes exceeds the limit");
+    throw Error(ErrorKind::Runtime, "worker protocol", "frame of " + std::to_string(size) + " bytes exceeds the limit");
   }
   if (available - 4 < size) return std::nullopt;
   std::string payload = buffer_.substr(consumed_ + 4, size);

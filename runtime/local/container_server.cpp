@@ -33,7 +33,8 @@ ContainerServer::~ContainerServer() { stop(); }
 void ContainerServer::start() { container_->start(); }
 
 void ContainerServer::wait_ready(double timeout_s) {
-  wait_until_ready(options_.port, timeout_s, [this] { return !container_->running(); }, "the container");
+  wait_until_ready(
+      options_.port, timeout_s, [this] { return !container_->running(); }, "the container");
 }
 
 int ContainerServer::wait() { return container_ ? container_->wait().exit_code : 0; }

@@ -16,10 +16,10 @@
 namespace cog::runtime::local {
 
 struct ContainerServerOptions : ServeSettings {
-  std::string image;                 // a name in the local image store
-  std::vector<std::string> env;      // -e NAME=value
+  std::string image;                                 // a name in the local image store
+  std::vector<std::string> env;                      // -e NAME=value
   std::optional<std::filesystem::path> project_dir;  // dev images: the project at /src
-  std::string runtime;               // runc | crun | docker | podman | "" = detect runc/crun
+  std::string runtime;                               // runc | crun | docker | podman | "" = detect runc/crun
   builder::container::GpuAccess gpus;
 };
 

@@ -11,14 +11,18 @@ namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<std::pair<const char*, const char*>, 24> kTypes = {{
-    {".png", "image/png"},        {".jpg", "image/jpeg"},      {".jpeg", "image/jpeg"},
-    {".gif", "image/gif"},        {".bmp", "image/bmp"},       {".webp", "image/webp"},
-    {".svg", "image/svg+xml"},    {".tif", "image/tiff"},      {".txt", "text/plain"},
-    {".json", "application/json"}, {".csv", "text/csv"},       {".html", "text/html"},
-    {".wav", "audio/wav"},        {".mp3", "audio/mpeg"},      {".ogg", "audio/ogg"},
-    {".flac", "audio/flac"},      {".mp4", "video/mp4"},       {".webm", "video/webm"},
-    {".pdf", "application/pdf"},  {".zip", "application/zip"}, {".tar", "application/x-tar"},
-    {".npy", "application/octet-stream"}, {".md", "text/markdown"}, {".xml", "application/xml"},
+    {".png", "image/png"},         {".jpg", "image/jpeg"},
+    {".jpeg", "image/jpeg"},       {".gif", "image/gif"},
+    {".bmp", "image/bmp"},         {".webp", "image/webp"},
+    {".svg", "image/svg+xml"},     {".tif", "image/tiff"},
+    {".txt", "text/plain"},        {".json", "application/json"},
+    {".csv", "text/csv"},          {".html", "text/html"},
+    {".wav", "audio/wav"},         {".mp3", "audio/mpeg"},
+    {".ogg", "audio/ogg"},         {".flac", "audio/flac"},
+    {".mp4", "video/mp4"},         {".webm", "video/webm"},
+    {".pdf", "application/pdf"},   {".zip", "application/zip"},
+    {".tar", "application/x-tar"}, {".npy", "application/octet-stream"},
+    {".md", "text/markdown"},      {".xml", "application/xml"},
 }};
 
 }  // namespace
@@ -28,8 +32,8 @@ std::string base64_encode(const std::string& bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                       (static_cast<unsigned char>(bytes[i + 1]) << 8) | static_cast<unsigned char>(bytes[i + 2]);
+    const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                       static_cast<unsigned char>(bytes[i + 2]);
     out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], kAlphabet[v & 63]};
   }
   if (i + 1 == bytes.size()) {
@@ -48,13 +52,20 @@ std::optional<std::string> base64_decode(const std::string& text) {
   int bits = 0;
   for (const char c : text) {
     int value;
-    if (c >= 'A' && c <= 'Z') value = c - 'A';
-    else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') value = c - '0' + 52;
-    else if (c == '+' || c == '-') value = 62;
-    else if (c == '/' || c == '_') value = 63;
-    else if (c == '=' || c == '\n' || c == '\r') continue;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      value = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      value = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      value = 62;
+    else if (c == '/' || c == '_')
+      value = 63;
+    else if (c == '=' || c == '\n' || c == '\r')
+      continue;
+    else
+      return std::nullopt;
     buffer = (buffer << 6) | static_cast<unsigned>(value);
     bits += 6;
     if (bits >= 8) {

@@ -14,8 +14,8 @@
 
 namespace cog::runtime::local {
 
-using support::JsonSchema;
 using nlohmann::json;
+using support::JsonSchema;
 
 namespace {
 
@@ -109,8 +109,8 @@ json coerce(const json& schema, const json& property, const std::string& value) 
       const json candidate = coerce(schema, branch, value);
       if (candidate.is_string()) continue;
       try {
-        if (JsonSchema(json{{"components", schema.value("components", json::object())}, {"branch", branch}},
-                       "/branch").is_valid(candidate)) {
+        if (JsonSchema(json{{"components", schema.value("components", json::object())}, {"branch", branch}}, "/branch")
+                .is_valid(candidate)) {
           return candidate;
         }
       } catch (const std::exception&) {
@@ -250,7 +250,8 @@ void check_inputs(const json& inputs, const json& schema, const std::string& com
     if (errors.empty()) continue;
     const auto& error = errors.front();
     if (error.keyword == "type" && error.instance_path.empty()) {
-      const std::string expected = property.value("type", error.keyword_value.is_string() ? error.keyword_value.get<std::string>() : "");
+      const std::string expected =
+          property.value("type", error.keyword_value.is_string() ? error.keyword_value.get<std::string>() : "");
       problems.push_back(prefix + "expected " + expected + ", got " + json_type_name(value));
     } else if (error.keyword == "enum") {
       std::string choices;

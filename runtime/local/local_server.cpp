@@ -54,13 +54,14 @@ void LocalServer::start() {
   }
   std::vector<std::pair<std::string, std::string>> overrides = project_.environment;
   overrides.insert(overrides.end(), {
-      {"PORT", std::to_string(options_.port)},
-      {train ? "COG_TRAIN_TYPE_STUB" : "COG_PREDICT_TYPE_STUB", ref},
-      {"LOG_FORMAT", "console"},
-      {"COG_LOG_LEVEL", log_level(options_)},
-      {"COG_WORKER_BIN", binaries_.worker},
-  });
-  if (project_.max_concurrency > 0) overrides.emplace_back("COG_MAX_CONCURRENCY", std::to_string(project_.max_concurrency));
+                                        {"PORT", std::to_string(options_.port)},
+                                        {train ? "COG_TRAIN_TYPE_STUB" : "COG_PREDICT_TYPE_STUB", ref},
+                                        {"LOG_FORMAT", "console"},
+                                        {"COG_LOG_LEVEL", log_level(options_)},
+                                        {"COG_WORKER_BIN", binaries_.worker},
+                                    });
+  if (project_.max_concurrency > 0)
+    overrides.emplace_back("COG_MAX_CONCURRENCY", std::to_string(project_.max_concurrency));
   std::string python_path;
   for (const auto& path : options_.python_paths) python_path += (python_path.empty() ? "" : ":") + path;
   if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) {
@@ -117,7 +118,8 @@ bool LocalServer::exited() {
 json LocalServer::get_json(const std::string& path) const { return get_server_json(options_.port, path); }
 
 void LocalServer::wait_ready(double timeout_s) {
-  wait_until_ready(options_.port, timeout_s, [this] { return exited(); }, "cog-server");
+  wait_until_ready(
+      options_.port, timeout_s, [this] { return exited(); }, "cog-server");
 }
 
 int LocalServer::wait() {

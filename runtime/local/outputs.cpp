@@ -88,8 +88,8 @@ void write_text(const std::string& text, const OutputOptions& options, std::ostr
 
 }  // namespace
 
-int handle_prediction_output(const json& response, const json& schema, const OutputOptions& options,
-                             std::ostream& out, std::ostream& err) {
+int handle_prediction_output(const json& response, const json& schema, const OutputOptions& options, std::ostream& out,
+                             std::ostream& err) {
   const std::string status = response.value("status", "");
   const json output = response.contains("output") ? response["output"] : json();
   const json property = output_schema(schema, options.component);
@@ -97,7 +97,9 @@ int handle_prediction_output(const json& response, const json& schema, const Out
   if (options.json_mode) {
     ordered_json result;
     result["status"] = status;
-    result["output"] = status == "succeeded" ? write_files(output, property, {"", false, options.component, options.default_name}, err) : output;
+    result["output"] = status == "succeeded"
+                           ? write_files(output, property, {"", false, options.component, options.default_name}, err)
+                           : output;
     result["error"] = response.value("error", "");
     result["metrics"] = response.value("metrics", json::object());
     const std::string text = result.dump(2, ' ', false, json::error_handler_t::replace);
@@ -109,7 +111,8 @@ int handle_prediction_output(const json& response, const json& schema, const Out
   }
 
   if (status != "succeeded") {
-    throw Error(ErrorKind::Runtime, "", "Prediction failed with status \"" + status + "\": " + response.value("error", ""));
+    throw Error(ErrorKind::Runtime, "",
+                "Prediction failed with status \"" + status + "\": " + response.value("error", ""));
   }
   if (output.is_null()) {
     err << "No output generated\n";

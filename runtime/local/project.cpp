@@ -43,7 +43,8 @@ RuntimeBinaries locate_runtime(const fs::path& cog_exe) {
 
 std::vector<std::string> python_site_paths(const std::string& python) {
   const std::string command =
-      "'" + python + "' -c 'import json, site, sys; print(json.dumps({\"version\": \"%d.%d\" % sys.version_info[:2], "
+      "'" + python +
+      "' -c 'import json, site, sys; print(json.dumps({\"version\": \"%d.%d\" % sys.version_info[:2], "
       "\"paths\": site.getsitepackages()}))' 2>/dev/null";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
   std::string text;

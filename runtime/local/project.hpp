@@ -9,12 +9,12 @@
 namespace cog::runtime::local {
 
 struct LocalProject {
-  std::filesystem::path dir;        // the directory holding cog.yaml
-  std::string run_ref;              // `run:` (or legacy `predict:`)
-  std::string train_ref;            // `train:`
-  int max_concurrency = 0;          // `concurrency.max`, 0 = unset
+  std::filesystem::path dir;                                     // the directory holding cog.yaml
+  std::string run_ref;                                           // `run:` (or legacy `predict:`)
+  std::string train_ref;                                         // `train:`
+  int max_concurrency = 0;                                       // `concurrency.max`, 0 = unset
   std::vector<std::pair<std::string, std::string>> environment;  // `environment:`
-  std::vector<std::string> warnings;  // deprecations and the like, for the CLI to print
+  std::vector<std::string> warnings;                             // deprecations and the like, for the CLI to print
 };
 
 // Finds cog.yaml upward from `start` (≤100 levels), loads and validates it (builder/config), and

@@ -33,12 +33,14 @@ std::string format_422(const json& body) {
   std::string message = "The inputs you passed to cog run could not be validated:\n";
   for (const auto& entry : body.value("detail", json::array())) {
     const json loc = entry.value("loc", json::array());
-    const std::string field = loc.size() > 2 ? (loc[2].is_string() ? loc[2].get<std::string>() : loc[2].dump()) : "input";
+    const std::string field =
+        loc.size() > 2 ? (loc[2].is_string() ? loc[2].get<std::string>() : loc[2].dump()) : "input";
     message += "\n" + field + ": " + entry.value("msg", "invalid");
   }
-  message += "\n\nYou can provide an input with -i. For example:\n\n    cog run -i blur=3.5\n\n"
-             "If your input is a local file, you need to prefix the path with @ to tell Cog to read the "
-             "file contents. For example:\n\n    cog run -i path=@image.jpg";
+  message +=
+      "\n\nYou can provide an input with -i. For example:\n\n    cog run -i blur=3.5\n\n"
+      "If your input is a local file, you need to prefix the path with @ to tell Cog to read the "
+      "file contents. For example:\n\n    cog run -i path=@image.jpg";
   return message;
 }
 
@@ -48,8 +50,8 @@ namespace {
 
 json inputs_for(const RunLocalOptions& options, const json& schema) {
   const std::string component = options.train ? "TrainingInput" : "Input";
-  const json inputs = options.json ? parse_json_inputs(*options.json)
-                                   : parse_cli_inputs(options.inputs, schema, component);
+  const json inputs =
+      options.json ? parse_json_inputs(*options.json) : parse_cli_inputs(options.inputs, schema, component);
   check_inputs(inputs, schema, component);
   return inputs;
 }
@@ -58,8 +60,7 @@ json inputs_for(const RunLocalOptions& options, const json& schema) {
 // the host runtime and containers. `inputs` is null when they still have to be read from the
 // server's own schema.
 template <typename Server>
-int predict_on(Server& server, const RunLocalOptions& options, json inputs, std::ostream& out,
-               std::ostream& err) {
+int predict_on(Server& server, const RunLocalOptions& options, json inputs, std::ostream& out, std::ostream& err) {
   const json schema = server.get_json("/openapi.json");
   if (inputs.is_null()) inputs = inputs_for(options, schema);
 
@@ -81,15 +82,17 @@ int predict_on(Server& server, const RunLocalOptions& options, json inputs, std:
   auto response = client.Post(options.train ? "/trainings" : "/predictions",
                               request.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   if (!response) {
-    throw Error(ErrorKind::Runtime, "cog-server", "the prediction request failed: " + httplib::to_string(response.error()));
+    throw Error(ErrorKind::Runtime, "cog-server",
+                "the prediction request failed: " + httplib::to_string(response.error()));
   }
   const json body = json::parse(response->body, nullptr, false);
   if (response->status == 422 && body.is_object() && body.contains("detail")) {
     throw Error(ErrorKind::Validation, "", format_422(body));
   }
   if (response->status != 200 || !body.is_object()) {
-    throw Error(ErrorKind::Runtime, "", std::string(options.train ? "/trainings" : "/predictions") +
-                                            " call returned status " + std::to_string(response->status));
+    throw Error(ErrorKind::Runtime, "",
+                std::string(options.train ? "/trainings" : "/predictions") + " call returned status " +
+                    std::to_string(response->status));
   }
   if (const std::string logs = body.value("logs", ""); !logs.empty()) err << logs << std::flush;
   server.stop();

@@ -13,19 +13,19 @@
 namespace cog::runtime::local {
 
 struct HostRuntimeOptions {
-  std::string config_file = "cog.yaml";   // -f
-  std::string python;                     // --python ("" = the embedded one, Debian's python3)
+  std::string config_file = "cog.yaml";                  // -f
+  std::string python;                                    // --python ("" = the embedded one, Debian's python3)
   std::vector<std::pair<std::string, std::string>> env;  // -e NAME=value
   bool debug = false;
 };
 
 struct RunLocalOptions {
   HostRuntimeOptions host;
-  std::vector<std::string> inputs;    // -i name=value
-  std::optional<std::string> json;    // --json
-  std::string output;                 // -o
+  std::vector<std::string> inputs;  // -i name=value
+  std::optional<std::string> json;  // --json
+  std::string output;               // -o
   double setup_timeout_s = 300;
-  bool train = false;                 // `cog train`: TrainingInput, /trainings, `weights`
+  bool train = false;  // `cog train`: TrainingInput, /trainings, `weights`
   bool use_replicate_token = false;
 };
 

@@ -8,11 +8,11 @@ namespace cog::runtime::local {
 
 struct ServeSettings {
   std::string host = "127.0.0.1";
-  int port = 0;                   // 0 = pick a free one
-  std::string mode = "predict";   // predict | train
+  int port = 0;                  // 0 = pick a free one
+  std::string mode = "predict";  // predict | train
   std::string upload_url;
   bool await_explicit_shutdown = false;
-  bool debug = false;             // COG_LOG_LEVEL=debug instead of warning
+  bool debug = false;  // COG_LOG_LEVEL=debug instead of warning
 };
 
 // cog-server's flags for them, without the binary: --host, and --x-mode train, --upload-url and

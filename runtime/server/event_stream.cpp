@@ -10,8 +10,7 @@ EventStream::EventStream(std::size_t capacity, std::size_t max_subscribers)
     : capacity_(capacity), keep_(std::max<std::size_t>(capacity, 256)), max_subscribers_(max_subscribers) {}
 
 std::string EventStream::format(const std::string& event, const json& data) {
-  return "event: " + event + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) +
-         "\n\n";
+  return "event: " + event + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
 }
 
 void EventStream::publish(const std::string& event, const json& data) {
@@ -43,8 +42,8 @@ bool EventStream::subscribe(Cursor& cursor) {
     // Replay what the capacity allows; older events are reported as skipped by poll().
     cursor.next = next_ > capacity_ ? next_ - capacity_ : 0;
     if (cursor.next > 0) {
-      cursor.pending_error = format("error", json{{"error", "SSE stream replay truncated; events were dropped"},
-                                                  {"skipped", cursor.next}});
+      cursor.pending_error = format(
+          "error", json{{"error", "SSE stream replay truncated; events were dropped"}, {"skipped", cursor.next}});
     }
   }
   return true;
@@ -69,8 +68,8 @@ EventStream::Poll EventStream::poll(Cursor& cursor, std::string& text, std::chro
   if (!ready) return Poll::Timeout;
   if (cursor.next < first_) {
     cursor.failed = true;
-    text = format("error", json{{"error", "SSE stream lagged; events were dropped"},
-                                {"skipped", first_ - cursor.next}});
+    text =
+        format("error", json{{"error", "SSE stream lagged; events were dropped"}, {"skipped", first_ - cursor.next}});
     return Poll::Data;
   }
   while (cursor.next < next_) {

@@ -80,7 +80,8 @@ bool send_all(int fd, std::string_view data, milliseconds timeout) {
 }
 
 std::string error_response(int status, const std::string& why) {
-  const std::string body = nlohmann::json{{"error", why}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string body =
+      nlohmann::json{{"error", why}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return "HTTP/1.1 " + std::to_string(status) + " " + http_reason(status) +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\nConnection: close\r\n\r\n" + body;
@@ -125,9 +126,7 @@ class ConnectionStream final : public httplib::Stream {
     }
   }
 
-  bool is_readable() const override {
-    return offset_ < buffered_.size() || wait_fd(fd_, POLLIN, read_timeout_) > 0;
-  }
+  bool is_readable() const override { return offset_ < buffered_.size() || wait_fd(fd_, POLLIN, read_timeout_) > 0; }
   bool is_writable() const override { return !failed_ && wait_fd(fd_, POLLOUT, write_timeout_) > 0; }
 
   ssize_t read(char* ptr, size_t size) override {
@@ -392,8 +391,8 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       refuse(sock, connection.peer, check.refusal->status, check.refusal->message);
       break;
     }
-    if (probe && !(check.framing.method == "GET" &&
-                   (check.framing.target == "/health-check" || check.framing.target == "/"))) {
+    if (probe &&
+        !(check.framing.method == "GET" && (check.framing.target == "/health-check" || check.framing.target == "/"))) {
       refuse(sock, connection.peer, 503,
              "the server has " + std::to_string(limits_.max_connections) +
                  " connections open; only GET /health-check is answered now, try again later");

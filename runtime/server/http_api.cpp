@@ -32,15 +32,16 @@ bool header_contains(const httplib::Request& req, const char* name, const char* 
 }
 
 // Builds a CreateRequest from the body and headers; false (with `res` filled) when malformed.
-bool parse_request(const httplib::Request& req, httplib::Response& res, bool training,
-                   const std::string& path_id, const HttpLimits& limits, CreateRequest& out) {
+bool parse_request(const httplib::Request& req, httplib::Response& res, bool training, const std::string& path_id,
+                   const HttpLimits& limits, CreateRequest& out) {
   const char* noun = training ? "training" : "prediction";
   if (!path_id.empty()) {
     if (const auto problem = prediction_id_problem(path_id)) {
-      send_json(res, 422, detail({"path", std::string(noun) + "_id"},
-                                 std::string(noun) + " ID " + *problem +
-                                     ": use 1-256 bytes of UTF-8 text without control characters",
-                                 "value_error"));
+      send_json(
+          res, 422,
+          detail({"path", std::string(noun) + "_id"},
+                 std::string(noun) + " ID " + *problem + ": use 1-256 bytes of UTF-8 text without control characters",
+                 "value_error"));
       return false;
     }
   }
@@ -48,9 +49,11 @@ bool parse_request(const httplib::Request& req, httplib::Response& res, bool tra
   // Deep nesting is refused before parsing: the parser would cope, but every recursive walk
   // after it (validation, the 422 message, the worker's decoder) would not.
   if (json_nesting_depth(req.body, limits.max_json_depth) > limits.max_json_depth) {
-    send_json(res, 400, detail({"body"}, "Invalid JSON in request body: nested deeper than " +
-                                             std::to_string(limits.max_json_depth) + " levels",
-                               "value_error.jsondecode"));
+    send_json(
+        res, 400,
+        detail({"body"},
+               "Invalid JSON in request body: nested deeper than " + std::to_string(limits.max_json_depth) + " levels",
+               "value_error.jsondecode"));
     return false;
   }
   if (!req.body.empty()) {
@@ -89,17 +92,18 @@ bool parse_request(const httplib::Request& req, httplib::Response& res, bool tra
   if (body.contains("id") && !body["id"].is_null()) {
     const std::string body_id = body["id"].get<std::string>();
     if (!path_id.empty() && body_id != path_id) {
-      send_json(res, 422, detail({"body", "id"},
-                                 std::string(training ? "training" : "prediction") +
-                                     " ID must match the ID supplied in the URL",
-                                 "value_error"));
+      send_json(res, 422,
+                detail({"body", "id"},
+                       std::string(training ? "training" : "prediction") + " ID must match the ID supplied in the URL",
+                       "value_error"));
       return false;
     }
     if (const auto problem = prediction_id_problem(body_id)) {
-      send_json(res, 422, detail({"body", "id"},
-                                 std::string(noun) + " ID " + *problem +
-                                     ": use 1-256 bytes of UTF-8 text without control characters",
-                                 "value_error"));
+      send_json(
+          res, 422,
+          detail({"body", "id"},
+                 std::string(noun) + " ID " + *problem + ": use 1-256 bytes of UTF-8 text without control characters",
+                 "value_error"));
       return false;
     }
     out.id = body_id;
@@ -127,8 +131,9 @@ bool parse_request(const httplib::Request& req, httplib::Response& res, bool tra
       for (const auto& event : body["webhook_events_filter"]) {
         const std::string name = event.is_string() ? event.get<std::string>() : "";
         if (name != "start" && name != "output" && name != "logs" && name != "completed") {
-          send_json(res, 422, detail({"body", "webhook_events_filter"},
-                                     "Input should be 'start', 'output', 'logs' or 'completed'", "value_error"));
+          send_json(res, 422,
+                    detail({"body", "webhook_events_filter"},
+                           "Input should be 'start', 'output', 'logs' or 'completed'", "value_error"));
           return false;
         }
         target.events.insert(name);
@@ -170,9 +175,8 @@ void stream_events(httplib::Response& res, Supervisor& supervisor, std::shared_p
       },
       [stream, prediction, &supervisor](bool) {
         // A prediction nobody listens to any more is canceled.
-        if (stream->unsubscribe() == 0 && !supervisor.with(prediction, [](const Prediction& p) {
-              return p.terminal();
-            })) {
+        if (stream->unsubscribe() == 0 &&
+            !supervisor.with(prediction, [](const Prediction& p) { return p.terminal(); })) {
           supervisor.cancel(prediction->id);
         }
       });
@@ -225,8 +229,12 @@ void handle_create(const httplib::Request& req, httplib::Response& res, Supervis
   });
   if (invalid) return send_json(res, 422, *invalid);
   if (rejected) {
-    return send_json(res, 422, {{"id", body["id"]}, {"error", body.value("error", "")}, {"logs", ""},
-                                {"status", "failed"}, {"metrics", body["metrics"]}});
+    return send_json(res, 422,
+                     {{"id", body["id"]},
+                      {"error", body.value("error", "")},
+                      {"logs", ""},
+                      {"status", "failed"},
+                      {"metrics", body["metrics"]}});
   }
   send_json(res, 200, body);
 }
@@ -279,8 +287,10 @@ void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSig
   auto routes = std::make_shared<std::vector<std::tuple<std::string, std::regex, Handler>>>();
   auto add = [&](const std::string& method, const std::string& pattern, Handler handler) {
     routes->emplace_back(method, std::regex(pattern), handler);
-    if (method == "POST") server.Post(pattern, handler);
-    else server.Put(pattern, handler);
+    if (method == "POST")
+      server.Post(pattern, handler);
+    else
+      server.Put(pattern, handler);
   };
   add("POST", "/shutdown", [&shutdown](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, json::object());
@@ -291,9 +301,10 @@ void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSig
     add("POST", base, [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
       handle_create(req, res, supervisor, options.http, is_training, "");
     });
-    add("PUT", base + R"(/([^/]+))", [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
-      handle_create(req, res, supervisor, options.http, is_training, req.matches[1]);
-    });
+    add("PUT", base + R"(/([^/]+))",
+        [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
+          handle_create(req, res, supervisor, options.http, is_training, req.matches[1]);
+        });
     add("POST", base + R"(/([^/]+)/cancel)", [&supervisor](const httplib::Request& req, httplib::Response& res) {
       send_json(res, supervisor.cancel(req.matches[1]) ? 200 : 404, json::object());
     });

@@ -14,9 +14,7 @@ bool is_tchar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool is_token(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), is_tchar);
-}
+bool is_token(std::string_view text) { return !text.empty() && std::all_of(text.begin(), text.end(), is_tchar); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -73,9 +71,8 @@ HeadCheck check_request_head(std::string_view head, const HttpLimits& limits) {
   const std::string_view target = request_line.substr(first_space + 1, last_space - first_space - 1);
   const std::string_view version = request_line.substr(last_space + 1);
   if (!is_token(method)) return refuse(400, "a malformed method: '" + printable(method) + "'");
-  if (target.empty() || std::any_of(target.begin(), target.end(), [](char c) {
-        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-      })) {
+  if (target.empty() || std::any_of(target.begin(), target.end(),
+                                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
     return refuse(400, "a malformed request target: '" + printable(target) + "'");
   }
   const bool http10 = version == "HTTP/1.0";
@@ -102,9 +99,8 @@ HeadCheck check_request_head(std::string_view head, const HttpLimits& limits) {
     const std::string_view name = line.substr(0, colon);
     if (!is_token(name)) return refuse(400, "a malformed header name: '" + printable(name) + "'");
     const std::string value = support::trim(line.substr(colon + 1), " \t");
-    if (std::any_of(value.begin(), value.end(), [](char c) {
-          return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
-        })) {
+    if (std::any_of(value.begin(), value.end(),
+                    [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f; })) {
       return refuse(400, "a control character in the value of " + std::string(name));
     }
     if (iequals(name, "Content-Length")) {
@@ -154,9 +150,12 @@ std::size_t json_nesting_depth(std::string_view text, std::size_t stop_above) {
   bool escaped = false;
   for (const char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -209,16 +208,26 @@ std::optional<std::string> prediction_id_problem(std::string_view id) {
 
 const char* http_reason(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
   }
 }
 

@@ -13,15 +13,15 @@
 namespace cog::runtime::server {
 
 struct HttpLimits {
-  std::size_t max_request_line_bytes = 8 * 1024;     // longer: 414
-  std::size_t max_header_bytes = 64 * 1024;          // the whole head; larger: 431
-  std::size_t max_header_count = 100;                // more: 431
-  std::size_t max_body_bytes = 100 * 1024 * 1024;    // Cog's 100 MiB; larger: 413
-  std::size_t max_json_depth = 128;                  // deeper request bodies: 400 (as serde_json)
-  std::chrono::milliseconds head_timeout{10'000};    // the whole head, from its first byte: 408
-  std::chrono::milliseconds body_timeout{300'000};   // the whole body, from the end of the head
-  std::chrono::milliseconds idle_timeout{60'000};    // a kept-alive connection waiting for a request
-  std::size_t max_connections = 1024;                // beyond: only health checks, then 503
+  std::size_t max_request_line_bytes = 8 * 1024;    // longer: 414
+  std::size_t max_header_bytes = 64 * 1024;         // the whole head; larger: 431
+  std::size_t max_header_count = 100;               // more: 431
+  std::size_t max_body_bytes = 100 * 1024 * 1024;   // Cog's 100 MiB; larger: 413
+  std::size_t max_json_depth = 128;                 // deeper request bodies: 400 (as serde_json)
+  std::chrono::milliseconds head_timeout{10'000};   // the whole head, from its first byte: 408
+  std::chrono::milliseconds body_timeout{300'000};  // the whole body, from the end of the head
+  std::chrono::milliseconds idle_timeout{60'000};   // a kept-alive connection waiting for a request
+  std::size_t max_connections = 1024;               // beyond: only health checks, then 503
 };
 
 // A refusal: the status to answer with (the connection is closed after it) and why.

@@ -7,14 +7,13 @@
 
 namespace cog::runtime::server {
 
+using nlohmann::json;
 using support::JsonSchema;
 using support::SchemaError;
-using nlohmann::json;
 
 InputValidator::InputValidator(JsonSchema schema) : schema_(std::move(schema)) {}
 
-std::unique_ptr<InputValidator> InputValidator::from_openapi(const json& document,
-                                                             const std::string& component) {
+std::unique_ptr<InputValidator> InputValidator::from_openapi(const json& document, const std::string& component) {
   const auto& schemas = document.value("/components/schemas"_json_pointer, json::object());
   if (!schemas.is_object() || !schemas.contains(component)) return nullptr;
   try {
@@ -83,15 +82,12 @@ std::optional<json> InputValidator::check(json& input) const {
   for (const auto& error : errors) {
     if (error.keyword == "required") {
       for (const auto& property : error.properties) {
-        detail.push_back({{"loc", {"body", "input", property}},
-                          {"msg", "Field required"},
-                          {"type", "value_error.missing"}});
+        detail.push_back(
+            {{"loc", {"body", "input", property}}, {"msg", "Field required"}, {"type", "value_error.missing"}});
       }
       continue;
     }
-    detail.push_back({{"loc", {"body", "input", field_of(error)}},
-                      {"msg", error.message},
-                      {"type", "value_error"}});
+    detail.push_back({{"loc", {"body", "input", field_of(error)}}, {"msg", error.message}, {"type", "value_error"}});
   }
   return json{{"detail", detail}};
 }

@@ -16,8 +16,7 @@ class InputValidator {
  public:
   // `document` is the whole OpenAPI document; `component` is "Input" or "TrainingInput". Returns
   // nullptr when the document has no such component or it cannot be compiled.
-  static std::unique_ptr<InputValidator> from_openapi(const nlohmann::json& document,
-                                                      const std::string& component);
+  static std::unique_ptr<InputValidator> from_openapi(const nlohmann::json& document, const std::string& component);
 
   // Drops unknown keys from `input`; returns the 422 body when what remains is invalid.
   std::optional<nlohmann::json> check(nlohmann::json& input) const;

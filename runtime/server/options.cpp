@@ -45,7 +45,8 @@ double env_limit(const EnvLookup& env, const std::string& name, double fallback)
               "see the README's \"Limits and security\" section");
 }
 
-std::chrono::milliseconds env_seconds(const EnvLookup& env, const std::string& name, std::chrono::milliseconds fallback) {
+std::chrono::milliseconds env_seconds(const EnvLookup& env, const std::string& name,
+                                      std::chrono::milliseconds fallback) {
   const double seconds = env_limit(env, name, static_cast<double>(fallback.count()) / 1000.0);
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
 }

@@ -19,20 +19,20 @@ struct ServerOptions {
   bool await_explicit_shutdown = false;
   std::string mode = "predict";  // predict | train
   std::string upload_url;
-  std::string runner_ref;         // COG_PREDICT_TYPE_STUB or COG_TRAIN_TYPE_STUB
-  int max_concurrency = 0;        // 0 = what the runner declares
-  double setup_timeout_s = 0;     // 0 = none
+  std::string runner_ref;      // COG_PREDICT_TYPE_STUB or COG_TRAIN_TYPE_STUB
+  int max_concurrency = 0;     // 0 = what the runner declares
+  double setup_timeout_s = 0;  // 0 = none
   double throttle_interval_s = 0.5;
   std::size_t stream_history_capacity = 1024;
   std::string webhook_auth_token;
-  bool console_log = false;       // LOG_FORMAT=console (or development)
+  bool console_log = false;  // LOG_FORMAT=console (or development)
   std::string log_level = "info";
-  std::string worker_bin;         // cog-worker
-  std::string sdk_dir;            // put first on the worker's PYTHONPATH ("" = none)
-  std::string project_dir;        // the worker's working directory
-  std::string weights;            // COG_WEIGHTS, passed through the environment
-  bool kubernetes = false;        // write /var/run/cog/ready once healthy
-  HttpLimits http;                // COG_HTTP_*: what a client may send (README "Limits and security")
+  std::string worker_bin;   // cog-worker
+  std::string sdk_dir;      // put first on the worker's PYTHONPATH ("" = none)
+  std::string project_dir;  // the worker's working directory
+  std::string weights;      // COG_WEIGHTS, passed through the environment
+  bool kubernetes = false;  // write /var/run/cog/ready once healthy
+  HttpLimits http;          // COG_HTTP_*: what a client may send (README "Limits and security")
   std::chrono::milliseconds http_read_timeout{60'000};  // COG_HTTP_READ_TIMEOUT: between two reads or writes
   double shutdown_grace_s = 600;  // COG_RUNNER_SHUTDOWN_GRACE_PERIOD: in-flight predictions may finish
   bool show_version = false;

@@ -8,8 +8,7 @@ namespace cog::runtime::server {
 using nlohmann::json;
 
 json prediction_body(const Prediction& p) {
-  json body = {{"id", p.id}, {"input", p.input}, {"status", p.status}, {"logs", p.logs},
-               {"metrics", p.metrics}};
+  json body = {{"id", p.id}, {"input", p.input}, {"status", p.status}, {"logs", p.logs}, {"metrics", p.metrics}};
   if (p.has_output || p.status == "succeeded") body["output"] = p.output;
   if (p.status == "failed") body["error"] = p.error;
   if (!p.created_at.empty()) body["created_at"] = p.created_at;
@@ -64,12 +63,10 @@ void merge_metric(json& metrics, const std::string& name, const json& value, con
 }
 
 std::string generate_prediction_id(unsigned long long sequence) {
-  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const auto nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "pred_%llx%04llx", static_cast<unsigned long long>(nanos),
-                sequence & 0xffff);
+  std::snprintf(buffer, sizeof buffer, "pred_%llx%04llx", static_cast<unsigned long long>(nanos), sequence & 0xffff);
   return buffer;
 }
 

@@ -24,7 +24,7 @@ struct Prediction {
   std::string status = "starting";  // starting | processing | succeeded | failed | canceled
   nlohmann::json output;            // null until the worker produces one
   bool has_output = false;
-  std::size_t output_items = 0;     // streamed items so far (SSE index)
+  std::size_t output_items = 0;  // streamed items so far (SSE index)
   std::string logs;
   std::string error;
   nlohmann::json metrics = nlohmann::json::object();
@@ -43,9 +43,7 @@ struct Prediction {
   // the end of one wakes only its own waiting request, not every request in flight.
   std::condition_variable ended;
 
-  bool terminal() const {
-    return status == "succeeded" || status == "failed" || status == "canceled";
-  }
+  bool terminal() const { return status == "succeeded" || status == "failed" || status == "canceled"; }
 };
 
 // The full prediction object (Cog's classic superset): id, input, output, logs, error, status,

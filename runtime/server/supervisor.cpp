@@ -29,11 +29,16 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
 
 const char* health_name(Health health) {
   switch (health) {
-    case Health::Unknown: return "UNKNOWN";
-    case Health::Starting: return "STARTING";
-    case Health::Ready: return "READY";
-    case Health::SetupFailed: return "SETUP_FAILED";
-    case Health::Defunct: return "DEFUNCT";
+    case Health::Unknown:
+      return "UNKNOWN";
+    case Health::Starting:
+      return "STARTING";
+    case Health::Ready:
+      return "READY";
+    case Health::SetupFailed:
+      return "SETUP_FAILED";
+    case Health::Defunct:
+      return "DEFUNCT";
   }
   return "UNKNOWN";
 }
@@ -62,11 +67,10 @@ void Supervisor::start() {
     setup_started_at_ = rfc3339_now();
     setup_logs_ += "Spawning worker subprocess\n";
   }
-  WorkerLaunch launch{options_.worker_bin, options_.runner_ref, options_.mode, options_.project_dir,
-                      options_.upload_url, options_.sdk_dir};
+  WorkerLaunch launch{options_.worker_bin,  options_.runner_ref, options_.mode,
+                      options_.project_dir, options_.upload_url, options_.sdk_dir};
   worker_ = std::make_unique<WorkerProcess>(
-      launch, [this](const json& frame) { on_frame(frame); },
-      [this](const std::string& how) { on_worker_exit(how); });
+      launch, [this](const json& frame) { on_frame(frame); }, [this](const std::string& how) { on_worker_exit(how); });
   try {
     worker_->start();
   } catch (const std::exception& error) {
@@ -160,8 +164,7 @@ void Supervisor::on_frame(const json& frame) {
     const json& value = frame.contains("value") ? frame["value"] : json();
     merge_metric(p.metrics, name, value, mode);
     if (p.stream) {
-      p.stream->publish("metric", {{"name", name}, {"value", value},
-                                   {"mode", mode == "incr" ? "increment" : mode}});
+      p.stream->publish("metric", {{"name", name}, {"value", value}, {"mode", mode == "incr" ? "increment" : mode}});
     }
   } else if (type == "done") {
     // The SDK's merged metrics are the record; the live merge above only fed events.
@@ -308,8 +311,7 @@ json Supervisor::health() {
   if (!setup_started_at_.empty()) {
     json setup = {{"started_at", setup_started_at_}};
     if (!setup_completed_at_.empty()) setup["completed_at"] = setup_completed_at_;
-    setup["status"] = state_ == Health::Starting ? "starting"
-                      : state_ == Health::SetupFailed ? "failed" : "succeeded";
+    setup["status"] = state_ == Health::Starting ? "starting" : state_ == Health::SetupFailed ? "failed" : "succeeded";
     if (!setup_logs_.empty()) setup["logs"] = setup_logs_;
     body["setup"] = setup;
   }
@@ -330,9 +332,8 @@ json Supervisor::health() {
     }
     const long long waiting_for = health_seq_;
     const auto deadline = health_sent_at_ + kUserHealthcheckTimeout;
-    const bool answered = cv_.wait_until(lock, deadline, [&] {
-      return health_answered_seq_ >= waiting_for || state_ != Health::Ready;
-    });
+    const bool answered =
+        cv_.wait_until(lock, deadline, [&] { return health_answered_seq_ >= waiting_for || state_ != Health::Ready; });
     if (!answered) {
       health_in_flight_ = false;  // the next request asks again
       body["status"] = "UNHEALTHY";
@@ -340,7 +341,8 @@ json Supervisor::health() {
     } else if (!last_healthy_ && state_ == Health::Ready) {
       body["status"] = "UNHEALTHY";
       body["user_healthcheck_error"] = last_health_message_.empty()
-          ? "Healthcheck failed: user-defined healthcheck returned False" : last_health_message_;
+                                           ? "Healthcheck failed: user-defined healthcheck returned False"
+                                           : last_health_message_;
     }
   }
   return body;
@@ -356,14 +358,17 @@ CreateResult Supervisor::create(CreateRequest request) {
   }
   if (state_ == Health::Defunct) {
     result.error_status = 503;
-    result.error_body = {{"error", "The model's worker process has died (health-check: DEFUNCT); restart the server to run predictions again."},
-                         {"status", "failed"}};
+    result.error_body = {
+        {"error",
+         "The model's worker process has died (health-check: DEFUNCT); restart the server to run predictions again."},
+        {"status", "failed"}};
     return result;
   }
   if (state_ != Health::Ready) {
     result.error_status = 503;
-    result.error_body = {{"error", "Setup has not finished yet. Wait until it has finished, or GET "
-                                   "/health-check for status."},
+    result.error_body = {{"error",
+                          "Setup has not finished yet. Wait until it has finished, or GET "
+                          "/health-check for status."},
                          {"status", "failed"}};
     return result;
   }
@@ -376,8 +381,9 @@ CreateResult Supervisor::create(CreateRequest request) {
   }
   if (request.want_stream && !streaming_) {
     result.error_status = 406;
-    result.error_body = {{"error", "This model does not support streaming responses. Add "
-                                   "@cog.streaming to predict() to enable SSE."}};
+    result.error_body = {{"error",
+                          "This model does not support streaming responses. Add "
+                          "@cog.streaming to predict() to enable SSE."}};
     return result;
   }
   const InputValidator* validator = request.training ? training_validator_.get() : input_validator_.get();
@@ -392,9 +398,9 @@ CreateResult Supervisor::create(CreateRequest request) {
   }
   if (!request.input.is_object()) {
     result.error_status = 422;
-    result.error_body = {{"detail", {{{"loc", {"body", "input"}},
-                                      {"msg", "Input should be a valid dictionary"},
-                                      {"type", "value_error"}}}}};
+    result.error_body = {
+        {"detail",
+         {{{"loc", {"body", "input"}}, {"msg", "Input should be a valid dictionary"}, {"type", "value_error"}}}}};
     return result;
   }
   if (static_cast<int>(inflight_.size()) >= slots_) {
@@ -413,8 +419,8 @@ CreateResult Supervisor::create(CreateRequest request) {
   }
   if (request.webhook) prediction->webhook = webhooks_.open(*request.webhook);
   inflight_[prediction->id] = prediction;
-  json frame = {{"type", "predict"}, {"id", prediction->id}, {"input", prediction->input},
-                {"context", prediction->context}};
+  json frame = {
+      {"type", "predict"}, {"id", prediction->id}, {"input", prediction->input}, {"context", prediction->context}};
   lock.unlock();
   // Frames to the worker keep their order: this thread is the only writer for this prediction
   // until it is in the worker's queue.
@@ -477,7 +483,8 @@ void Supervisor::shutdown() {
       std::vector<std::string> running;
       for (const auto& [id, prediction] : inflight_) running.push_back(id);
       lock.unlock();
-      logger_.warn(std::to_string(running.size()) + " prediction(s) still running after the shutdown grace period; canceling them");
+      logger_.warn(std::to_string(running.size()) +
+                   " prediction(s) still running after the shutdown grace period; canceling them");
       for (const auto& id : running) worker_->send(json{{"type", "cancel"}, {"id", id}});
       lock.lock();
       if (!cv_.wait_for(lock, kCancelGrace, [&] { return inflight_.empty(); })) {

@@ -46,7 +46,7 @@ class Supervisor {
   // Spawns the worker; setup runs in the background.
   void start();
 
-  nlohmann::json health();                  // the /health-check body (may run the user check)
+  nlohmann::json health();  // the /health-check body (may run the user check)
   std::optional<std::string> openapi() const;
   bool streaming() const;
 

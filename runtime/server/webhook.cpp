@@ -117,8 +117,8 @@ bool WebhookSender::deliver(const WebhookTarget& target, const std::string& body
     if (code == CURLE_OK && !retryable(status)) return true;
     if (!terminal) return false;  // fire and forget
     logger_.warn("webhook delivery to " + target.url + " failed (" +
-                 (code == CURLE_OK ? "HTTP " + std::to_string(status) : curl_easy_strerror(code)) +
-                 "), attempt " + std::to_string(attempt + 1) + " of " + std::to_string(attempts));
+                 (code == CURLE_OK ? "HTTP " + std::to_string(status) : curl_easy_strerror(code)) + "), attempt " +
+                 std::to_string(attempt + 1) + " of " + std::to_string(attempts));
     if (attempt + 1 < attempts) {
       std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
       backoff *= 2;

@@ -17,11 +17,11 @@
 namespace cog::runtime::server {
 
 struct WebhookSettings {
-  std::string auth_token;          // WEBHOOK_AUTH_TOKEN → Authorization: Bearer …
+  std::string auth_token;  // WEBHOOK_AUTH_TOKEN → Authorization: Bearer …
   double throttle_interval_s = 0.5;
   std::string user_agent;
-  int terminal_attempts = 12;      // retries of the `completed` event
-  double retry_base_s = 0.1;       // doubled after each failed attempt
+  int terminal_attempts = 12;  // retries of the `completed` event
+  double retry_base_s = 0.1;   // doubled after each failed attempt
 };
 
 struct WebhookTarget {

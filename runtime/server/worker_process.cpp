@@ -44,8 +44,9 @@ void WorkerProcess::start() {
     throw Error(ErrorKind::Runtime, "cog-server", "cannot create the worker socket");
   }
   // Everything the child needs is built before fork: only async-signal-safe calls follow it.
-  std::vector<std::string> args = {launch_.binary, "--control-fd", "3", "--ref", launch_.ref,
-                                   "--mode", launch_.mode, "--project-dir", launch_.project_dir};
+  std::vector<std::string> args = {launch_.binary, "--control-fd",  "3",
+                                   "--ref",        launch_.ref,     "--mode",
+                                   launch_.mode,   "--project-dir", launch_.project_dir};
   if (!launch_.upload_url.empty()) {
     args.push_back("--upload-url");
     args.push_back(launch_.upload_url);

@@ -30,7 +30,8 @@ std::function<void(long long)> healthcheck_caller(py::object check) {
 PYBIND11_EMBEDDED_MODULE(_cogworker, m) {
   using release = py::call_guard<py::gil_scoped_release>;
   py::class_<Host>(m, "Host")
-      .def("send", [](Host& host, const std::string& payload) { host.send(payload); }, release())
+      .def(
+          "send", [](Host& host, const std::string& payload) { host.send(payload); }, release())
       .def("next_frame", &Host::next_frame, release())
       .def("frame_fd", &Host::frame_fd)
       .def("take_frames", &Host::take_frames)
@@ -46,8 +47,7 @@ PYBIND11_EMBEDDED_MODULE(_cogworker, m) {
              if (PyErr_CheckSignals() != 0) throw py::error_already_set();
            })
       .def("set_healthcheck", [](Host& host, py::object check) {
-        host.set_healthcheck(check.is_none() ? std::function<void(long long)>{}
-                                             : healthcheck_caller(std::move(check)));
+        host.set_healthcheck(check.is_none() ? std::function<void(long long)>{} : healthcheck_caller(std::move(check)));
       });
 }
 

@@ -31,9 +31,12 @@ std::size_t complete_utf8_prefix(const std::string& data) {
     const auto c = static_cast<unsigned char>(data[i - 1]);
     if ((c & 0xC0) != 0x80) {
       std::size_t need = 1;
-      if ((c & 0xE0) == 0xC0) need = 2;
-      else if ((c & 0xF0) == 0xE0) need = 3;
-      else if ((c & 0xF8) == 0xF0) need = 4;
+      if ((c & 0xE0) == 0xC0)
+        need = 2;
+      else if ((c & 0xF0) == 0xE0)
+        need = 3;
+      else if ((c & 0xF8) == 0xF0)
+        need = 4;
       return (back + 1 >= need) ? data.size() : i - 1;
     }
     --i;

@@ -54,8 +54,7 @@ int Host::frame_fd() {
 std::optional<std::vector<std::string>> Host::take_frames() {
   std::lock_guard lock(mutex_);
   if (inbox_.empty() && closed_) return std::nullopt;
-  std::vector<std::string> frames(std::make_move_iterator(inbox_.begin()),
-                                  std::make_move_iterator(inbox_.end()));
+  std::vector<std::string> frames(std::make_move_iterator(inbox_.begin()), std::make_move_iterator(inbox_.end()));
   inbox_.clear();
   // The inbox is empty now, so the fd goes quiet; once closed_ it stays readable, so that the
   // loop comes back for the nullopt.
@@ -175,8 +174,7 @@ void Host::handle(std::string payload) {
       check = healthcheck_;
     }
     if (!check) {
-      send(json{{"type", "healthcheck_result"}, {"seq", seq}, {"healthy", true}, {"message", ""}}
-               .dump());
+      send(json{{"type", "healthcheck_result"}, {"seq", seq}, {"healthy", true}, {"message", ""}}.dump());
       return;
     }
     // One check at a time: a hung check keeps timing out on the supervisor's side. The check

@@ -33,12 +33,18 @@ bool parse(int argc, char** argv, Options& options) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--control-fd") options.control_fd = std::atoi(value.c_str());
-    else if (flag == "--ref") options.ref = value;
-    else if (flag == "--mode") options.mode = value;
-    else if (flag == "--project-dir") options.project_dir = value;
-    else if (flag == "--upload-url") options.upload_url = value;
-    else return false;
+    if (flag == "--control-fd")
+      options.control_fd = std::atoi(value.c_str());
+    else if (flag == "--ref")
+      options.ref = value;
+    else if (flag == "--mode")
+      options.mode = value;
+    else if (flag == "--project-dir")
+      options.project_dir = value;
+    else if (flag == "--upload-url")
+      options.upload_url = value;
+    else
+      return false;
   }
   return options.control_fd >= 0 && !options.ref.empty();
 }
@@ -95,8 +101,8 @@ int main(int argc, char** argv) {
       builtins.attr("exec")(builtins.attr("compile")(kDriverSource, "<cog-worker driver>", "exec"),
                             driver.attr("__dict__"));
       py::module_::import("_cogworker");
-      driver.attr("main")(py::cast(&host, py::return_value_policy::reference), options.ref,
-                          options.mode, options.project_dir, options.upload_url, COG_VERSION);
+      driver.attr("main")(py::cast(&host, py::return_value_policy::reference), options.ref, options.mode,
+                          options.project_dir, options.upload_url, COG_VERSION);
     } catch (const std::exception& error) {
       const std::string message = std::string("cog-worker: error: ") + error.what() + "\n";
       (void)!::write(capture.original_stderr(), message.data(), message.size());

@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_header_count = 8;
   limits.max_body_bytes = 1000;
   const auto head_end = text.find("\r\n\r\n");
-  (void)server::check_request_head(std::string_view(text).substr(0, head_end == std::string::npos ? text.size() : head_end + 2), limits);
+  (void)server::check_request_head(
+      std::string_view(text).substr(0, head_end == std::string::npos ? text.size() : head_end + 2), limits);
   (void)server::prediction_id_problem(text.substr(0, 300));
 
   static const auto validator = server::InputValidator::from_openapi(openapi_document(), "Input");

@@ -85,8 +85,9 @@ int main(int argc, char** argv) {
   }
   if (result != 0) return result;
   if (t.cases == 0) {
-    std::fprintf(stderr, "error: no test case matched the filters, so nothing was tested (a test name "
-                         "CTest split or changed? ';' in a TEST_CASE name does that)\n");
+    std::fprintf(stderr,
+                 "error: no test case matched the filters, so nothing was tested (a test name "
+                 "CTest split or changed? ';' in a TEST_CASE name does that)\n");
     return 1;
   }
   if (!t.no_assert.empty()) {

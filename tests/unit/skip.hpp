@@ -14,8 +14,8 @@ void skip_test_case(const std::string& reason);
 
 }  // namespace cog::testing
 
-#define COG_SKIP(reason)                      \
-  do {                                        \
-    ::cog::testing::skip_test_case(reason);   \
-    return;                                   \
+#define COG_SKIP(reason)                    \
+  do {                                      \
+    ::cog::testing::skip_test_case(reason); \
+    return;                                 \
   } while (0)

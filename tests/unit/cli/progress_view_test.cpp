@@ -51,8 +51,8 @@ TEST_CASE("a build: cached base, a step with output, finished steps collapse to 
   view.feed("Building image from environment in cog.yaml as hello...");
   view.feed("  BASE Debian with Python 3.11");
   view.feed("  CACHED debian bookworm base (3.11)");
-  CHECK(view.take_final(80) == Lines{"Building image from environment in cog.yaml as hello...",
-                                     "=> CACHED debian bookworm base (3.11)"});
+  CHECK(view.take_final(80) ==
+        Lines{"Building image from environment in cog.yaml as hello...", "=> CACHED debian bookworm base (3.11)"});
 
   clock.at += 500ms;
   view.feed("  STEP apt-get install tesseract-ocr");
@@ -122,8 +122,11 @@ TEST_CASE("the terminal: final lines once, the live area erased and redrawn in p
   FakeClock clock;
   std::ostringstream out;
   {
-    TerminalProgress terminal({.out = &out, .width = [] { return std::size_t{41}; }, .now = clock.function(),
-                               .interval = 0ms, .tail_lines = 2});
+    TerminalProgress terminal({.out = &out,
+                               .width = [] { return std::size_t{41}; },
+                               .now = clock.function(),
+                               .interval = 0ms,
+                               .tail_lines = 2});
     terminal.feed("Building image as hello...");
     CHECK(out.str() == "Building image as hello...\n[+] Building 0.0s\n");
     out.str("");

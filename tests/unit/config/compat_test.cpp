@@ -85,16 +85,15 @@ TEST_CASE("lookups") {
   CHECK(cfg::cudnns_for_cuda(matrix(), "12.4") == std::vector<std::string>{"9"});
   CHECK(cfg::cudnns_for_cuda(matrix(), "10.2").empty());
   CHECK(cfg::cudas_for_torch(matrix(), "2.0.1") == std::vector<std::string>{"11.8", "11.7"});
-  CHECK(cfg::cudas_for_torch(matrix(), "2.7.1") ==
-        std::vector<std::string>{"12.8", "12.6", "11.8"});
+  CHECK(cfg::cudas_for_torch(matrix(), "2.7.1") == std::vector<std::string>{"12.8", "12.6", "11.8"});
   CHECK(cfg::cudas_for_torch(matrix(), "2.0.1+cu117") == std::vector<std::string>{"11.7"});
   CHECK(cfg::torch_version_known(matrix(), "1.11.0"));
   CHECK_FALSE(cfg::torch_version_known(matrix(), "0.4.1"));
 }
 
 TEST_CASE("pinned versions come only from exact pins") {
-  auto config = cpu_config({package("torch", "==2.3.1"), package("numpy", ">=1.0"),
-                            package("tensorflow", "==2.11.0,!=2.11.1")});
+  auto config =
+      cpu_config({package("torch", "==2.3.1"), package("numpy", ">=1.0"), package("tensorflow", "==2.11.0,!=2.11.1")});
   CHECK(cfg::pinned_package_version(config, "torch") == "2.3.1");
   CHECK_FALSE(cfg::pinned_package_version(config, "numpy"));
   CHECK_FALSE(cfg::pinned_package_version(config, "tensorflow"));
@@ -155,8 +154,7 @@ TEST_CASE("completion: TensorFlow decides CUDA and cuDNN") {
   other_cuda.build.cuda = "11.8";
   auto warnings = cfg::complete_cuda(other_cuda, matrix());
   REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0].what.find("Cog doesn't know if CUDA 11.8 is compatible with Tensorflow 2.11.0") ==
-        0);
+  CHECK(warnings[0].what.find("Cog doesn't know if CUDA 11.8 is compatible with Tensorflow 2.11.0") == 0);
   CHECK(other_cuda.build.cuda == "11.8");
 }
 
@@ -170,8 +168,7 @@ TEST_CASE("completion: impossible combinations are errors") {
 
   auto unknown_cuda = gpu_config();
   unknown_cuda.build.cuda = "10.2";
-  CHECK(completion_error(unknown_cuda).find("CUDA 10.2 is not supported by Cog") !=
-        std::string::npos);
+  CHECK(completion_error(unknown_cuda).find("CUDA 10.2 is not supported by Cog") != std::string::npos);
 
   auto tf_cudnn = gpu_config({package("tensorflow", "==2.15.0")});
   tf_cudnn.build.cudnn = "9";
@@ -186,13 +183,11 @@ TEST_CASE("completion: impossible combinations are errors") {
                   "need to upgrade Cog") != std::string::npos);
 
   auto unpinned = gpu_config({package("torch", ">=2")});
-  CHECK(completion_error(unpinned).find("torch version must be specified when using CUDA") !=
-        std::string::npos);
+  CHECK(completion_error(unpinned).find("torch version must be specified when using CUDA") != std::string::npos);
 
   auto cpu_only_torch = gpu_config({package("torch", "==2.3.1+cpu")});
   CHECK(completion_error(cpu_only_torch)
-            .find("Cog couldn't automatically determine a CUDA version for torch==2.3.1+cpu") !=
-        std::string::npos);
+            .find("Cog couldn't automatically determine a CUDA version for torch==2.3.1+cpu") != std::string::npos);
 
   auto unknown_tf = gpu_config({package("tensorflow", "==1.15.0")});
   CHECK(completion_error(unknown_tf).find("tensorflow==1.15.0") != std::string::npos);
@@ -215,9 +210,9 @@ TEST_CASE("cog-base tags") {
   CHECK(cfg::cog_base_image_exists(matrix(), "", "3.12", "2.3.1"));
   CHECK(cfg::cog_base_image_exists(matrix(), "11.8", "3.12", ""));
   CHECK(cfg::cog_base_image_exists(matrix(), "", "3.13", ""));
-  CHECK_FALSE(cfg::cog_base_image_exists(matrix(), "", "3.9", ""));        // Python < 3.10
+  CHECK_FALSE(cfg::cog_base_image_exists(matrix(), "", "3.9", ""));            // Python < 3.10
   CHECK_FALSE(cfg::cog_base_image_exists(matrix(), "12.1", "3.12", "2.0.1"));  // no such build
-  CHECK_FALSE(cfg::cog_base_image_exists(matrix(), "", "3.12", "1.13.0"));   // torch < 1.13.1
+  CHECK_FALSE(cfg::cog_base_image_exists(matrix(), "", "3.12", "1.13.0"));     // torch < 1.13.1
 }
 
 TEST_CASE("nvidia/cuda tags: newest patch, then newest Ubuntu") {
@@ -301,12 +296,10 @@ TEST_CASE("requirements: TensorFlow on GPU uses the GPU package") {
 
 TEST_CASE("requirements: index options come first, deduplicated, in order") {
   using Kind = cfg::Requirement::Kind;
-  auto config = cpu_config({package("numpy", "==1.26.4"),
-                            option(Kind::ExtraIndexUrl, "--extra-index-url", "https://a.example/"),
-                            package("torch", "==2.3.0"),
-                            option(Kind::FindLinks, "--find-links", "https://f.example/"),
-                            option(Kind::ExtraIndexUrl, "--extra-index-url", "https://a.example/"),
-                            option(Kind::Option, "--pre", "")});
+  auto config = cpu_config(
+      {package("numpy", "==1.26.4"), option(Kind::ExtraIndexUrl, "--extra-index-url", "https://a.example/"),
+       package("torch", "==2.3.0"), option(Kind::FindLinks, "--find-links", "https://f.example/"),
+       option(Kind::ExtraIndexUrl, "--extra-index-url", "https://a.example/"), option(Kind::Option, "--pre", "")});
   config.requirements.back().text = "--pre";
   CHECK(cfg::generate_requirements(config, matrix()).text ==
         "--find-links https://f.example/\n"
@@ -339,8 +332,7 @@ TEST_CASE("the embedded matrix is the one in schemas/compat") {
     text << file.rdbuf();
     return text.str();
   };
-  auto from_files = cfg::CompatMatrix::from_json(read("torch.json"), read("cuda.json"),
-                                                 read("tensorflow.json"));
+  auto from_files = cfg::CompatMatrix::from_json(read("torch.json"), read("cuda.json"), read("tensorflow.json"));
   CHECK(from_files.torch.size() == matrix().torch.size());
   CHECK(from_files.cuda.size() == matrix().cuda.size());
   CHECK(from_files.tensorflow.size() == matrix().tensorflow.size());
@@ -355,9 +347,8 @@ TEST_CASE("every row is internally consistent") {
     CHECK_FALSE(row.torchaudio.empty());
     CHECK_FALSE(row.pythons.empty());
     // The local version, the CUDA and the index all name the same build.
-    std::string variant = row.cuda ? "cu" + row.cuda->substr(0, row.cuda->find('.')) +
-                                         row.cuda->substr(row.cuda->find('.') + 1)
-                                   : "cpu";
+    std::string variant =
+        row.cuda ? "cu" + row.cuda->substr(0, row.cuda->find('.')) + row.cuda->substr(row.cuda->find('.') + 1) : "cpu";
     CHECK(row.extra_index_url == "https://download.pytorch.org/whl/" + variant + "/");
     if (row.cuda) CHECK(row.torch.ends_with("+" + variant));
   }
@@ -379,7 +370,6 @@ TEST_CASE("requirements: local artifacts are installed from their in-image copy"
   wheel.text = "./dist/pkg-0.1-py3-none-any.whl";
   wheel.value = "dist/pkg-0.1-py3-none-any.whl";
   auto generated = cfg::generate_requirements(cpu_config({wheel, package("requests")}), matrix());
-  CHECK(generated.text ==
-        "/tmp/local_package_artifacts/dist/pkg-0.1-py3-none-any.whl\nrequests\n");
+  CHECK(generated.text == "/tmp/local_package_artifacts/dist/pkg-0.1-py3-none-any.whl\nrequests\n");
   CHECK(generated.local_artifacts == std::vector<std::string>{"dist/pkg-0.1-py3-none-any.whl"});
 }

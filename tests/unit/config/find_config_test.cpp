@@ -25,8 +25,8 @@ TEST_CASE("find_config reports the start directory when there is no cog.yaml") {
     FAIL("expected NotFound");
   } catch (const cog::Error& error) {
     CHECK(error.kind() == cog::ErrorKind::NotFound);
-    CHECK(error.message() == "no-such-config-file.yaml not found in " + project.dir().string() +
-                                 " (or in any parent directories)");
+    CHECK(error.message() ==
+          "no-such-config-file.yaml not found in " + project.dir().string() + " (or in any parent directories)");
     CHECK_FALSE(error.fix().empty());
   }
 }

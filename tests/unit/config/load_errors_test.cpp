@@ -13,8 +13,10 @@ TEST_CASE("YAML syntax errors name the line and column") {
         "cog.yaml:3:7: failed to parse cog.yaml: invalid YAML: illegal map value — fix the YAML syntax "
         "at this position (indent with spaces, quote values that contain ': ' or start with special "
         "characters)");
-  CHECK(project.error("build: [1, 2\n").rfind("cog.yaml:2:1: failed to parse cog.yaml: invalid YAML: end of "
-                                             "sequence flow not found", 0) == 0);
+  CHECK(project.error("build: [1, 2\n")
+            .rfind("cog.yaml:2:1: failed to parse cog.yaml: invalid YAML: end of "
+                   "sequence flow not found",
+                   0) == 0);
 }
 
 TEST_CASE("duplicate keys are an error at the second one") {
@@ -35,7 +37,8 @@ TEST_CASE("an empty file is an empty config, so python_version is missing") {
   CHECK(project.error("\nbuild:\n  gpu: true\n") ==
         "cog.yaml:2:1: invalid build.python_version: python_version is required — Add it to the build "
         "section of your cog.yaml, e.g. `python_version: \"3.13\"`");
-  CHECK(project.error("build:\n").starts_with("cog.yaml:1:1: invalid build.python_version: python_version is required"));
+  CHECK(
+      project.error("build:\n").starts_with("cog.yaml:1:1: invalid build.python_version: python_version is required"));
 }
 
 TEST_CASE("python_version shape and minimum") {
@@ -73,7 +76,8 @@ TEST_CASE("unknown fields suggest the closest name") {
         "\"system_packages\"? It belongs in the build section");
   auto error = project.error(kBuild + "zzz: 1\n");
   CHECK(error.rfind("cog.yaml:3:1: unknown field \"zzz\" at the top level of cog.yaml — remove it; the "
-                    "fields allowed there are: build, concurrency, environment,", 0) == 0);
+                    "fields allowed there are: build, concurrency, environment,",
+                    0) == 0);
   CHECK(project.error(kBuild + "concurrency:\n  max: 1\n  maxx: 1\n") ==
         "cog.yaml:5:3: unknown field \"maxx\" under concurrency — did you mean \"max\"?");
 }
@@ -82,8 +86,9 @@ TEST_CASE("all errors are reported together") {
   TempProject project;
   auto errors = project.errors("build:\n  python_version: \"3.9\"\n  gpu: yes\n  cuda: 11.8\nfoo: 1\n");
   REQUIRE(errors.size() == 4);
-  CHECK(errors[0].starts_with("cog.yaml:2:19: invalid build.python_version \"3.9\": minimum supported Python "
-                        "version is 3.10"));
+  CHECK(
+      errors[0].starts_with("cog.yaml:2:19: invalid build.python_version \"3.9\": minimum supported Python "
+                            "version is 3.10"));
   CHECK(errors[1] == "cog.yaml:3:8: schema error in \"build.gpu\": must be a boolean — write true or false");
   CHECK(errors[2] == "cog.yaml:4:9: schema error in \"build.cuda\": must be a string — quote it: cuda: \"11.8\"");
   CHECK(errors[3].starts_with("cog.yaml:5:1: unknown field \"foo\""));
@@ -118,22 +123,21 @@ TEST_CASE("runner references: form, file and name") {
   CHECK(project.error(kBuild + "run: run.py\n") ==
         "cog.yaml:3:6: invalid run \"run.py\": must be in the form 'run.py:Runner' — point it at a "
         "Python file and the class or function in it, e.g. run: \"run.py:Runner\"");
-  CHECK(project.error(kBuild + "predict: predict:Predictor\n").find(
-            "invalid predict \"predict:Predictor\": must be in the form 'predict.py:Predictor'") !=
+  CHECK(project.error(kBuild + "predict: predict:Predictor\n")
+            .find("invalid predict \"predict:Predictor\": must be in the form 'predict.py:Predictor'") !=
         std::string::npos);
-  CHECK(project.error(kBuild + "train: train.py:1x\n").find(
-            "invalid train \"train.py:1x\": must be in the form 'train.py:Trainer'") != std::string::npos);
+  CHECK(project.error(kBuild + "train: train.py:1x\n")
+            .find("invalid train \"train.py:1x\": must be in the form 'train.py:Trainer'") != std::string::npos);
   CHECK(project.error(kBuild + "run: missing.py:Runner\n") ==
-        "cog.yaml:3:6: invalid run \"missing.py:Runner\": missing.py does not exist in " +
-            project.dir().string() + " — create missing.py next to cog.yaml, or fix the path");
+        "cog.yaml:3:6: invalid run \"missing.py:Runner\": missing.py does not exist in " + project.dir().string() +
+            " — create missing.py next to cog.yaml, or fix the path");
   CHECK(project.error(kBuild + "run: run.py:Predictor\n") ==
         "cog.yaml:3:6: invalid run \"run.py:Predictor\": run.py does not define \"Predictor\" — define "
         "class Predictor or def Predictor at the top level of run.py, or fix the name");
   CHECK(project.error(kBuild + "run: ../run.py:Runner\n").find("is outside the project directory") !=
         std::string::npos);
   project.write("nested.py", "class Outer:\n    class Runner:\n        pass\n");
-  CHECK(project.error(kBuild + "run: nested.py:Runner\n").find("does not define \"Runner\"") !=
-        std::string::npos);
+  CHECK(project.error(kBuild + "run: nested.py:Runner\n").find("does not define \"Runner\"") != std::string::npos);
 }
 
 TEST_CASE("python_packages and python_requirements together") {
@@ -161,8 +165,8 @@ TEST_CASE("cuda and cudnn shapes") {
   CHECK(project.error(kBuild + "  cuda: \"10.2\"\n") ==
         "cog.yaml:3:9: invalid build.cuda \"10.2\": minimum supported CUDA version is 11 — use cuda: "
         "\"11.8\" or newer, or remove it to let Cog choose");
-  CHECK(project.error(kBuild + "  cuda: \"12\"\n").find(
-            "invalid build.cuda \"12\": must include major and minor version (e.g., '11.8')") !=
+  CHECK(project.error(kBuild + "  cuda: \"12\"\n")
+            .find("invalid build.cuda \"12\": must include major and minor version (e.g., '11.8')") !=
         std::string::npos);
   CHECK(project.error(kBuild + "  cuda: \"twelve\"\n").find("not a valid CUDA version") != std::string::npos);
   CHECK(project.error(kBuild + "  cudnn: \"v8\"\n").find("invalid build.cudnn \"v8\": not a valid cuDNN version") !=
@@ -221,14 +225,15 @@ TEST_CASE("environment rules") {
         std::string::npos);
   CHECK(project.error(kBuild + "environment:\n  - A=1\n  - A=2\n") ==
         "cog.yaml:5:5: environment variable \"A\" is already defined — remove one of the two A= entries");
-  for (const char* name : {"PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONUNBUFFERED",
-                           "R8_X", "REPLICATE_API", "LIBRARY_PATH", "CUDA_HOME", "NVIDIA_VISIBLE",
-                           "NV_X", "PGET_X", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER", "KUBERNETES_X"}) {
+  for (const char* name : {"PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONUNBUFFERED", "R8_X",
+                           "REPLICATE_API", "LIBRARY_PATH", "CUDA_HOME", "NVIDIA_VISIBLE", "NV_X", "PGET_X",
+                           "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER", "KUBERNETES_X"}) {
     CAPTURE(name);
     CHECK(project.error(kBuild + "environment:\n  - " + name + "=1\n") ==
           "cog.yaml:4:5: environment variable \"" + std::string(name) +
               "\" is not allowed: reserved for internal use — choose another name; Cog and the "
-              "platform set " + name + " themselves");
+              "platform set " +
+              name + " themselves");
   }
   CHECK(project.errors(kBuild + "environment:\n  - HF_HOME=/x\n  - PATHS=1\n  - cuda_home=1\n").empty());
   CHECK(project.error(kBuild + "environment:\n  - 5\n") ==
@@ -253,31 +258,39 @@ TEST_CASE("image, model and weights rules") {
   CHECK(project.error(model + "  - name: Bad_Name\n    target: /w\n    source: {uri: x}\n") ==
         "cog.yaml:5:11: invalid weights[0].name \"Bad_Name\": must be an OCI-safe name (lowercase "
         "letters and digits, separated by single '.', '_' or '-') — rename it, e.g. \"model-weights\"");
-  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x}}\n  - {name: a, target: /v, source: {uri: y}}\n") ==
+  CHECK(project.error(model +
+                      "  - {name: a, target: /w, source: {uri: x}}\n  - {name: a, target: /v, source: {uri: y}}\n") ==
         "cog.yaml:6:12: duplicate weight name \"a\" — give each entry under weights a different name");
-  CHECK(project.error(model + "  - {name: a, target: w, source: {uri: x}}\n").find(
-            "invalid weights[0].target \"w\": must be an absolute path") != std::string::npos);
-  CHECK(project.error(model + "  - {name: a, target: /, source: {uri: x}}\n").find(
-            "invalid weights[0].target \"/\": must not be \"/\"") != std::string::npos);
-  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x}}\n  - {name: b, target: /w/, source: {uri: y}}\n")
-            .find("invalid weights[1].target \"/w/\": is already the target of weight \"a\"") != std::string::npos);
-  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x}}\n  - {name: b, target: /w/sub, source: {uri: y}}\n")
+  CHECK(project.error(model + "  - {name: a, target: w, source: {uri: x}}\n")
+            .find("invalid weights[0].target \"w\": must be an absolute path") != std::string::npos);
+  CHECK(project.error(model + "  - {name: a, target: /, source: {uri: x}}\n")
+            .find("invalid weights[0].target \"/\": must not be \"/\"") != std::string::npos);
+  CHECK(
+      project
+          .error(model + "  - {name: a, target: /w, source: {uri: x}}\n  - {name: b, target: /w/, source: {uri: y}}\n")
+          .find("invalid weights[1].target \"/w/\": is already the target of weight \"a\"") != std::string::npos);
+  CHECK(project
+            .error(model +
+                   "  - {name: a, target: /w, source: {uri: x}}\n  - {name: b, target: /w/sub, source: {uri: y}}\n")
             .find("overlaps with the target of weight \"a\" (/w)") != std::string::npos);
-  CHECK(project.errors(model + "  - {name: a, target: /w, source: {uri: x}}\n  - {name: b, target: /wx, source: {uri: y}}\n").empty());
+  CHECK(
+      project
+          .errors(model + "  - {name: a, target: /w, source: {uri: x}}\n  - {name: b, target: /wx, source: {uri: y}}\n")
+          .empty());
   CHECK(project.error(model + "  - {name: a, target: /w}\n") ==
         "cog.yaml:5:5: schema error in \"weights[0]\": source is required — add \"source: ...\" to weights[0]");
   CHECK(project.error(model + "  - {name: a, target: /w, source: []}\n") ==
         "cog.yaml:5:35: schema error in \"weights[0].source\": must not be empty — add at least one "
         "entry, or remove source:");
-  CHECK(project.error(model + "  - {name: a, target: /w, source: {url: x}}\n").find(
-            "unknown field \"url\" under weights[0].source — did you mean \"uri\"?") != std::string::npos);
-  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x, include: ['!*.bin']}}\n").find(
-            "invalid weights[0].source.include[0] \"!*.bin\": negation (\"!\") is not supported") !=
+  CHECK(project.error(model + "  - {name: a, target: /w, source: {url: x}}\n")
+            .find("unknown field \"url\" under weights[0].source — did you mean \"uri\"?") != std::string::npos);
+  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x, include: ['!*.bin']}}\n")
+            .find("invalid weights[0].source.include[0] \"!*.bin\": negation (\"!\") is not supported") !=
         std::string::npos);
-  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x, exclude: ['a\\\\b']}}\n").find(
-            "backslashes are not allowed") != std::string::npos);
-  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x, include: ['']}}\n").find(
-            "invalid weights[0].source.include[0] \"\": must not be empty") != std::string::npos);
+  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x, exclude: ['a\\\\b']}}\n")
+            .find("backslashes are not allowed") != std::string::npos);
+  CHECK(project.error(model + "  - {name: a, target: /w, source: {uri: x, include: ['']}}\n")
+            .find("invalid weights[0].source.include[0] \"\": must not be empty") != std::string::npos);
 }
 
 TEST_CASE("too deep or alias-bombed documents are refused, not expanded") {
@@ -287,8 +300,8 @@ TEST_CASE("too deep or alias-bombed documents are refused, not expanded") {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char name = 'b'; name <= 'k'; ++name) {
     bomb += std::string(1, name) + ": &" + name + " [*" + static_cast<char>(name - 1) + ", *" +
-            static_cast<char>(name - 1) + ", *" + static_cast<char>(name - 1) + ", *" +
-            static_cast<char>(name - 1) + "]\n";
+            static_cast<char>(name - 1) + ", *" + static_cast<char>(name - 1) + ", *" + static_cast<char>(name - 1) +
+            "]\n";
   }
   CHECK(project.error(bomb).find("too many values") != std::string::npos);
 }

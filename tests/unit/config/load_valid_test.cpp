@@ -39,7 +39,8 @@ TEST_CASE("a patch version is stripped with a warning") {
 TEST_CASE("every build field is read") {
   TempProject project;
   project.write("requirements.txt", "torch==2.3.0\n");
-  auto config = project.load(R"(build:
+  auto config = project
+                    .load(R"(build:
   gpu: true
   cuda: "12.1"
   cudnn: "8"
@@ -62,7 +63,8 @@ environment:
   - HELLO=world
   - EMPTY=
   - EQUALS=a=b
-)").config;
+)")
+                    .config;
   CHECK(config.build.gpu);
   CHECK(config.build.cuda == "12.1");
   CHECK(config.build.cudnn == "8");
@@ -87,8 +89,9 @@ environment:
 
 TEST_CASE("legacy predict, python_packages, pre_install and concurrency.max load with Cog's deprecation warnings") {
   TempProject project;
-  project.write("predict.py", "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n"
-                              "    async def predict(self) -> str:\n        return 'x'\n");
+  project.write("predict.py",
+                "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n"
+                "    async def predict(self) -> str:\n        return 'x'\n");
   auto loaded = project.load(R"(build:
   python_version: "3.11"
   python_packages:
@@ -160,7 +163,8 @@ TEST_CASE("runner references: subdirectories, functions, imports, async function
 
 TEST_CASE("managed weights load with their sources") {
   TempProject project;
-  auto config = project.load(R"(build:
+  auto config = project
+                    .load(R"(build:
   python_version: "3.12"
 model: r8.im/owner/model
 weights:
@@ -175,7 +179,8 @@ weights:
     source:
       - uri: https://example.com/a.tar
       - uri: file://./extra
-)").config;
+)")
+                    .config;
   CHECK(config.model == "r8.im/owner/model");
   REQUIRE(config.weights.size() == 2);
   CHECK(config.weights[0].name == "base-model");
@@ -188,7 +193,8 @@ weights:
 
 TEST_CASE("null sections and empty lists are accepted") {
   TempProject project;
-  auto config = project.load("build:\n  python_version: '3.12'\n  system_packages:\n  run:\nenvironment:\nweights:\n").config;
+  auto config =
+      project.load("build:\n  python_version: '3.12'\n  system_packages:\n  run:\nenvironment:\nweights:\n").config;
   CHECK(config.build.system_packages.empty());
   CHECK(config.environment.empty());
   CHECK(config.weights.empty());

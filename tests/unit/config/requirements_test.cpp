@@ -96,7 +96,8 @@ torch==2.0.1+cu118 --extra-index-url https://download.pytorch.org/whl/cu118
 
 TEST_CASE("line continuations join lines and keep the first line number") {
   TempProject project;
-  auto requirements = parse(project, "\n\nnumpy==1.26.4 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\nscipy\r\n");
+  auto requirements =
+      parse(project, "\n\nnumpy==1.26.4 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\nscipy\r\n");
   REQUIRE(requirements.size() == 2);
   CHECK(requirements[0].name == "numpy");
   CHECK(requirements[0].where.line == 3);
@@ -159,17 +160,21 @@ pkg @ ./dist/pkg-1.0-py3-none-any.whl
 ./dist/pkg-1.0-py3-none-any.whl[extra]
 )");
   REQUIRE(errors.size() == 9);
-  CHECK(errors[0] == "requirements.txt:1: invalid local package \"./src/pkg\": local directories are not "
-                     "supported — build a wheel (pip wheel ./src/pkg) and refer to the .whl file");
-  CHECK(errors[1] == "requirements.txt:2: invalid local package \"./dist/pkg.egg\": must be a .whl, .zip, "
-                     ".tar.gz, .tgz, .tar.bz2 or .tar.xz file — build a wheel or sdist and refer to that file");
-  CHECK(errors[2] == "requirements.txt:3: invalid local package \"./dist/missing.whl\": file does not exist "
-                     "— build it first, or fix the path");
+  CHECK(errors[0] ==
+        "requirements.txt:1: invalid local package \"./src/pkg\": local directories are not "
+        "supported — build a wheel (pip wheel ./src/pkg) and refer to the .whl file");
+  CHECK(errors[1] ==
+        "requirements.txt:2: invalid local package \"./dist/pkg.egg\": must be a .whl, .zip, "
+        ".tar.gz, .tgz, .tar.bz2 or .tar.xz file — build a wheel or sdist and refer to that file");
+  CHECK(errors[2] ==
+        "requirements.txt:3: invalid local package \"./dist/missing.whl\": file does not exist "
+        "— build it first, or fix the path");
   CHECK(errors[3].find("must be a relative path inside the project directory") != std::string::npos);
   CHECK(errors[4].find("must be a relative path inside the project directory") != std::string::npos);
-  CHECK(errors[5] == "requirements.txt:6: invalid local package \"pkg @ ./dist/pkg-1.0-py3-none-any.whl\": "
-                     "\"name @ path\" is not supported — write the path alone on its line, e.g. "
-                     "./dist/pkg-1.0-py3-none-any.whl");
+  CHECK(errors[5] ==
+        "requirements.txt:6: invalid local package \"pkg @ ./dist/pkg-1.0-py3-none-any.whl\": "
+        "\"name @ path\" is not supported — write the path alone on its line, e.g. "
+        "./dist/pkg-1.0-py3-none-any.whl");
   CHECK(errors[6].find("options and hashes are not supported on local package lines") != std::string::npos);
   CHECK(errors[7].find("environment markers are not supported on local package lines") != std::string::npos);
   CHECK(errors[8].find("extras and version specifiers are not supported") != std::string::npos);

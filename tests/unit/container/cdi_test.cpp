@@ -119,18 +119,17 @@ TEST_CASE("malformed specs are errors that name the file and the field") {
                        doctest::Contains("/etc/cdi/a.yaml: .kind: is missing"), cog::Error);
   CHECK_THROWS_WITH_AS(parse_cdi_spec("cdiVersion: 0.5.0\nkind: gpu\n", "a.yaml"),
                        doctest::Contains("is not vendor/class"), cog::Error);
-  CHECK_THROWS_WITH_AS(
-      parse_cdi_spec("cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: x\n  containerEdits:\n"
-                     "    deviceNodes:\n    - path: /dev/x\n      major: many\n",
-                     "a.yaml"),
-      doctest::Contains(".devices[0].containerEdits.deviceNodes[0].major: must be an integer"), cog::Error);
+  CHECK_THROWS_WITH_AS(parse_cdi_spec("cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: x\n  containerEdits:\n"
+                                      "    deviceNodes:\n    - path: /dev/x\n      major: many\n",
+                                      "a.yaml"),
+                       doctest::Contains(".devices[0].containerEdits.deviceNodes[0].major: must be an integer"),
+                       cog::Error);
   CHECK_THROWS_WITH_AS(
       parse_cdi_spec("cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits:\n  hooks:\n  - hookName: later\n    path: /x\n",
                      "a.yaml"),
       doctest::Contains("is not an OCI hook"), cog::Error);
   CHECK_THROWS_WITH_AS(parse_cdi_spec("{not json", "a.json"), doctest::Contains("is not valid JSON"), cog::Error);
-  CHECK_THROWS_WITH_AS(parse_cdi_spec("kind: [unclosed", "a.yaml"), doctest::Contains("is not valid YAML"),
-                       cog::Error);
+  CHECK_THROWS_WITH_AS(parse_cdi_spec("kind: [unclosed", "a.yaml"), doctest::Contains("is not valid YAML"), cog::Error);
 }
 
 TEST_CASE("specs load from every directory, a later one overriding a device") {
@@ -197,7 +196,8 @@ TEST_CASE("CDI edits land in the OCI runtime spec") {
   spec.args = {"true"};
   spec.edits.device_nodes.push_back({"/dev/nvidia0", "/dev/zero", "", std::nullopt, std::nullopt, "rw", {}, {}, {}});
   spec.edits.device_nodes.push_back({"/dev/nvidia0", "/dev/zero", "", std::nullopt, std::nullopt, "", {}, {}, {}});
-  spec.edits.device_nodes.push_back({"/dev/missing", "/dev/does-not-exist", "", std::nullopt, std::nullopt, "", {}, {}, {}});
+  spec.edits.device_nodes.push_back(
+      {"/dev/missing", "/dev/does-not-exist", "", std::nullopt, std::nullopt, "", {}, {}, {}});
   spec.edits.mounts.push_back({"/host/lib.so", "/usr/lib/lib.so", "", {"ro", "nosuid"}});
   spec.edits.hooks.push_back({"createContainer", "/usr/bin/nvidia-ctk", {"nvidia-ctk", "hook"}, {}, 5});
   const auto document = runtime_spec(spec);
@@ -215,8 +215,8 @@ TEST_CASE("CDI edits land in the OCI runtime spec") {
   CHECK(allowed);
 
   const auto& mounts = document["mounts"];
-  const auto library = std::find_if(mounts.begin(), mounts.end(),
-                                    [](const auto& m) { return m["destination"] == "/usr/lib/lib.so"; });
+  const auto library =
+      std::find_if(mounts.begin(), mounts.end(), [](const auto& m) { return m["destination"] == "/usr/lib/lib.so"; });
   REQUIRE(library != mounts.end());
   CHECK((*library)["type"] == "bind");
   CHECK((*library)["options"] == nlohmann::json({"rbind", "ro", "nosuid"}));
@@ -244,11 +244,18 @@ TEST_CASE("docker and podman runs have our containers' semantics") {
        ulimit = std::find(docker.begin(), docker.end(), "--ulimit")) {
     docker.erase(ulimit, ulimit + 2);
   }
-  const std::vector<std::string> expected = {
-      "run",     "--rm",      "--name",     "cog-1",        "--network", "host",
-      "--add-host", "host.docker.internal:127.0.0.1",                            "--env",
-      "PORT=5001", "--workdir", "/src",      "--volume",     "/work/project:/src", "--gpus", "device=0,1",
-      "--entrypoint", "/usr/bin/tini", "hello:latest", "--", "cog-server", "--host", "127.0.0.1"};
+  const std::vector<std::string> expected = {"run",          "--rm",
+                                             "--name",       "cog-1",
+                                             "--network",    "host",
+                                             "--add-host",   "host.docker.internal:127.0.0.1",
+                                             "--env",        "PORT=5001",
+                                             "--workdir",    "/src",
+                                             "--volume",     "/work/project:/src",
+                                             "--gpus",       "device=0,1",
+                                             "--entrypoint", "/usr/bin/tini",
+                                             "hello:latest", "--",
+                                             "cog-server",   "--host",
+                                             "127.0.0.1"};
   CHECK(docker == expected);
   const auto podman = engine_run_args({"podman", "/usr/bin/podman"}, spec, "cog-1");
   CHECK(std::find(podman.begin(), podman.end(), "--gpus") == podman.end());

@@ -78,7 +78,7 @@ TEST_CASE("a guard destroyed by its owner runs nothing and leaves no record or w
   CHECK_FALSE(fs::exists(temp.path / "state" / "cog-000000000002.json"));
   CHECK(wait_for([&] { return kill(watchdog, 0) != 0; }));  // exited, and reaped by init
   CHECK_FALSE(fs::exists(log));
-  CHECK(fs::exists(leftover));    // its owner's to remove
+  CHECK(fs::exists(leftover));  // its owner's to remove
 }
 
 TEST_CASE("reap_orphaned_containers ends what a dead owner recorded and leaves a live owner's alone") {

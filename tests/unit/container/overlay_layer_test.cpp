@@ -74,7 +74,8 @@ TEST_CASE("a layer's whiteouts become overlayfs whiteouts, and an overlay honour
   fs::create_directories(merged);
   const std::string script = "mount -t overlay overlay -o lowerdir=" + top.string() + ":" + base.string() + " " +
                              merged.string() + " && cd " + merged.string() + " && ls etc usr/share/doc";
-  const auto listing = cog::support::run_captured({"unshare", "--mount", "--propagation", "private", "sh", "-c", script});
+  const auto listing =
+      cog::support::run_captured({"unshare", "--mount", "--propagation", "private", "sh", "-c", script});
   REQUIRE_MESSAGE(listing.exit_code == 0, listing.stderr_text);
   CHECK(listing.stdout_text == "etc:\nkeep\n\nusr/share/doc:\nnew\n");
 }

@@ -29,8 +29,7 @@ BaseRequest bookworm_request() {
 }
 
 bool mirror_reachable(const std::string& archive) {
-  const std::string probe =
-      "curl -sf -m 15 -o /dev/null '" + archive + "/dists/bookworm/InRelease'";
+  const std::string probe = "curl -sf -m 15 -o /dev/null '" + archive + "/dists/bookworm/InRelease'";
   int code = std::system(probe.c_str());
   return code == 0 || (WIFEXITED(code) && WEXITSTATUS(code) == 127);  // no curl: just try
 }
@@ -46,9 +45,8 @@ std::optional<DebianBase> bookworm_base() {
     cog::testing::skip_test_case("the Debian mirror " + request.mirrors.archive + " is unreachable");
     return std::nullopt;
   }
-  auto base = ensure_debian_base(request, [](Stream, std::string_view line) {
-    std::cerr << "[debootstrap] " << line << "\n";
-  });
+  auto base =
+      ensure_debian_base(request, [](Stream, std::string_view line) { std::cerr << "[debootstrap] " << line << "\n"; });
   if (base.built) MESSAGE("debootstrapped bookworm in " << base.elapsed.count() << " ms");
   return base;
 }
@@ -79,9 +77,7 @@ struct Steps {
     oci::LayerOptions options;
     options.source_date_epoch = epoch;
     options.preserve_owner = true;
-    return oci::write_layer_from_overlay(dir.path() / upper, dir.path() / (upper + ".tar.gz"),
-                                         options)
-        .diff_id.str();
+    return oci::write_layer_from_overlay(dir.path() / upper, dir.path() / (upper + ".tar.gz"), options).diff_id.str();
   }
   fs::path upper(const std::string& name) const { return dir.path() / name; }
 };
@@ -111,8 +107,7 @@ TEST_CASE_FIXTURE(Steps, "debian base: a patch level other than the packaged one
   auto request = bookworm_request();
   request.python_version = "3.11.0";
   CHECK_THROWS_WITH_AS(ensure_debian_base(request, {}),
-                       doctest::Contains("Python 3.11.0 is not available: Debian bookworm packages "),
-                       cog::Error);
+                       doctest::Contains("Python 3.11.0 is not available: Debian bookworm packages "), cog::Error);
   request.python_version = base->python_version;
   CHECK(ensure_debian_base(request, {}).rootfs == base->rootfs);
 }
@@ -154,16 +149,13 @@ TEST_CASE_FIXTURE(Steps, "debian base: pip install from PyPI gives the same laye
   REQUIRE(run(*base, step, "pip1").ok());
   REQUIRE(run(*base, step, "pip2").ok());
   auto names = entries(upper("pip1"));
-  CHECK(std::find(names.begin(), names.end(), "usr/local/lib/python3.11/dist-packages/six.py") !=
-        names.end());
+  CHECK(std::find(names.begin(), names.end(), "usr/local/lib/python3.11/dist-packages/six.py") != names.end());
   for (const auto& name : names) {
     CAPTURE(name);
     CHECK((name == "usr" || name.starts_with("usr/local")));  // no cache, /tmp or /root
   }
   CHECK(diff_id("pip1") == diff_id("pip2"));
-  REQUIRE(run(*base, shell("python3 -c 'import six; print(six.__version__)'"), "use",
-              {upper("pip1")})
-              .ok());
+  REQUIRE(run(*base, shell("python3 -c 'import six; print(six.__version__)'"), "use", {upper("pip1")}).ok());
   CHECK(lines.out == std::vector<std::string>{"1.16.0"});
 }
 

@@ -25,10 +25,8 @@ TEST_CASE("debian suites: other versions fail and name what is on offer") {
       FAIL("no error");
     } catch (const cog::Error& error) {
       CHECK(error.kind() == cog::ErrorKind::Compatibility);
-      CHECK(error.describe().find(std::string("Python ") + version + " is not available") !=
-            std::string::npos);
-      CHECK(error.describe().find("3.11 (Debian bookworm), 3.13 (Debian trixie)") !=
-            std::string::npos);
+      CHECK(error.describe().find(std::string("Python ") + version + " is not available") != std::string::npos);
+      CHECK(error.describe().find("3.11 (Debian bookworm), 3.13 (Debian trixie)") != std::string::npos);
     }
   }
 }
@@ -71,8 +69,7 @@ TEST_CASE("debian base: the cache key follows every input that changes the conte
   changed.extra_packages = {"tini", "libpython3.11"};  // already in the fixed set
   CHECK(base_key(changed, suite) == key);
   CHECK(base_packages(request, suite) ==
-        std::vector<std::string>{"ca-certificates", "libpython3.11", "python3", "python3-pip",
-                                 "python3-venv", "tini"});
+        std::vector<std::string>{"ca-certificates", "libpython3.11", "python3", "python3-pip", "python3-venv", "tini"});
 }
 
 TEST_CASE("debian base: without Python (an archive brings it), no Python package and another key") {
@@ -114,8 +111,8 @@ TEST_CASE("debian base: the scrub removes what differs between two bootstraps") 
   CHECK_FALSE(fs::exists(root / "var/cache/apt/archives/jq.deb"));
   CHECK_FALSE(fs::exists(root / "var/cache/apt/pkgcache.bin"));
   CHECK(fs::file_size(root / "var/log/apt/history.log") == 0);
-  for (const char* gone : {"var/cache/ldconfig/aux-cache", "var/cache/debconf/config.dat-old",
-                           "etc/machine-id", "etc/hostname", "etc/resolv.conf", "dev/null"})
+  for (const char* gone : {"var/cache/ldconfig/aux-cache", "var/cache/debconf/config.dat-old", "etc/machine-id",
+                           "etc/hostname", "etc/resolv.conf", "dev/null"})
     CHECK_FALSE(fs::exists(root / gone));
   CHECK(read_file(root / "etc/shadow") == "root:*::0:99999:7:::\n_apt:*::0:99999:7:::\n");
   CHECK(read_file(root / "etc/apt/sources.list") ==
@@ -128,8 +125,7 @@ TEST_CASE("debian base: the scrub removes what differs between two bootstraps") 
 TEST_CASE("install steps: package names are passed as arguments, odd ones refused") {
   TempDir dir;
   StepCaches caches{dir.path()};
-  auto step = apt_install_step({"jq", "libgl1", "python3-numpy=1:1.24.2-1"}, caches, "bookworm",
-                               "amd64", 0);
+  auto step = apt_install_step({"jq", "libgl1", "python3-numpy=1:1.24.2-1"}, caches, "bookworm", "amd64", 0);
   CHECK(step.argv.back() == "python3-numpy=1:1.24.2-1");
   CHECK(step.binds.size() == 2);
   CHECK(fs::is_directory(caches.apt_cache("bookworm", "amd64")));

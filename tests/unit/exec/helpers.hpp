@@ -24,8 +24,7 @@ class TempDir {
  public:
   TempDir() {
     std::random_device random;
-    path_ = fs::temp_directory_path() / ("cog-exec-test-" + std::to_string(getpid()) + "-" +
-                                         std::to_string(random()));
+    path_ = fs::temp_directory_path() / ("cog-exec-test-" + std::to_string(getpid()) + "-" + std::to_string(random()));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -61,8 +60,7 @@ struct HostRoot {
     fs::create_directories(lower);
     for (const char* link : {"bin", "lib", "lib64", "sbin"})
       fs::create_directory_symlink(std::string("usr/") + link, lower / link);
-    for (const char* sub : {"usr", "root", "tmp", "etc/app/data", "var/cache"})
-      fs::create_directories(lower / sub);
+    for (const char* sub : {"usr", "root", "tmp", "etc/app/data", "var/cache"}) fs::create_directories(lower / sub);
     write_file(lower / "etc/keep.txt", "keep\n");
     write_file(lower / "etc/gone.txt", "gone\n");
     write_file(lower / "etc/gone-too.txt", "gone\n");
@@ -113,7 +111,7 @@ inline bool is_whiteout(const fs::path& path) {
 
 // Sandboxed steps need root (namespaces, overlayfs with trusted xattrs): elsewhere a case is
 // reported as skipped instead of failing on a machine that cannot run it at all.
-#define EXEC_TEST_NEEDS_ROOT()                                        \
-  do {                                                                \
+#define EXEC_TEST_NEEDS_ROOT()                                                     \
+  do {                                                                             \
     if (geteuid() != 0) COG_SKIP("build steps need root (namespaces, overlayfs)"); \
   } while (0)

@@ -12,8 +12,8 @@ TEST_CASE("host command: its mounts stay private and its processes die with it")
   Lines lines;
   HostCommand command;
   command.argv = {"/bin/sh", "-c",
-                  "mount -t tmpfs scratch '" + dir.path().string() +
-                      "' && touch '" + dir.path().string() + "/in-tmpfs' && echo $$ && "
+                  "mount -t tmpfs scratch '" + dir.path().string() + "' && touch '" + dir.path().string() +
+                      "/in-tmpfs' && echo $$ && "
                       "(sleep 62.5 &) && exit 4"};
   command.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
   auto status = run_host_command(command, lines.sink());

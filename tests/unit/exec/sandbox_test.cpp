@@ -13,9 +13,7 @@ using namespace exec_test;
 
 namespace {
 
-bool has_xattr(const fs::path& path, const char* name) {
-  return lgetxattr(path.c_str(), name, nullptr, 0) >= 0;
-}
+bool has_xattr(const fs::path& path, const char* name) { return lgetxattr(path.c_str(), name, nullptr, 0) >= 0; }
 
 struct Fixture {
   TempDir dir;
@@ -64,14 +62,14 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: the step is pid 2 under its own init, host 
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: only the step's changes land in the upper directory") {
   EXEC_TEST_NEEDS_ROOT();
-  auto status = run(root.shell(
-      "echo new > /etc/new.txt && rm /etc/gone.txt /etc/gone-too.txt && echo more >> /etc/keep.txt && "
-      "rm -rf /etc/app/data && mkdir /etc/app/data && echo fresh > /etc/app/data/fresh.txt && "
-      "echo scratch > /tmp/scratch && echo x > /dev/null && ls /proc/self >/dev/null"));
+  auto status =
+      run(root.shell("echo new > /etc/new.txt && rm /etc/gone.txt /etc/gone-too.txt && echo more >> /etc/keep.txt && "
+                     "rm -rf /etc/app/data && mkdir /etc/app/data && echo fresh > /etc/app/data/fresh.txt && "
+                     "echo scratch > /tmp/scratch && echo x > /dev/null && ls /proc/self >/dev/null"));
   REQUIRE(status.ok());
-  CHECK(entries(upper()) == std::vector<std::string>{"etc", "etc/app", "etc/app/data",
-                                                     "etc/app/data/fresh.txt", "etc/gone-too.txt", "etc/gone.txt",
-                                                     "etc/keep.txt", "etc/new.txt"});
+  CHECK(entries(upper()) == std::vector<std::string>{"etc", "etc/app", "etc/app/data", "etc/app/data/fresh.txt",
+                                                     "etc/gone-too.txt", "etc/gone.txt", "etc/keep.txt",
+                                                     "etc/new.txt"});
   CHECK(is_whiteout(upper() / "etc/gone.txt"));
   struct stat info;
   REQUIRE(lstat((upper() / "etc/gone.txt").c_str(), &info) == 0);
@@ -103,8 +101,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: a copied-up directory keeps the image's met
 TEST_CASE_FIXTURE(Fixture, "sandbox: secrets are readable during the step, read-only, never captured") {
   EXEC_TEST_NEEDS_ROOT();
   write_file(dir.path() / "secret", "hunter2\n");
-  StepSpec step = root.shell(
-      "cat /run/secrets/token; cat relative.txt; echo x > /run/secrets/token || echo read-only");
+  StepSpec step = root.shell("cat /run/secrets/token; cat relative.txt; echo x > /run/secrets/token || echo read-only");
   step.workdir = "/root";
   step.secrets.push_back({dir.path() / "secret", "/run/secrets/token"});
   step.secrets.push_back({dir.path() / "secret", "relative.txt"});
@@ -153,8 +150,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: network None leaves only the loopback inter
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: dangerous capabilities are dropped") {
   EXEC_TEST_NEEDS_ROOT();
-  REQUIRE(run(root.shell("grep CapBnd /proc/self/status; mount -t tmpfs x /tmp 2>/dev/null || echo denied"))
-              .ok());
+  REQUIRE(run(root.shell("grep CapBnd /proc/self/status; mount -t tmpfs x /tmp 2>/dev/null || echo denied")).ok());
   CAPTURE(lines.all_out());
   REQUIRE(lines.out.size() == 2);
   CHECK(lines.out[0] == "CapBnd:\t00000000a80425fb");
@@ -171,8 +167,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: a timeout kills the step and everything it 
   CHECK(status.elapsed < std::chrono::seconds(10));
   bool orphan_alive = false;  // the background sleep, started in a subshell that exited at once
   for (const auto& process : fs::directory_iterator("/proc"))
-    if (read_file(process.path() / "cmdline").find("61.25") != std::string::npos)
-      orphan_alive = true;
+    if (read_file(process.path() / "cmdline").find("61.25") != std::string::npos) orphan_alive = true;
   CHECK_FALSE(orphan_alive);
   CHECK(mountinfo() == mounts_before);
 }
@@ -195,8 +190,8 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: a stop request cancels the step") {
 
 TEST_CASE_FIXTURE(Fixture, "sandbox: setup failures are errors that name the problem") {
   EXEC_TEST_NEEDS_ROOT();
-  CHECK_THROWS_WITH_AS(run(root.step({"no-such-program"})),
-                       doctest::Contains("run no-such-program: No such file"), cog::Error);
+  CHECK_THROWS_WITH_AS(run(root.step({"no-such-program"})), doctest::Contains("run no-such-program: No such file"),
+                       cog::Error);
   StepSpec in_missing_dir = root.shell("true");
   in_missing_dir.workdir = "/nowhere";
   CHECK_THROWS_WITH_AS(run(in_missing_dir, "u2"), doctest::Contains("/nowhere"), cog::Error);
@@ -218,8 +213,7 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: later layers win and their whiteouts hide e
   fs::create_directories(second / "etc");
   REQUIRE(mknod((second / "etc/gone.txt").c_str(), S_IFCHR, 0) == 0);
   Rootfs stacked{{root.lower, second}, dir.path() / "upper"};
-  REQUIRE(run_step(stacked, root.shell("cat /etc/keep.txt; ls /etc/gone.txt 2>/dev/null || echo hidden"),
-                   lines.sink())
+  REQUIRE(run_step(stacked, root.shell("cat /etc/keep.txt; ls /etc/gone.txt 2>/dev/null || echo hidden"), lines.sink())
               .ok());
   CHECK(lines.out == std::vector<std::string>{"newer", "hidden"});
 }
@@ -227,13 +221,10 @@ TEST_CASE_FIXTURE(Fixture, "sandbox: later layers win and their whiteouts hide e
 TEST_CASE_FIXTURE(Fixture, "sandbox: concurrent steps do not hold each other's output open") {
   EXEC_TEST_NEEDS_ROOT();
   Lines slow_lines;
-  std::thread slow([&] {
-    run_step(rootfs("slow"), root.shell("sleep 3; echo slow"), slow_lines.sink());
-  });
+  std::thread slow([&] { run_step(rootfs("slow"), root.shell("sleep 3; echo slow"), slow_lines.sink()); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::vector<ExitStatus> quick;
-  for (int i = 0; i < 5; ++i)
-    quick.push_back(run(root.shell("echo quick"), ("quick" + std::to_string(i)).c_str()));
+  for (int i = 0; i < 5; ++i) quick.push_back(run(root.shell("echo quick"), ("quick" + std::to_string(i)).c_str()));
   slow.join();
   for (const auto& status : quick) {
     CHECK(status.ok());

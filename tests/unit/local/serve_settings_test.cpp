@@ -19,8 +19,14 @@ TEST_CASE("training, uploads and explicit shutdown each add their flag, for eith
   local.upload_url = "http://127.0.0.1:9/upload/";
   local.await_explicit_shutdown = true;
   local.debug = true;
-  const std::vector<std::string> expected = {"--host", "0.0.0.0", "--x-mode", "train", "--upload-url",
-                                             "http://127.0.0.1:9/upload/", "--await-explicit-shutdown", "true"};
+  const std::vector<std::string> expected = {"--host",
+                                             "0.0.0.0",
+                                             "--x-mode",
+                                             "train",
+                                             "--upload-url",
+                                             "http://127.0.0.1:9/upload/",
+                                             "--await-explicit-shutdown",
+                                             "true"};
   CHECK(server_flags(local) == expected);
   CHECK(std::string(log_level(local)) == "debug");
   ContainerServerOptions container;

@@ -25,8 +25,7 @@ TEST_CASE("digest: malformed digests are rejected") {
 }
 
 TEST_CASE("digest: sha256 of known inputs") {
-  CHECK(sha256_of("").str() ==
-        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_of("").str() == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(sha256_of("abc").hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 

@@ -31,8 +31,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline void write_file(const std::filesystem::path& file, const std::string& content,
-                       mode_t mode = 0644) {
+inline void write_file(const std::filesystem::path& file, const std::string& content, mode_t mode = 0644) {
   std::filesystem::create_directories(file.parent_path());
   std::ofstream(file, std::ios::binary) << content;
   ::chmod(file.c_str(), mode);

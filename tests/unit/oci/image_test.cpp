@@ -21,13 +21,13 @@ TEST_CASE("image: config JSON is compact, key-sorted, and omits empty fields") {
   config.config.labels = {{"run.cog.version", "0.1.0"}, {"a", "b"}};
   config.diff_ids = {digest_of('a')};
   config.history = {{rfc3339(0), "COPY . /src", "", false}, {"", "ENV A=1", "", true}};
-  std::string expected =
-      R"({"architecture":"amd64","config":{"Cmd":["python","-m","cog.server.http"],)"
-      R"("Env":["PATH=/bin","A=1"],"ExposedPorts":{"5000/tcp":{}},)"
-      R"("Labels":{"a":"b","run.cog.version":"0.1.0"},"WorkingDir":"/src"},)"
-      R"("created":"1970-01-01T00:00:00Z","history":[{"created":"1970-01-01T00:00:00Z",)"
-      R"("created_by":"COPY . /src"},{"created_by":"ENV A=1","empty_layer":true}],"os":"linux",)"
-      R"("rootfs":{"diff_ids":["sha256:)" + std::string(64, 'a') + R"("],"type":"layers"}})";
+  std::string expected = R"({"architecture":"amd64","config":{"Cmd":["python","-m","cog.server.http"],)"
+                         R"("Env":["PATH=/bin","A=1"],"ExposedPorts":{"5000/tcp":{}},)"
+                         R"("Labels":{"a":"b","run.cog.version":"0.1.0"},"WorkingDir":"/src"},)"
+                         R"("created":"1970-01-01T00:00:00Z","history":[{"created":"1970-01-01T00:00:00Z",)"
+                         R"("created_by":"COPY . /src"},{"created_by":"ENV A=1","empty_layer":true}],"os":"linux",)"
+                         R"("rootfs":{"diff_ids":["sha256:)" +
+                         std::string(64, 'a') + R"("],"type":"layers"}})";
   CHECK(canonical_json(config) == expected);
   CHECK(parse_image_config(expected) == config);
   CHECK(config.config.get_env("PATH") == "/bin");

@@ -63,8 +63,8 @@ TEST_CASE("overlay: a real overlayfs mount's upper dir captures deletes and repl
   write_file(dir / "lower/olddir/a", "a");
   write_file(dir / "lower/olddir/b", "b");
   for (auto sub : {"upper", "work", "merged"}) std::filesystem::create_directories(dir / sub);
-  std::string options = "lowerdir=" + (dir / "lower").string() + ",upperdir=" +
-                        (dir / "upper").string() + ",workdir=" + (dir / "work").string();
+  std::string options = "lowerdir=" + (dir / "lower").string() + ",upperdir=" + (dir / "upper").string() +
+                        ",workdir=" + (dir / "work").string();
   if (::mount("overlay", (dir / "merged").c_str(), "overlay", 0, options.c_str()) != 0) {
     COG_SKIP("overlayfs is not mountable here");
   }

@@ -174,9 +174,8 @@ TEST_CASE("transport: oci: and docker-archive: round trips keep the image") {
   CHECK(has_manifest);
 
   ImageStore other(dir / "other");
-  Descriptor imported = load_image(
-      parse_image_reference("docker-archive:" + (dir / "img.tar").string() + ":demo:v1"),
-      other.layout());
+  Descriptor imported =
+      load_image(parse_image_reference("docker-archive:" + (dir / "img.tar").string() + ":demo:v1"), other.layout());
   Manifest original = store.layout().read_manifest(manifest.digest);
   Manifest copy = other.layout().read_manifest(imported.digest);
   // The config bytes travel verbatim; layers come back uncompressed (their digest = diff_id).
@@ -185,13 +184,11 @@ TEST_CASE("transport: oci: and docker-archive: round trips keep the image") {
   REQUIRE(copy.layers.size() == 2);
   CHECK(copy.layers[0].digest == config.diff_ids[0]);
   CHECK(copy.layers[0].media_type == std::string(media_type::oci_layer_tar));
-  CHECK_THROWS_AS(load_image(parse_image_reference("docker-archive:" + (dir / "img.tar").string() +
-                                                   ":missing"),
-                             other.layout()),
-                  cog::Error);
+  CHECK_THROWS_AS(
+      load_image(parse_image_reference("docker-archive:" + (dir / "img.tar").string() + ":missing"), other.layout()),
+      cog::Error);
 
-  Descriptor from_oci = load_image(parse_image_reference("oci:" + (dir / "out").string() + ":v1"),
-                                   other.layout());
+  Descriptor from_oci = load_image(parse_image_reference("oci:" + (dir / "out").string() + ":v1"), other.layout());
   CHECK(from_oci.digest == manifest.digest);
   CHECK(other.layout().has_blob(original.layers[1].digest));
 }

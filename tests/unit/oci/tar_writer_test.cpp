@@ -14,7 +14,8 @@ using namespace cog::builder::oci;
 using cog::test::TempDir;
 using cog::test::write_file;
 
-static const char* const GOLDEN_TREE_DIFF_ID = "sha256:b2f744adabf0281bb5995e3374ebe19663d04a6d185229399989b28b8d76e2ec";
+static const char* const GOLDEN_TREE_DIFF_ID =
+    "sha256:b2f744adabf0281bb5995e3374ebe19663d04a6d185229399989b28b8d76e2ec";
 
 namespace {
 
@@ -67,7 +68,7 @@ TEST_CASE("tar: plain tar's digest is its diff_id, and gzip's header carries no 
   CHECK(gz.diff_id == tar.diff_id);
   std::string header = cog::test::read_file(dir / "l.tar.gz").substr(0, 10);
   CHECK(static_cast<unsigned char>(header[0]) == 0x1f);
-  CHECK(static_cast<unsigned char>(header[3]) == 0);  // FLG: no name, no comment
+  CHECK(static_cast<unsigned char>(header[3]) == 0);   // FLG: no name, no comment
   CHECK(header.substr(4, 4) == std::string(4, '\0'));  // MTIME 0
 }
 
@@ -80,9 +81,9 @@ TEST_CASE("tar: entries are sorted, owned by root, unnamed, clamped, with links 
   std::vector<std::string> paths;
   for (const auto& item : items) paths.push_back(item.path);
   std::string long_name(120, 'n');
-  std::vector<std::string> expected = {"a/",   "a/one.txt", "a/run.sh", "b.txt", "c-hardlink.txt",
-                                       "link", "long/",     "long/" + long_name,  "z/",
-                                       "z/deep/", "z/deep/er/", "z/deep/er/file"};
+  std::vector<std::string> expected = {"a/",         "a/one.txt",     "a/run.sh",          "b.txt", "c-hardlink.txt",
+                                       "link",       "long/",         "long/" + long_name, "z/",    "z/deep/",
+                                       "z/deep/er/", "z/deep/er/file"};
   CHECK(paths == expected);
   for (const auto& item : items) {
     CAPTURE(item.path);
@@ -128,9 +129,7 @@ TEST_CASE("tar: prefix, exclude, SOURCE_DATE_EPOCH and preserved owners") {
   LayerOptions options;
   options.prefix = "/opt/src/";
   options.source_date_epoch = 1000;
-  options.exclude = [](const std::string& path, bool) {
-    return path == ".git" || path.ends_with(".log");
-  };
+  options.exclude = [](const std::string& path, bool) { return path == ".git" || path.ends_with(".log"); };
   if (::geteuid() == 0) {
     ::lchown((dir / "tree/b.txt").c_str(), 1234, 5678);
     options.preserve_owner = true;

@@ -50,11 +50,9 @@ std::string quote(const fs::path& path) { return "'" + path.string() + "'"; }
 // Two layers: a static hello binary plus a file to delete, then a layer deleting it (captured
 // from an overlay-style upper dir, so the whiteout path is exercised end to end).
 Descriptor build_image(const TempDir& dir, Layout& layout, bool& has_binary) {
-  write_file(dir / "src.c",
-             "#include <unistd.h>\nint main(){write(1,\"hello from cog image\\n\",21);return 0;}\n");
+  write_file(dir / "src.c", "#include <unistd.h>\nint main(){write(1,\"hello from cog image\\n\",21);return 0;}\n");
   fs::create_directories(dir / "base/tmp");
-  has_binary = run("cc -static -O2 -o " + quote(dir / "base/hello") + " " + quote(dir / "src.c"))
-                   .status == 0;
+  has_binary = run("cc -static -O2 -o " + quote(dir / "base/hello") + " " + quote(dir / "src.c")).status == 0;
   write_file(dir / "base/tmp/gone.txt", "gone");
   write_file(dir / "base/tmp/kept.txt", "kept");
   fs::create_directories(dir / "upper/tmp");
@@ -93,8 +91,7 @@ TEST_CASE("tools: umoci unpacks our OCI layout, with whiteouts applied") {
   config["process"]["terminal"] = false;
   std::ofstream(dir / "bundle/config.json") << config.dump();
   std::string id = "cog-oci-test-" + std::to_string(::getpid());
-  Result container = run("runc --root " + quote(dir / "runc") + " run --bundle " +
-                         quote(dir / "bundle") + " " + id);
+  Result container = run("runc --root " + quote(dir / "runc") + " run --bundle " + quote(dir / "bundle") + " " + id);
   INFO(container.output);
   CHECK(container.status == 0);
   CHECK(container.output.find("hello from cog image") != std::string::npos);
@@ -117,8 +114,8 @@ TEST_CASE("tools: skopeo inspects and copies our OCI layout and docker-archive")
   CHECK(info["Architecture"] == "amd64");
 
   // skopeo writes a docker-archive from our layout; we read it back.
-  Result copy = run("skopeo copy oci:" + quote(dir / "layout") + ":v1 docker-archive:" +
-                    quote(dir / "skopeo.tar") + ":demo:v1");
+  Result copy =
+      run("skopeo copy oci:" + quote(dir / "layout") + ":v1 docker-archive:" + quote(dir / "skopeo.tar") + ":demo:v1");
   INFO(copy.output);
   REQUIRE(copy.status == 0);
   Layout other = Layout::create(dir / "other");
@@ -134,8 +131,7 @@ TEST_CASE("tools: skopeo inspects and copies our OCI layout and docker-archive")
   INFO(archive.output);
   REQUIRE(archive.status == 0);
   CHECK(nlohmann::json::parse(archive.output)["Layers"].size() == 2);
-  Result back = run("skopeo copy docker-archive:" + quote(dir / "ours.tar") + " oci:" +
-                    quote(dir / "back") + ":v1");
+  Result back = run("skopeo copy docker-archive:" + quote(dir / "ours.tar") + " oci:" + quote(dir / "back") + ":v1");
   INFO(back.output);
   CHECK(back.status == 0);
   if (have("umoci") && ::geteuid() == 0) {

@@ -37,8 +37,7 @@ nlohmann::json archive_manifest(const std::filesystem::path& archive) {
 
 TEST_CASE("transport: other skopeo transports are errors, not store names") {
   for (const char* text : {"dir:/tmp/x", "dir:relative/x", "oci-archive:/tmp/x.tar", "oci-archive:x.tar",
-                           "docker-daemon:model:latest", "containers-storage:model", "foo:/tmp/x",
-                           "tarball:./x.tar"}) {
+                           "docker-daemon:model:latest", "containers-storage:model", "foo:/tmp/x", "tarball:./x.tar"}) {
     CAPTURE(text);
     try {
       parse_image_reference(text);

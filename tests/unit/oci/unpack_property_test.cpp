@@ -14,8 +14,7 @@ namespace fs = std::filesystem;
 
 TEST_CASE("unpack: random hostile layers never touch anything outside the root") {
   const char* parts[] = {"a", "b", "..", ".", "", ".wh.a", ".wh..wh..opq", "l", "outside", "/", ".wh..."};
-  const char* targets[] = {"/", "..", "../..", "a", "/outside", "../outside/victim", "l", "a/b",
-                           "/a/../..", "l/l"};
+  const char* targets[] = {"/", "..", "../..", "a", "/outside", "../outside/victim", "l", "a/b", "/a/../..", "l/l"};
   std::mt19937 random(20240601);
   cog::test::TempDir dir;
   for (int iteration = 0; iteration < 300; ++iteration) {
@@ -31,10 +30,18 @@ TEST_CASE("unpack: random hostile layers never touch anything outside the root")
         for (int d = 0; d < depth; ++d) path += std::string(d ? "/" : "") + parts[random() % 11];
         const char* target = targets[random() % 10];
         switch (random() % 4) {
-          case 0: tar.file(path, "x"); break;
-          case 1: tar.dir(path); break;
-          case 2: tar.symlink(path, target); break;
-          case 3: tar.hardlink(path, target); break;
+          case 0:
+            tar.file(path, "x");
+            break;
+          case 1:
+            tar.dir(path);
+            break;
+          case 2:
+            tar.symlink(path, target);
+            break;
+          case 3:
+            tar.hardlink(path, target);
+            break;
         }
       }
     }
@@ -45,8 +52,7 @@ TEST_CASE("unpack: random hostile layers never touch anything outside the root")
     }
     CAPTURE(iteration);
     REQUIRE(cog::test::read_file(dir / "outside/victim") == "intact");
-    REQUIRE(std::distance(fs::recursive_directory_iterator(dir / "outside"),
-                          fs::recursive_directory_iterator()) == 1);
+    REQUIRE(std::distance(fs::recursive_directory_iterator(dir / "outside"), fs::recursive_directory_iterator()) == 1);
     REQUIRE(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 3);
   }
 }

@@ -25,7 +25,8 @@ TEST_CASE("unpack: a written layer unpacks to the same tree") {
   CHECK(cog::test::read_file(dir / "rootfs/bin/tool") == "#!/bin/sh\n");
   CHECK((fs::status(dir / "rootfs/bin/tool").permissions() & fs::perms::owner_exec) != fs::perms::none);
   CHECK(fs::read_symlink(dir / "rootfs/bin/conf-link") == "../etc/conf");
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   ::stat((dir / "rootfs/etc/conf").c_str(), &a);
   ::stat((dir / "rootfs/etc/conf2").c_str(), &b);
   CHECK(a.st_ino == b.st_ino);
@@ -46,10 +47,7 @@ TEST_CASE("unpack: whiteouts and opaque directories hide lower content") {
       .file("cache/old1", "1")
       .dir("cache/sub")
       .file("cache/sub/old2", "2");
-  TarBuilder(dir / "upper.tar")
-      .file("etc/.wh.a", "")
-      .file("cache/.wh..wh..opq", "")
-      .file("cache/new", "n");
+  TarBuilder(dir / "upper.tar").file("etc/.wh.a", "").file("cache/.wh..wh..opq", "").file("cache/new", "n");
   apply_layer(dir / "lower.tar", dir / "rootfs");
   UnpackStats stats = apply_layer(dir / "upper.tar", dir / "rootfs");
   CHECK(stats.whiteouts == 2);
@@ -96,9 +94,7 @@ TEST_CASE("unpack: hostile paths never reach outside the root") {
     CHECK(fs::is_symlink(rootfs / "escape"));
   }
   SUBCASE("a relative symlink climbing out is clamped at the root") {
-    TarBuilder(dir / "h.tar")
-        .symlink("up", "../../../../../../../..")
-        .file("up/victim", "pwned");
+    TarBuilder(dir / "h.tar").symlink("up", "../../../../../../../..").file("up/victim", "pwned");
     apply_layer(dir / "h.tar", rootfs);
     CHECK(cog::test::read_file(rootfs / "victim") == "pwned");
   }

@@ -133,10 +133,9 @@ TEST_CASE("a hostile base layer is rejected or contained, never writes outside t
     CHECK(fs::exists(dir.path / "victim"));
   }
   SUBCASE("a symlink to the outside, then a file written through it") {
-    auto manifest = image_with_layer(
-        layout, ustar({{.name = "out", .type = '2', .link = dir.path.string()},
-                       {.name = "out/victim", .content = "overwritten"},
-                       {.name = "/etc/absolute", .content = "inside"}}));
+    auto manifest = image_with_layer(layout, ustar({{.name = "out", .type = '2', .link = dir.path.string()},
+                                                    {.name = "out/victim", .content = "overwritten"},
+                                                    {.name = "/etc/absolute", .content = "inside"}}));
     std::vector<fs::path> lowers;
     error_text([&] { lowers = pipeline::unpack_base(layout, manifest, cache, "oci:hostile"); });
     std::ifstream victim(dir.path / "victim");
@@ -148,8 +147,8 @@ TEST_CASE("a hostile base layer is rejected or contained, never writes outside t
     }
   }
   SUBCASE("a hard link to a file outside") {
-    auto manifest = image_with_layer(
-        layout, ustar({{.name = "link", .type = '1', .link = (dir.path / "victim").string()}}));
+    auto manifest =
+        image_with_layer(layout, ustar({{.name = "link", .type = '1', .link = (dir.path / "victim").string()}}));
     std::vector<fs::path> lowers;
     error_text([&] { lowers = pipeline::unpack_base(layout, manifest, cache, "oci:hostile"); });
     if (!lowers.empty() && fs::exists(lowers.front() / "link")) {

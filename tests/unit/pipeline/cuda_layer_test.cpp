@@ -207,7 +207,8 @@ TEST_CASE("the layer's step: pip without dependencies, then the loader's configu
 }
 
 TEST_CASE("$LD_LIBRARY_PATH in an ENV value, as Docker expands it, without empty entries") {
-  const std::string preamble = "$LD_LIBRARY_PATH:/usr/lib/x86_64-linux-gnu:/usr/local/nvidia/lib64:/usr/local/nvidia/bin";
+  const std::string preamble =
+      "$LD_LIBRARY_PATH:/usr/lib/x86_64-linux-gnu:/usr/local/nvidia/lib64:/usr/local/nvidia/bin";
   // Unset before (a CPU image): no leading ':' (the working directory, to the loader).
   CHECK(expand_library_path(preamble, "") == "/usr/lib/x86_64-linux-gnu:/usr/local/nvidia/lib64:/usr/local/nvidia/bin");
   CHECK(expand_library_path(preamble, "/w/lib:/usr/local/nvidia/lib:/usr/local/nvidia/lib64") ==

@@ -55,7 +55,8 @@ TEST_CASE("revision and version come from the project's git work tree") {
   std::ofstream(temp.path / "run.py") << "x = 1\n";
   git(temp.path, {"add", "run.py"});
   git(temp.path, {"commit", "-q", "-m", "first"});
-  const std::string head = cog::support::run_captured({"git", "-C", temp.path.string(), "rev-parse", "HEAD"}).stdout_text;
+  const std::string head =
+      cog::support::run_captured({"git", "-C", temp.path.string(), "rev-parse", "HEAD"}).stdout_text;
   CHECK(source_revision(temp.path) + "\n" == head);
   CHECK(source_version(temp.path).empty());  // no tags yet
   git(temp.path, {"tag", "v1.2.3"});

@@ -64,7 +64,8 @@ TEST_CASE("archives are known by python-build-standalone's names") {
   CHECK(why.find("musl") != std::string::npos);
   CHECK_FALSE(standalone_version("cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-pgo+lto-full.tar.zst", &why));
   CHECK(why.find("install_only") != std::string::npos);
-  CHECK_FALSE(standalone_version("cpython-3.13.0+20241016-x86_64-unknown-linux-gnu-freethreaded-install_only.tar.gz", &why));
+  CHECK_FALSE(
+      standalone_version("cpython-3.13.0+20241016-x86_64-unknown-linux-gnu-freethreaded-install_only.tar.gz", &why));
   CHECK(why.find("free-threaded") != std::string::npos);
   CHECK_FALSE(standalone_version("python-3.12.tar.gz", &why));
   CHECK(why.find("cpython-X.Y.Z") != std::string::npos);
@@ -126,14 +127,16 @@ TEST_CASE("an archive that is not what its name says, or not install_only, is re
 
   SUBCASE("another version inside") {
     tar(temp.path / "tree", temp.path / "a.tar.gz", "python");
-    CHECK(error_of([&] { unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.9"); })
-              .find("says Python 3.12.9 but it holds Python 3.12.1") != std::string::npos);
+    CHECK(error_of([&] {
+            unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.9");
+          }).find("says Python 3.12.9 but it holds Python 3.12.1") != std::string::npos);
   }
   SUBCASE("an entry outside python/") {
     write(temp.path / "tree/etc/evil", "x");
     tar(temp.path / "tree", temp.path / "a.tar.gz", "python etc");
-    CHECK(error_of([&] { unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1"); })
-              .find("\"etc\" is outside the archive's python/ directory") != std::string::npos);
+    CHECK(error_of([&] {
+            unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1");
+          }).find("\"etc\" is outside the archive's python/ directory") != std::string::npos);
   }
   SUBCASE("a release that names its libpython only libpython3.X.so is taken") {
     fs::rename(temp.path / "tree/python/lib/libpython3.12.so.1.0", temp.path / "tree/python/lib/libpython3.12.so");
@@ -144,21 +147,24 @@ TEST_CASE("an archive that is not what its name says, or not install_only, is re
   SUBCASE("no shared libpython for the worker to embed") {
     fs::remove(temp.path / "tree/python/lib/libpython3.12.so.1.0");
     tar(temp.path / "tree", temp.path / "a.tar.gz", "python");
-    CHECK(error_of([&] { unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1"); })
-              .find("python/lib/libpython3.12.so.1.0 is missing") != std::string::npos);
+    CHECK(error_of([&] {
+            unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1");
+          }).find("python/lib/libpython3.12.so.1.0 is missing") != std::string::npos);
   }
   SUBCASE("a path climbing out of the staging directory") {
     write(temp.path / "outside", "x");
     const std::string command = "tar -C '" + (temp.path / "tree").string() + "' -czPf '" +
                                 (temp.path / "a.tar.gz").string() + "' python/bin/../../../outside";
     REQUIRE(std::system(command.c_str()) == 0);
-    CHECK(error_of([&] { unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1"); })
-              .find("cannot be unpacked") != std::string::npos);
+    CHECK(error_of([&] {
+            unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1");
+          }).find("cannot be unpacked") != std::string::npos);
     CHECK_FALSE(fs::exists(temp.path / "s/outside"));
   }
   SUBCASE("not an archive at all") {
     write(temp.path / "a.tar.gz", "not a tar");
-    CHECK(error_of([&] { unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1"); })
-              .find("cannot be unpacked") != std::string::npos);
+    CHECK(error_of([&] {
+            unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1");
+          }).find("cannot be unpacked") != std::string::npos);
   }
 }

@@ -58,7 +58,7 @@ TEST_CASE("a compiled worker's libraries come from its root, the newer file wins
   runtime.python_version = "3.13";
   const fs::path root = dir.path / "worker-root";
   runtime.worker_libraries = {
-      {"libselinux.so.1", write(root / "libselinux.so.1", "from the image's root")},     // a tie
+      {"libselinux.so.1", write(root / "libselinux.so.1", "from the image's root")},      // a tie
       {"libpcre2-8.so.0", write(root / "libpcre2-8.so.0.0.1", "older than the host's")},  // host wins
       {"libstdc++.so.6", write(root / "libstdc++.so.6.0.33", "only the worker needs it")},
       {"libpython3.13.so.1.0", write(root / "libpython3.13.so.1.0", "the image has it")},
@@ -80,7 +80,8 @@ TEST_CASE("needed_libraries reads an executable's DT_NEEDED entries as ldd lists
   const auto needed = needed_libraries("/bin/sh");
   CHECK(std::find(needed.begin(), needed.end(), "libc.so.6") != needed.end());
   // What readelf says, in the same order.
-  const auto readelf = cog::support::run_captured({"/bin/sh", "-c", "readelf -d /bin/ls | sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p'"});
+  const auto readelf = cog::support::run_captured(
+      {"/bin/sh", "-c", "readelf -d /bin/ls | sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p'"});
   std::vector<std::string> expected;
   std::istringstream lines(readelf.stdout_text);
   for (std::string line; std::getline(lines, line);) expected.push_back(line);

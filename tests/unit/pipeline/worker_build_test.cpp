@@ -76,8 +76,7 @@ TEST_CASE("apt-cache policy output gives each package's candidate") {
       "no-such-package:\n"
       "  Installed: (none)\n"
       "  Candidate: (none)\n";
-  CHECK(parse_apt_candidates(output) ==
-        std::vector<std::string>{"g++ 4:14.2.0-1", "libpython3.13-dev 3.13.5-2"});
+  CHECK(parse_apt_candidates(output) == std::vector<std::string>{"g++ 4:14.2.0-1", "libpython3.13-dev 3.13.5-2"});
   CHECK(parse_apt_candidates("").empty());
 }
 

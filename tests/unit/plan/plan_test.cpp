@@ -30,15 +30,13 @@ std::vector<plan::StepKind> kinds(const plan::Plan& built) {
 }
 
 const plan::Step& find_step(const plan::Plan& built, plan::StepKind kind) {
-  auto found = std::find_if(built.steps.begin(), built.steps.end(),
-                            [&](const plan::Step& step) { return step.kind == kind; });
+  auto found =
+      std::find_if(built.steps.begin(), built.steps.end(), [&](const plan::Step& step) { return step.kind == kind; });
   REQUIRE(found != built.steps.end());
   return *found;
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
@@ -52,11 +50,9 @@ TEST_CASE("a cog-base plan installs requirements before the SDK and skips the pr
   config.requirements.push_back(torch);
   auto built = make(config);
   CHECK(built.base.reference == "r8.im/cog-base:python3.12-torch2.3.1");
-  CHECK(kinds(built) == std::vector<K>{K::Base, K::UvInstall, K::PipRequirements, K::SdkInstall,
-                                       K::Workdir, K::Expose, K::RuntimeEnvironment, K::Cmd,
-                                       K::CopySource});
-  CHECK(built.requirements ==
-        "--extra-index-url https://download.pytorch.org/whl/cpu/\ntorch==2.3.1\n");
+  CHECK(kinds(built) == std::vector<K>{K::Base, K::UvInstall, K::PipRequirements, K::SdkInstall, K::Workdir, K::Expose,
+                                       K::RuntimeEnvironment, K::Cmd, K::CopySource});
+  CHECK(built.requirements == "--extra-index-url https://download.pytorch.org/whl/cpu/\ntorch==2.3.1\n");
 }
 
 TEST_CASE("a python-slim plan has the preamble, tini and ldconfig") {
@@ -65,9 +61,8 @@ TEST_CASE("a python-slim plan has the preamble, tini and ldconfig") {
   options.base.use_cog_base_image = false;
   auto built = make(cpu_config(), options);
   CHECK(built.base.reference == "python:3.12-slim");
-  CHECK(kinds(built) == std::vector<K>{K::Base, K::Preamble, K::Init, K::UvInstall, K::SdkInstall,
-                                       K::LdConfig, K::Workdir, K::Expose, K::RuntimeEnvironment,
-                                       K::Cmd, K::CopySource});
+  CHECK(kinds(built) == std::vector<K>{K::Base, K::Preamble, K::Init, K::UvInstall, K::SdkInstall, K::LdConfig,
+                                       K::Workdir, K::Expose, K::RuntimeEnvironment, K::Cmd, K::CopySource});
 }
 
 TEST_CASE("cache inputs name what each layer depends on, never secret values") {
@@ -86,8 +81,7 @@ TEST_CASE("cache inputs name what each layer depends on, never secret values") {
   CHECK(run.cache_inputs[1].value == "foo -> secret.txt");
   CHECK_FALSE(run.deviation.empty());
 
-  CHECK(find_step(built, plan::StepKind::Base).cache_inputs[0].value ==
-        "r8.im/cog-base:python3.12");
+  CHECK(find_step(built, plan::StepKind::Base).cache_inputs[0].value == "r8.im/cog-base:python3.12");
 }
 
 TEST_CASE("deviations of the daemonless builder are recorded, not rendered") {
@@ -117,8 +111,9 @@ TEST_CASE("COG_CA_CERT adds the certificate lines after the preamble") {
   REQUIRE(cert != std::string::npos);
   CHECK(dockerfile.find("ENV NVIDIA_DRIVER_CAPABILITIES=all") < cert);
   CHECK(cert < dockerfile.find("ENTRYPOINT"));
-  CHECK(contains(dockerfile, "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n"
-                             "ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt\n"));
+  CHECK(contains(dockerfile,
+                 "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n"
+                 "ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt\n"));
 }
 
 TEST_CASE("separate weights need an image name and render three sections") {
@@ -128,10 +123,11 @@ TEST_CASE("separate weights need an image name and render three sections") {
   options.image_name = "model";
   options.weights = plan::WeightPaths{{"weights"}, {"big.bin"}};
   auto output = plan::render_debug_output(make(cpu_config(), options));
-  CHECK(output.starts_with("=== Weights Dockerfile contents:\n#syntax=docker/dockerfile:1.4\n"
-                           "FROM scratch\n\nCOPY weights /src/weights\nCOPY big.bin /src/big.bin\n\n"
-                           "=== Runner Dockerfile contents:\n#syntax=docker/dockerfile:1.4\n"
-                           "FROM model-weights AS weights\n"));
+  CHECK(
+      output.starts_with("=== Weights Dockerfile contents:\n#syntax=docker/dockerfile:1.4\n"
+                         "FROM scratch\n\nCOPY weights /src/weights\nCOPY big.bin /src/big.bin\n\n"
+                         "=== Runner Dockerfile contents:\n#syntax=docker/dockerfile:1.4\n"
+                         "FROM model-weights AS weights\n"));
   CHECK(output.ends_with("=== Weights exclude patterns:\nweights\nweights/**/*\nbig.bin\n"));
 }
 
@@ -158,6 +154,5 @@ TEST_CASE("the SDK spec follows sdk_version and COG_SDK_WHEEL") {
 TEST_CASE("default image names follow Cog's spelling") {
   CHECK(plan::default_image_name("/home/me/My Model") == "cog-my-model");
   CHECK(plan::default_image_name("/x/hello_world.v2") == "cog-helloworldv2");
-  CHECK(plan::default_image_name("/x/an-extremely-long-project-directory-name") ==
-        "cog-an-extremely-long-project-");
+  CHECK(plan::default_image_name("/x/an-extremely-long-project-directory-name") == "cog-an-extremely-long-project-");
 }

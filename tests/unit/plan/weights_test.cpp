@@ -21,7 +21,7 @@ void make_file(const fs::path& path, std::uintmax_t size) {
 TEST_CASE("large non-code files are weights, grouped by directory") {
   auto root = fs::temp_directory_path() / "cog-plan-weights-test";
   fs::remove_all(root);
-  const auto big = plan::k_weight_min_size;
+  const auto big = plan::kWeightMinSize;
   make_file(root / "root.ckpt", big);
   make_file(root / "small.bin", big - 1);
   make_file(root / "models/a.safetensors", big);
@@ -35,7 +35,6 @@ TEST_CASE("large non-code files are weights, grouped by directory") {
   auto weights = plan::find_weights(root);
   CHECK(weights.dirs == std::vector<std::string>{"models"});
   CHECK(weights.files == std::vector<std::string>{"root.ckpt"});
-  CHECK(plan::weights_exclude_patterns(weights) ==
-        std::vector<std::string>{"models", "models/**/*", "root.ckpt"});
+  CHECK(plan::weights_exclude_patterns(weights) == std::vector<std::string>{"models", "models/**/*", "root.ckpt"});
   fs::remove_all(root);
 }

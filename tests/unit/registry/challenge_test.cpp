@@ -41,9 +41,9 @@ TEST_CASE("garbage does not throw") {
 }
 
 TEST_CASE("registry error bodies are named in the message") {
-  auto error = registry_error(
-      "localhost:5000", "team/model", "pushing the manifest", 403,
-      R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})");
+  auto error =
+      registry_error("localhost:5000", "team/model", "pushing the manifest", 403,
+                     R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})");
   CHECK(error.where() == "localhost:5000/team/model");
   CHECK(error.message().find("HTTP 403") != std::string::npos);
   CHECK(error.message().find("DENIED: requested access to the resource is denied") != std::string::npos);

@@ -19,9 +19,7 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_file(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 }  // namespace
 

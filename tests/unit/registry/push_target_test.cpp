@@ -42,14 +42,12 @@ TEST_CASE("no target is Cog's error") {
 TEST_CASE("with model, the argument is refused and COG_MODEL_* adjust the reference") {
   CHECK_THROWS_AS(resolve_push_target(inputs("r8.im/a/b", "", "r8.im/o/m")), cog::Error);
   CHECK(resolve_push_target(inputs("", "", "r8.im/o/m")).str() == "r8.im/o/m:latest");
-  auto adjusted = resolve_push_target(inputs(
-      "", "", "r8.im/o/m",
-      {{"COG_MODEL_REGISTRY", "localhost:5000"}, {"COG_MODEL_REPO", "x/y"}, {"COG_MODEL_TAG", "v3"}}));
+  auto adjusted = resolve_push_target(
+      inputs("", "", "r8.im/o/m",
+             {{"COG_MODEL_REGISTRY", "localhost:5000"}, {"COG_MODEL_REPO", "x/y"}, {"COG_MODEL_TAG", "v3"}}));
   CHECK(adjusted.str() == "localhost:5000/x/y:v3");
-  CHECK(resolve_push_target(inputs("", "", "r8.im/o/m", {{"COG_MODEL", "ghcr.io/p/q:t"}})).str() ==
-        "ghcr.io/p/q:t");
-  CHECK_THROWS_AS(resolve_push_target(inputs("", "", "r8.im/o/m", {{"COG_MODEL_TAG", "cog-internal"}})),
-                  cog::Error);
+  CHECK(resolve_push_target(inputs("", "", "r8.im/o/m", {{"COG_MODEL", "ghcr.io/p/q:t"}})).str() == "ghcr.io/p/q:t");
+  CHECK_THROWS_AS(resolve_push_target(inputs("", "", "r8.im/o/m", {{"COG_MODEL_TAG", "cog-internal"}})), cog::Error);
 }
 
 TEST_CASE("platforms parse and select from an index") {
@@ -61,9 +59,11 @@ TEST_CASE("platforms parse and select from an index") {
 
   std::string a(64, 'a'), b(64, 'b');
   std::string index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
-    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" + a + R"(","size":1,
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
+                      a + R"(","size":1,
      "platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
-    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" + b + R"(","size":2,
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
+                      b + R"(","size":2,
      "platform":{"os":"linux","architecture":"amd64"}}]})";
   CHECK(select_platform(index, parse_platform("linux/amd64"), "x").digest.hex == b);
   CHECK(select_platform(index, parse_platform("linux/arm64"), "x").digest.hex == a);

@@ -59,8 +59,8 @@ TEST_CASE("digests pin a reference, with or without a tag") {
 }
 
 TEST_CASE("invalid references are rejected with a validation error") {
-  for (const char* text : {"", "Python", "a//b", "repo:", "repo:-bad", "repo@sha256:abc",
-                           "host:5000/", "x/-y", "a..b"}) {
+  for (const char* text :
+       {"", "Python", "a//b", "repo:", "repo:-bad", "repo@sha256:abc", "host:5000/", "x/-y", "a..b"}) {
     CAPTURE(text);
     try {
       parse_reference(text);

@@ -52,12 +52,13 @@ TEST_CASE("unknown codings are refused: 501 for transfer, 415 for content") {
 }
 
 TEST_CASE("malformed lines are refused with 400") {
-  CHECK(refusal_of("GET / HTTP/1.1\r\nHost : x\r\n") == 400);          // whitespace before the colon
+  CHECK(refusal_of("GET / HTTP/1.1\r\nHost : x\r\n") == 400);           // whitespace before the colon
   CHECK(refusal_of("GET / HTTP/1.1\r\nX-A: 1\r\n folded\r\n") == 400);  // obsolete line folding
   CHECK(refusal_of("GET / HTTP/1.1\nHost: x\r\n") == 400);              // bare LF
   CHECK(refusal_of("GET / HTTP/1.1\r\nHost: x\ry\r\n") == 400);         // bare CR
   CHECK(refusal_of("GET / HTTP/1.1\r\nNoColon\r\n") == 400);
-  CHECK(refusal_of("GET / HTTP/1.1\r\nX: a\x01" "b\r\n") == 400);         // a control character
+  CHECK(refusal_of("GET / HTTP/1.1\r\nX: a\x01"
+                   "b\r\n") == 400);  // a control character
   CHECK(refusal_of(std::string("GET / HTTP/1.1\r\nX: a\0b\r\n", 22)) == 400);
   CHECK(refusal_of("GET  / HTTP/1.1\r\n") == 400);
   CHECK(refusal_of("GET /\r\n") == 400);

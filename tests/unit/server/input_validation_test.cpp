@@ -52,7 +52,8 @@ TEST_CASE("one field's errors follow its schema keywords alphabetically, as Cog'
   std::vector<std::string> messages;
   for (const auto& entry : (*invalid)["detail"]) messages.push_back(entry["msg"]);
   CHECK(messages == std::vector<std::string>{"\"3\" is not one of [3,4,5]", "\"3\" is not of type \"integer\"",
-                                             "\"A\" is shorter than 2 characters", "\"A\" does not match \"^[a-z]+$\""});
+                                             "\"A\" is shorter than 2 characters",
+                                             "\"A\" does not match \"^[a-z]+$\""});
 }
 
 TEST_CASE("an integer too large for 64 bits is refused, not rounded to a float") {
@@ -66,5 +67,6 @@ TEST_CASE("an integer too large for 64 bits is refused, not rounded to a float")
   json fits = json::parse(R"({"text": "a", "count": 9223372036854775807})");
   const auto only_missing = validator->check(fits);  // "image" is required and missing
   REQUIRE(only_missing);
-  CHECK(only_missing->dump() == R"({"detail":[{"loc":["body","input","image"],"msg":"Field required","type":"value_error.missing"}]})");
+  CHECK(only_missing->dump() ==
+        R"({"detail":[{"loc":["body","input","image"],"msg":"Field required","type":"value_error.missing"}]})");
 }

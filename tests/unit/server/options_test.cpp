@@ -20,8 +20,11 @@ EnvLookup env_of(std::map<std::string, std::string> values) {
 TEST_CASE("flags and environment") {
   const auto options = parse_server_options(
       {"--host", "127.0.0.1", "--await-explicit-shutdown", "true", "--upload-url", "http://u/", "--threads", "4"},
-      env_of({{"COG_PREDICT_TYPE_STUB", "run.py:Runner"}, {"PORT", "6000"}, {"COG_MAX_CONCURRENCY", "4"},
-              {"COG_THROTTLE_RESPONSE_INTERVAL", "0.1"}, {"LOG_FORMAT", "console"}}),
+      env_of({{"COG_PREDICT_TYPE_STUB", "run.py:Runner"},
+              {"PORT", "6000"},
+              {"COG_MAX_CONCURRENCY", "4"},
+              {"COG_THROTTLE_RESPONSE_INTERVAL", "0.1"},
+              {"LOG_FORMAT", "console"}}),
       "/bin");
   CHECK(options.host == "127.0.0.1");
   CHECK(options.await_explicit_shutdown);
@@ -41,7 +44,8 @@ TEST_CASE("a missing runner reference names the variable") {
 }
 
 TEST_CASE("invalid COG_MAX_CONCURRENCY falls back") {
-  const auto options = parse_server_options({}, env_of({{"COG_PREDICT_TYPE_STUB", "a.py:B"}, {"COG_MAX_CONCURRENCY", "x"}}), "/bin");
+  const auto options =
+      parse_server_options({}, env_of({{"COG_PREDICT_TYPE_STUB", "a.py:B"}, {"COG_MAX_CONCURRENCY", "x"}}), "/bin");
   CHECK(options.max_concurrency == 0);
 }
 

@@ -17,7 +17,7 @@ TEST_CASE("edit distance counts insertions, deletions and substitutions") {
 
 TEST_CASE("closest match suggests plausible typos only") {
   std::vector<std::string> fields{"python_version", "python_packages", "python_requirements", "gpu",
-                                  "cuda", "system_packages"};
+                                  "cuda",           "system_packages"};
   CHECK(closest_match("python_pakages", fields) == "python_packages");
   CHECK(closest_match("pyhton_version", fields) == "python_version");
   CHECK(closest_match("gpus", fields) == "gpu");

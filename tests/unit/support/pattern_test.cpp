@@ -20,18 +20,68 @@ bool reference(const std::string& pattern, const std::string& text) {
 }  // namespace
 
 TEST_CASE("agrees with std::regex on a table of patterns and texts") {
-  const std::vector<std::string> patterns{
-      "^[A-Za-z_][A-Za-z0-9_]*=.*$", "^[a-z0-9]+([._-][a-z0-9]+)*$", "abc", "^abc$", "a|b|c",
-      "^(foo|bar)+$", "colou?r", "^\\d{3}-\\d{4}$", "^\\w+@\\w+\\.com$", "\\bcat\\b", "\\Bcat",
-      "^[^0-9]*$", "^.{2,4}$", "^a{2,}$", "^(?:ab)*c?$", "[\\d-]+", "^[\\s\\S]*x", "^$", "x*",
-      "^[a-c-e]+$", "\\x41\\u0042", "^\\.\\*\\+\\?\\(\\)\\[\\]\\{\\}\\|\\\\$", "^\\D\\W\\S$",
-      "[]", "[^]", "^(a|ab)(c|bcd)(d*)$", "^(https?|ftp)://[^\\s/$.?#].[^\\s]*$", "^-?\\d+(\\.\\d+)?$",
-      "a.c"};
-  const std::vector<std::string> texts{
-      "", "a", "abc", "xabcx", "HELLO=world", "1BAD=x", "foo", "foobar", "color", "colour",
-      "555-1234", "me@host.com", "a cat sat", "concat", "bobcat", "12345", "ab", "abcd", "aaaa",
-      "a\nb", "AB", ".*+?()[]{}|\\", "x", "-12.5", "https://example.com/a", "abcd", "2024-05", "a_b",
-      "model-weights", "Bad_Name", "a..b", "acd", "a c"};
+  const std::vector<std::string> patterns{"^[A-Za-z_][A-Za-z0-9_]*=.*$",
+                                          "^[a-z0-9]+([._-][a-z0-9]+)*$",
+                                          "abc",
+                                          "^abc$",
+                                          "a|b|c",
+                                          "^(foo|bar)+$",
+                                          "colou?r",
+                                          "^\\d{3}-\\d{4}$",
+                                          "^\\w+@\\w+\\.com$",
+                                          "\\bcat\\b",
+                                          "\\Bcat",
+                                          "^[^0-9]*$",
+                                          "^.{2,4}$",
+                                          "^a{2,}$",
+                                          "^(?:ab)*c?$",
+                                          "[\\d-]+",
+                                          "^[\\s\\S]*x",
+                                          "^$",
+                                          "x*",
+                                          "^[a-c-e]+$",
+                                          "\\x41\\u0042",
+                                          "^\\.\\*\\+\\?\\(\\)\\[\\]\\{\\}\\|\\\\$",
+                                          "^\\D\\W\\S$",
+                                          "[]",
+                                          "[^]",
+                                          "^(a|ab)(c|bcd)(d*)$",
+                                          "^(https?|ftp)://[^\\s/$.?#].[^\\s]*$",
+                                          "^-?\\d+(\\.\\d+)?$",
+                                          "a.c"};
+  const std::vector<std::string> texts{"",
+                                       "a",
+                                       "abc",
+                                       "xabcx",
+                                       "HELLO=world",
+                                       "1BAD=x",
+                                       "foo",
+                                       "foobar",
+                                       "color",
+                                       "colour",
+                                       "555-1234",
+                                       "me@host.com",
+                                       "a cat sat",
+                                       "concat",
+                                       "bobcat",
+                                       "12345",
+                                       "ab",
+                                       "abcd",
+                                       "aaaa",
+                                       "a\nb",
+                                       "AB",
+                                       ".*+?()[]{}|\\",
+                                       "x",
+                                       "-12.5",
+                                       "https://example.com/a",
+                                       "abcd",
+                                       "2024-05",
+                                       "a_b",
+                                       "model-weights",
+                                       "Bad_Name",
+                                       "a..b",
+                                       "acd",
+                                       "a c"};
   for (const auto& pattern : patterns) {
     Pattern compiled(pattern);
     for (const auto& text : texts) {
@@ -46,12 +96,12 @@ TEST_CASE("agrees with std::regex on random ASCII patterns and texts") {
   // Pieces whose meaning RE2's syntax spells differently (`.`, `\s`, `[]`, braces, escapes)
   // next to plain ones, and lookaround/backreferences that take the std::regex path.
   const std::vector<std::string> atoms{
-      "a", "b", ".", "\\d", "\\w", "\\s", "\\S", "\\D", "\\W", "[a-c]", "[^a]", "[\\s]", "[\\S]",
-      "[^\\S]", "[]", "[^]", "\\b", "\\B", "^", "$", "(", ")", "(?:", "|", "*", "+", "?", "*?", "{2}",
-      "{1,3}", "{,2}", "{2,}", "\\x41", "\\.", "[\\b]", "\\t", "\\v", "\\n", "[a-]", "[-a]",
-      "[\\d-z]", "\\0", "}", "]", "\\\\", "\\-", " ", "\\r", "(a)\\1", "(?=a)", "(?!b)"};
-  const std::vector<std::string> pieces{"a", "b", "A", "\n", "\r", "\v", "\t", " ", "1", "_",
-                                        "-", "{", "}", "]", "\\", "\b", "\x01", "ab", "."};
+      "a",      "b",       ".",   "\\d",   "\\w",  "\\s",  "\\S",   "\\D", "\\W",   "[a-c]",  "[^a]",  "[\\s]", "[\\S]",
+      "[^\\S]", "[]",      "[^]", "\\b",   "\\B",  "^",    "$",     "(",   ")",     "(?:",    "|",     "*",     "+",
+      "?",      "*?",      "{2}", "{1,3}", "{,2}", "{2,}", "\\x41", "\\.", "[\\b]", "\\t",    "\\v",   "\\n",   "[a-]",
+      "[-a]",   "[\\d-z]", "\\0", "}",     "]",    "\\\\", "\\-",   " ",   "\\r",   "(a)\\1", "(?=a)", "(?!b)"};
+  const std::vector<std::string> pieces{"a", "b", "A", "\n", "\r", "\v", "\t",   " ",  "1", "_",
+                                        "-", "{", "}", "]",  "\\", "\b", "\x01", "ab", "."};
   std::mt19937 random(15);
   int compared = 0;
   for (int round = 0; round < 20000; ++round) {
