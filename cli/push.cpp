@@ -68,13 +68,7 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
   auto target = registry::resolve_push_target(inputs);
   const PushSettings settings{flags.build.progress, flags.insecure, flags.ca_bundle, global.debug};
 
-  if (!flags.from.empty()) {
-    std::cerr << "Pushing to " << target.str() << "...\n";
-    registry::TransferStats stats;
-    auto result = registry::push_image(flags.from, target, transfer_options(settings, stats));
-    print_pushed(result, target, stats, settings);
-    return;
-  }
+  if (!flags.from.empty()) return push_from(flags.from, target, settings);
   // As Cog: build the project first (when it names a model to build) and push what was built.
   std::string stored =
       flags.image.empty() ? (inputs.config_model.empty() ? inputs.config_image : target.str()) : flags.image;

@@ -4,6 +4,7 @@
 
 #include "builder/oci/store.hpp"
 #include "builder/registry/push.hpp"
+#include "builder/registry/login.hpp"
 #include "cli/progress_view.hpp"
 #include "support/error.hpp"
 
@@ -42,6 +43,13 @@ void push_stored_image(const std::string& stored_name, const builder::registry::
   std::cerr << "Pushing to " << target.str() << "...\n";
   builder::registry::TransferStats stats;
   auto result = builder::registry::push_image(store.layout(), *manifest, target, transfer_options(settings, stats));
+  print_pushed(result, target, stats, settings);
+}
+
+void push_from(const std::string& from, const builder::registry::Reference& target, const PushSettings& settings) {
+  std::cerr << "Pushing to " << target.str() << "...\n";
+  builder::registry::TransferStats stats;
+  auto result = builder::registry::push_image(from, target, transfer_options(settings, stats));
   print_pushed(result, target, stats, settings);
 }
 

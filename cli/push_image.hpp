@@ -19,4 +19,7 @@ struct PushSettings {
 void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
                        const PushSettings& settings);
 
+// The same for an image read from an OCI layout directory or archive (`cog push --from`).
+void push_from(const std::string& from, const builder::registry::Reference& target, const PushSettings& settings);
+
 }  // namespace cog::cli
