@@ -1,7 +1,7 @@
 #pragma once
 // What cog-server refuses from an HTTP client before any handler runs: the limits on a request's
 // head and body, the connection budget, and the RFC 9112 framing rules that keep a request from
-// meaning two things (request smuggling). Each limit is a setting (COG_HTTP_*, README "Limits
+// meaning two things (request smuggling). Each limit is a setting (COG_HTTP_*, docs/security.md "Limits
 // and security").
 #include <chrono>
 #include <cstddef>

@@ -41,8 +41,7 @@ double env_limit(const EnvLookup& env, const std::string& name, double fallback)
   const auto text = env(name);
   if (!text || text->empty()) return fallback;
   if (const auto value = parse_non_negative(*text)) return *value;
-  throw Error(ErrorKind::Usage, name, "expected a non-negative number, got '" + *text + "'",
-              "see the README's \"Limits and security\" section");
+  throw Error(ErrorKind::Usage, name, "expected a non-negative number, got '" + *text + "'", "see docs/security.md");
 }
 
 std::chrono::milliseconds env_seconds(const EnvLookup& env, const std::string& name,

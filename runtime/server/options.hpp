@@ -27,12 +27,12 @@ struct ServerOptions {
   std::string webhook_auth_token;
   bool console_log = false;  // LOG_FORMAT=console (or development)
   std::string log_level = "info";
-  std::string worker_bin;   // cog-worker
-  std::string sdk_dir;      // put first on the worker's PYTHONPATH ("" = none)
-  std::string project_dir;  // the worker's working directory
-  std::string weights;      // COG_WEIGHTS, passed through the environment
-  bool kubernetes = false;  // write /var/run/cog/ready once healthy
-  HttpLimits http;          // COG_HTTP_*: what a client may send (README "Limits and security")
+  std::string worker_bin;                               // cog-worker
+  std::string sdk_dir;                                  // put first on the worker's PYTHONPATH ("" = none)
+  std::string project_dir;                              // the worker's working directory
+  std::string weights;                                  // COG_WEIGHTS, passed through the environment
+  bool kubernetes = false;                              // write /var/run/cog/ready once healthy
+  HttpLimits http;                                      // COG_HTTP_*: what a client may send (docs/security.md)
   std::chrono::milliseconds http_read_timeout{60'000};  // COG_HTTP_READ_TIMEOUT: between two reads or writes
   double shutdown_grace_s = 600;  // COG_RUNNER_SHUTDOWN_GRACE_PERIOD: in-flight predictions may finish
   bool show_version = false;
