@@ -46,7 +46,7 @@ if [ -z "$python" ]; then
 fi
 if [ ! -x "$python" ]; then
   if ((cpu)); then
-    echo "SKIPPED (mission feature): gpu-check CPU mode: no Python at $python — make a venv with torch (README: GPU check)"
+    echo "SKIPPED (mission feature): gpu-check CPU mode: no Python at $python — make a venv with torch (docs/gpu-check.md)"
     exit 77
   fi
   fail "--python $python" "not an executable" "pass the interpreter that has torch"

@@ -4,7 +4,7 @@
 # against empty caches and an empty image store of its own (build/ci-state, emptied first), so that
 # nothing earlier runs left on this machine can make it pass. Ends with every skipped test and why.
 #
-#   scripts/test.sh [CTEST ARGS...]           fresh machine, as CI (see README for how long it takes)
+#   scripts/test.sh [CTEST ARGS...]           fresh machine, as CI (docs/testing.md says how long it takes)
 #   scripts/test.sh --warm [CTEST ARGS...]    the developer loop: no fuzzing, your own caches and
 #                                             store (~/.cache/cog, ~/.local/share/cog), so bases and
 #                                             layers built before are reused

@@ -14,7 +14,7 @@ import pytest
 
 from cog_server_harness import Server
 
-# Small limits make every refusal quick to reach; the defaults are in the README.
+# Small limits make every refusal quick to reach; the defaults are in docs/security.md.
 LIMITS = {
     "COG_HTTP_HEAD_TIMEOUT": "2",
     "COG_HTTP_BODY_TIMEOUT": "2",
