@@ -61,7 +61,7 @@ if [ -n "$pybind11" ]; then
   home="-DCOG_PYTHON_HOME=\"$prefix\""
 fi
 cd "$src"
-for unit in $(find runtime builder -name '*.cpp' -o -name '*.cc' | LC_ALL=C sort); do
+for unit in $(find runtime support -name '*.cpp' -o -name '*.cc' | LC_ALL=C sort); do
   echo "g++ $unit"
   g++ -std=c++20 -O2 -DNDEBUG -Wall -Wextra -Wno-unused-parameter "-DCOG_VERSION=\"$version\"" \
     -I"$src" -I"$src/generated" $includes $home \

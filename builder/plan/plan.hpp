@@ -18,7 +18,7 @@ enum class StepKind {
   WeightsStage,        // image:   the `<image>-weights` image the runner copies weights from
   Base,                // image:   what the build starts FROM
   Preamble,            // env:     DEBIAN_FRONTEND, PYTHONUNBUFFERED, LD_LIBRARY_PATH, NVIDIA_…
-  CaCert,              //          trust COG_CA_CERT (copied from the cog_pipeline context)
+  CaCert,              //          trust COG_CA_CERT (copied from the cog_build context)
   Init,                // version: tini as PID 1
   UserEnvironment,     // env:     cog.yaml `environment`, sorted by name
   AptPackages,         // packages: `system_packages` (minus what a cog-base image has)

@@ -48,7 +48,7 @@ void append_tini(std::vector<std::string>& lines, const Step& step) {
 }
 
 void append_ca_cert(std::vector<std::string>& lines) {
-  lines.push_back("COPY --from=cog_pipeline cog-ca-cert.crt /tmp/cog-ca-cert.crt");
+  lines.push_back("COPY --from=cog_build cog-ca-cert.crt /tmp/cog-ca-cert.crt");
   lines.push_back(std::string("RUN cp /tmp/cog-ca-cert.crt /usr/local/share/ca-certificates/"
                               "cog-ca-cert.crt && update-ca-certificates && cat "
                               "/tmp/cog-ca-cert.crt >> ") +
@@ -81,9 +81,9 @@ void append_pip(std::vector<std::string>& lines, const Step& step) {
   const std::string break_system = step.break_system_packages ? "--break-system-packages " : "";
   bool local_artifacts = !step.packages.empty();
   if (local_artifacts) {
-    lines.push_back("COPY --from=cog_pipeline local_package_artifacts " + std::string(config::kLocalArtifactsDir));
+    lines.push_back("COPY --from=cog_build local_package_artifacts " + std::string(config::kLocalArtifactsDir));
   }
-  lines.push_back("COPY --from=cog_pipeline requirements.txt /tmp/requirements.txt");
+  lines.push_back("COPY --from=cog_build requirements.txt /tmp/requirements.txt");
   lines.push_back(kCflags);
   lines.push_back("RUN --mount=type=cache,target=/root/.cache/pip uv run pip install " + break_system +
                   "--cache-dir /root/.cache/pip -r /tmp/requirements.txt");

@@ -146,5 +146,5 @@ def test_ca_cert_and_registry_host_come_from_the_environment(cog_bin, tmp_path):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "FROM ghcr.io/replicate/cog/cog-base:python3.12\n" in result.stdout
-    assert "COPY --from=cog_pipeline cog-ca-cert.crt /tmp/cog-ca-cert.crt\n" in result.stdout
+    assert "COPY --from=cog_build cog-ca-cert.crt /tmp/cog-ca-cert.crt\n" in result.stdout
     assert "ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt\n" in result.stdout

@@ -107,7 +107,7 @@ TEST_CASE("COG_CA_CERT adds the certificate lines after the preamble") {
   options.ca_cert = true;
   options.base.use_cog_base_image = false;
   auto dockerfile = plan::render_dockerfile(make(cpu_config(), options));
-  auto cert = dockerfile.find("COPY --from=cog_pipeline cog-ca-cert.crt /tmp/cog-ca-cert.crt\n");
+  auto cert = dockerfile.find("COPY --from=cog_build cog-ca-cert.crt /tmp/cog-ca-cert.crt\n");
   REQUIRE(cert != std::string::npos);
   CHECK(dockerfile.find("ENV NVIDIA_DRIVER_CAPABILITIES=all") < cert);
   CHECK(cert < dockerfile.find("ENTRYPOINT"));
