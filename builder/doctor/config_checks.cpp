@@ -25,8 +25,7 @@ bool is_reference_error(const Error& error) {
   bool about_reference = starts_with(message, "invalid run \"") || starts_with(message, "invalid predict \"") ||
                          starts_with(message, "invalid train \"");
   return about_reference &&
-         (message.find("does not exist") != std::string::npos ||
-          message.find("does not define") != std::string::npos ||
+         (message.find("does not exist") != std::string::npos || message.find("does not define") != std::string::npos ||
           message.find("outside the project") != std::string::npos);
 }
 

@@ -120,9 +120,9 @@ class DeprecatedFields : public Check {
       }
     }
     if (changes.empty()) return changes;
-    if (!requirements.empty() || std::find(changes.begin(), changes.end(),
-                                           "moved build.python_packages to requirements.txt (build.python_requirements)") !=
-                                     changes.end()) {
+    if (!requirements.empty() ||
+        std::find(changes.begin(), changes.end(),
+                  "moved build.python_packages to requirements.txt (build.python_requirements)") != changes.end()) {
       edit::write_file(project.dir / "requirements.txt", requirements);
     }
     edit::write_file(project.config_path, edit::join_lines(lines));

@@ -14,10 +14,26 @@ namespace {
 
 // What `import cog` offers (runtime/python/cog/__init__.py's __all__).
 const std::set<std::string> kCogExports = {
-    "BaseRunner", "BasePredictor", "BaseModel",    "Opaque",         "Input",      "FieldInfo",
-    "Path",       "Secret",        "File",         "URLFile",        "URLPath",    "ConcatenateIterator",
-    "AsyncConcatenateIterator",    "CancelationException",           "current_scope", "streaming",
-    "concurrent", "ExperimentalFeatureWarning",    "emit_metric",    "__version__",
+    "BaseRunner",
+    "BasePredictor",
+    "BaseModel",
+    "Opaque",
+    "Input",
+    "FieldInfo",
+    "Path",
+    "Secret",
+    "File",
+    "URLFile",
+    "URLPath",
+    "ConcatenateIterator",
+    "AsyncConcatenateIterator",
+    "CancelationException",
+    "current_scope",
+    "streaming",
+    "concurrent",
+    "ExperimentalFeatureWarning",
+    "emit_metric",
+    "__version__",
 };
 
 constexpr const char* kWarningName = "ExperimentalFeatureWarning";
@@ -70,10 +86,11 @@ FilePlan plan_file(const PythonFile& file) {
     for (const auto& name : import.names) {
       if (name.name == kWarningName) {
         warning_imported = true;
-        plan.findings.push_back(warning(
-            file, line, "ExperimentalFeatureWarning is deprecated: the features it warned about are stable, and "
-                        "filtering it does nothing",
-            "remove its import and the warnings filters that name it", warning_removable));
+        plan.findings.push_back(
+            warning(file, line,
+                    "ExperimentalFeatureWarning is deprecated: the features it warned about are stable, and "
+                    "filtering it does nothing",
+                    "remove its import and the warnings filters that name it", warning_removable));
         if (warning_removable) {
           rewrite = true;
           continue;

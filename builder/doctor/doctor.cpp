@@ -111,13 +111,13 @@ std::string render_report(const Report& report, bool fix) {
       for (const auto& change : result.fixed) out << "  " << change << "\n";
     }
     if (result.fix_error) {
-      out << "error: could not fix " << result.description << " [" << result.id << "]: "
-          << result.fix_error->describe() << "\n";
+      out << "error: could not fix " << result.description << " [" << result.id << "]: " << result.fix_error->describe()
+          << "\n";
     }
     for (const auto& finding : result.outcome.findings) {
       std::string where = finding.where.str();
-      out << (where.empty() ? "" : where + ": ") << (finding.severity == Severity::Error ? "error" : "warning")
-          << ": " << finding.message << " [" << result.id << "]\n";
+      out << (where.empty() ? "" : where + ": ") << (finding.severity == Severity::Error ? "error" : "warning") << ": "
+          << finding.message << " [" << result.id << "]\n";
       if (!finding.remediation.empty()) out << "  Remediation: " << finding.remediation << "\n";
       if (finding.fixable && !fix) out << "  Fixable: `cog doctor --fix` makes this change\n";
     }
@@ -130,8 +130,8 @@ std::string render_report(const Report& report, bool fix) {
   if (errors == 0 && warnings == 0) {
     out << "no issues found\n";
   } else {
-    out << errors << (errors == 1 ? " error, " : " errors, ") << warnings
-        << (warnings == 1 ? " warning" : " warnings") << "\n";
+    out << errors << (errors == 1 ? " error, " : " errors, ") << warnings << (warnings == 1 ? " warning" : " warnings")
+        << "\n";
   }
   return out.str();
 }

@@ -73,8 +73,8 @@ std::unique_ptr<Check> gpu_compat_check();
 struct CheckResult {
   std::string id;
   std::string description;
-  CheckOutcome outcome;                // what is left after any fix
-  std::vector<std::string> fixed;      // the changes --fix made
+  CheckOutcome outcome;                 // what is left after any fix
+  std::vector<std::string> fixed;       // the changes --fix made
   std::optional<cog::Error> fix_error;  // a fix that was refused (counts as an error)
 };
 

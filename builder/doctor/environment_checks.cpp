@@ -49,8 +49,8 @@ class PythonVersion : public Check {
       return outcome;
     }
     const auto& build = project.loaded->config.build;
-    std::string wanted = build.python_version_as_written.empty() ? build.python_version
-                                                                  : build.python_version_as_written;
+    std::string wanted =
+        build.python_version_as_written.empty() ? build.python_version : build.python_version_as_written;
     if (wanted.empty()) return outcome;
     std::string why;
     try {

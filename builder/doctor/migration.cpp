@@ -88,10 +88,9 @@ Migration plan_migration(const Project& project) {
     if (cls.name != runner->name || cls.statement.indent != 0) continue;
     candidates = python::methods_of(source, cls);
     if (cls.name == "Predictor") {
-      plan.findings.push_back(warning(runner->file, cls.statement.line,
-                                      "class Predictor is the deprecated name of the runner class",
-                                      "rename the class Runner and point `run:` at " + plan.new_file_label +
-                                          ":Runner"));
+      plan.findings.push_back(
+          warning(runner->file, cls.statement.line, "class Predictor is the deprecated name of the runner class",
+                  "rename the class Runner and point `run:` at " + plan.new_file_label + ":Runner"));
       if (first_line_of_name(source, "Runner") > 0) {
         plan.refused = runner->file + " already uses the name Runner: rename class Predictor by hand";
       }
@@ -121,7 +120,8 @@ Migration plan_migration(const Project& project) {
     if (first_line_of_name(source, "BasePredictor") > 0) {
       renamed_def = python::rename(renamed_def, "BasePredictor", "BaseRunner");
     }
-    if (new_name == "Runner" && runner->name == "Predictor") renamed_def = python::rename(renamed_def, "Predictor", "Runner");
+    if (new_name == "Runner" && runner->name == "Predictor")
+      renamed_def = python::rename(renamed_def, "Predictor", "Runner");
     rewritten = renamed_def;
     if (runner->name == "predict") new_name = "run";
   }

@@ -12,9 +12,19 @@ namespace {
 
 // The keys whose lines the checks point at.
 const std::vector<std::vector<std::string>> kLocatedKeys = {
-    {"run"},   {"predict"}, {"train"}, {"build"}, {"build", "python_packages"}, {"build", "python_requirements"},
-    {"build", "pre_install"}, {"build", "run"}, {"build", "python_version"}, {"build", "gpu"}, {"build", "cuda"},
-    {"concurrency", "max"}, {"tests"},
+    {"run"},
+    {"predict"},
+    {"train"},
+    {"build"},
+    {"build", "python_packages"},
+    {"build", "python_requirements"},
+    {"build", "pre_install"},
+    {"build", "run"},
+    {"build", "python_version"},
+    {"build", "gpu"},
+    {"build", "cuda"},
+    {"concurrency", "max"},
+    {"tests"},
 };
 
 int key_line(const config::YamlTree& tree, const std::vector<std::string>& path) {

@@ -34,12 +34,13 @@ std::vector<SourceEdit> config_removal(std::string_view source, const python::Cl
   for (const auto& statement : statements) {
     if (statement.begin <= cls.statement.begin || statement.begin >= cls.body_end) continue;
     ++body_statements;
-    if (statement.code.find("arbitrary_types_allowed") == std::string::npos) continue;
+    // The statement as written: the key may be a string (`{"arbitrary_types_allowed": True}`).
+    std::string_view written = source.substr(statement.begin, statement.end - statement.begin);
+    if (written.find("arbitrary_types_allowed") == std::string_view::npos) continue;
     ++mentions;
-    std::string code = statement.code;
     std::string compact;
-    for (char c : code) {
-      if (c != ' ') compact += c;
+    for (char c : written) {
+      if (c != ' ' && c != '\n' && c != '\r') compact += c;
     }
     if (compact == "model_config=ConfigDict(arbitrary_types_allowed=True)" ||
         compact == "model_config={\"arbitrary_types_allowed\":True}" ||
@@ -103,7 +104,7 @@ FilePlan plan_file(const PythonFile& file) {
     }
     if (!from_pydantic) continue;
     ++subclasses;
-    std::string body(python::mask(source).substr(cls.statement.end, cls.body_end - cls.statement.end));
+    std::string body(source.substr(cls.statement.end, cls.body_end - cls.statement.end));
     if (body.find("arbitrary_types_allowed") == std::string::npos) {
       removable = false;  // a plain pydantic model stays pydantic, so the import must stay
       continue;

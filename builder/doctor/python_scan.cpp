@@ -148,8 +148,8 @@ std::vector<Import> imports(std::string_view source) {
       import.module = trim(code.substr(5, keyword - 5));
       names_text = trim(code.substr(keyword + 8));
       if (!names_text.empty() && names_text.front() == '(') {
-        names_text = names_text.substr(1, names_text.rfind(')') == std::string::npos ? std::string::npos
-                                                                                     : names_text.rfind(')') - 1);
+        names_text = names_text.substr(
+            1, names_text.rfind(')') == std::string::npos ? std::string::npos : names_text.rfind(')') - 1);
       }
     } else if (starts_with(code, "import ")) {
       names_text = code.substr(7);
