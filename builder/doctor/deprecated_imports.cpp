@@ -68,7 +68,13 @@ bool warning_uses(std::string_view source, std::vector<SourceEdit>& edits) {
                   starts_with(statement.code, "filterwarnings(") || starts_with(statement.code, "simplefilter(");
     if (!filter) return false;
     std::string replacement = statement.indent > 0 ? std::string(statement.indent, ' ') + "pass\n" : "";
-    edits.push_back({statement.begin, statement.end, replacement});
+    // A removed top-level filter takes the blank lines before it along, so the spacing around it
+    // stays what it was.
+    std::size_t begin = statement.begin;
+    bool blank_after = statement.end >= source.size() || source[statement.end] == '\n';
+    while (replacement.empty() && blank_after && begin >= 2 && source[begin - 1] == '\n' && source[begin - 2] == '\n')
+      --begin;
+    edits.push_back({begin, statement.end, replacement});
   }
   return true;
 }

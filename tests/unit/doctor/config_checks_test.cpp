@@ -42,7 +42,8 @@ TEST_CASE("config-schema carries the loader's errors and fixes, reference errors
 
 TEST_CASE("config-predict-ref finds a class that is not defined, and a config without any reference") {
   DoctorProject project;
-  project.write("run.py", cog::test::kRunnerPy).write("cog.yaml", "build:\n  python_version: \"3.11\"\nrun: \"run.py:Model\"\n");
+  project.write("run.py", cog::test::kRunnerPy)
+      .write("cog.yaml", "build:\n  python_version: \"3.11\"\nrun: \"run.py:Model\"\n");
   auto found = findings(predict_ref_check(), project);
   REQUIRE(found.size() == 1);
   CHECK(found[0].message.find("does not define \"Model\"") != std::string::npos);
@@ -68,7 +69,8 @@ TEST_CASE("deprecated fields are warnings naming the replacement, --fix rewrites
   project.write("run.py", cog::test::kRunnerPy)
       .write("cog.yaml",
              "# my model\nbuild:\n  python_version: \"3.11\"\n  python_packages: [\"six==1.16.0\", \"tqdm\"]\n"
-             "  pre_install:\n  - echo one\n  - echo two\n\n  system_packages:\n    - git\ntests:\n  - {}\nrun: \"run.py:Runner\"\n");
+             "  pre_install:\n  - echo one\n  - echo two\n\n  system_packages:\n    - git\ntests:\n  - {}\nrun: "
+             "\"run.py:Runner\"\n");
   auto check = deprecated_fields_check();
   auto found = findings(check, project);
   REQUIRE(found.size() == 3);

@@ -64,8 +64,8 @@ TEST_CASE("a run.py already there stops the migration before anything changes") 
   DoctorProject project;
   std::string yaml = "build:\n  python_version: \"3.11\"\npredict: \"predict.py:Predictor\"\n";
   project.write("cog.yaml", yaml).write("predict.py", kLegacy).write("run.py", "# mine\n");
-  CHECK_THROWS_WITH_AS(predict_to_run_check()->fix(project.inspect()),
-                       doctest::Contains("run.py already exists"), cog::Error);
+  CHECK_THROWS_WITH_AS(predict_to_run_check()->fix(project.inspect()), doctest::Contains("run.py already exists"),
+                       cog::Error);
   CHECK(project.read("cog.yaml") == yaml);
   CHECK(project.read("predict.py") == kLegacy);
   CHECK(project.read("run.py") == "# mine\n");

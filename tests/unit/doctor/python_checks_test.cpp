@@ -91,9 +91,7 @@ TEST_CASE("ExperimentalFeatureWarning used beyond a filter is left to the user")
 
 TEST_CASE("missing annotations on run(), predict(), train() and function runners are errors") {
   DoctorProject project;
-  project
-      .write("cog.yaml",
-             "build:\n  python_version: \"3.11\"\nrun: \"run.py:Runner\"\ntrain: \"train.py:train\"\n")
+  project.write("cog.yaml", "build:\n  python_version: \"3.11\"\nrun: \"run.py:Runner\"\ntrain: \"train.py:train\"\n")
       .write("run.py",
              "class Runner:\n    def setup(self, weights):\n        pass\n\n    def run(self, prompt, n: int = 1,\n"
              "            *args, **kwargs) -> str:\n        return prompt\n")

@@ -69,9 +69,9 @@ TEST_CASE("parameters keep their own lines, defaults with colons are not annotat
 
 TEST_CASE("renaming touches whole names in code only") {
   int count = 0;
-  std::string out = python::rename(
-      "class Predictor(cog.BasePredictor):  # Predictor\n    s = 'Predictor'\nMyPredictor = Predictor\n", "Predictor",
-      "Runner", &count);
+  std::string out =
+      python::rename("class Predictor(cog.BasePredictor):  # Predictor\n    s = 'Predictor'\nMyPredictor = Predictor\n",
+                     "Predictor", "Runner", &count);
   CHECK(count == 2);
   CHECK(out == "class Runner(cog.BasePredictor):  # Predictor\n    s = 'Predictor'\nMyPredictor = Runner\n");
 }

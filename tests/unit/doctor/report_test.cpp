@@ -10,10 +10,9 @@ TEST_CASE("the checks run in Cog's order") {
   std::vector<std::string> ids;
   for (const auto& check : all_checks()) ids.push_back(check->id());
   CHECK(ids == std::vector<std::string>{"config-parse", "config-schema", "predict-to-run-migration",
-                                        "config-deprecated-fields", "config-predict-ref",
-                                        "python-pydantic-basemodel", "python-deprecated-imports",
-                                        "python-missing-type-annotations", "env-docker", "env-python-version",
-                                        "env-gpu-compat"});
+                                        "config-deprecated-fields", "config-predict-ref", "python-pydantic-basemodel",
+                                        "python-deprecated-imports", "python-missing-type-annotations", "env-docker",
+                                        "env-python-version", "env-gpu-compat"});
 }
 
 TEST_CASE("a clean project says so and exits 0") {
