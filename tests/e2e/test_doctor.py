@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from cog_cli import run_cog
+from cog_cli import run_cog, tag_fixture
 
 # The environment checks depend on this machine; the project checks are what these tests are about.
 QUIET_HOST = {"COG_SKIP_DOCKER_CHECK": "1", "COG_SKIP_GPU_CHECK": "1"}
@@ -129,6 +129,22 @@ def test_fix_migrates_predict_to_run(cog_bin, tmp_path):
     ran = run_cog(cog_bin, "run", "--local", "-i", "name=doctor", cwd=project, check=False, timeout=180)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "hello doctor\n"
+
+
+tag = tag_fixture("cog-e2e-doctor")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
+def test_fixed_project_builds_and_runs(cog_bin, tmp_path, tag):
+    project = legacy_project(tmp_path)
+    (project / "cog.yaml").write_text(
+        'build:\n  python_version: "3.11"\n  python_packages: []\npredict: "predict.py:Predictor"\n')
+    fixed = doctor(cog_bin, project, "--fix")
+    assert fixed.returncode == 0, fixed.stderr
+    assert "no issues found" in doctor(cog_bin, project).stderr
+    run_cog(cog_bin, "build", "-t", tag, cwd=project)
+    ran = run_cog(cog_bin, "run", tag, "-i", "name=image", cwd=project, timeout=300)
+    assert ran.stdout == "hello image\n"
 
 
 def test_fix_refuses_when_run_py_exists(cog_bin, tmp_path):
