@@ -2,7 +2,7 @@
 // --fix moves build.python_packages into requirements.txt, renames build.pre_install to build.run
 // when there is no build.run yet, and drops the classic `tests` field; concurrency.max needs a
 // decorator in the model's code and is left to the user.
-#include <algorithm>
+#include <algorithm>  // std::sort
 #include <filesystem>
 
 #include "builder/doctor/doctor.hpp"
@@ -96,6 +96,7 @@ class DeprecatedFields : public Check {
     auto lines = edit::split_lines(project.config_text);
     std::vector<std::string> changes;
     std::string requirements;
+    bool write_requirements = false;
     for (const auto& deprecation : deprecations) {
       if (!deprecation.finding.fixable) continue;
       auto [first, last] = edit::yaml_entry_lines(lines, deprecation.line);
@@ -109,6 +110,7 @@ class DeprecatedFields : public Check {
         }
         lines.erase(begin, end);
         lines.insert(lines.begin() + static_cast<long>(first), indent + "python_requirements: requirements.txt\n");
+        write_requirements = true;
         changes.push_back("moved build.python_packages to requirements.txt (build.python_requirements)");
       } else if (deprecation.action == Action::RenamePreInstall) {
         std::string& line = lines[first];
@@ -120,11 +122,7 @@ class DeprecatedFields : public Check {
       }
     }
     if (changes.empty()) return changes;
-    if (!requirements.empty() ||
-        std::find(changes.begin(), changes.end(),
-                  "moved build.python_packages to requirements.txt (build.python_requirements)") != changes.end()) {
-      edit::write_file(project.dir / "requirements.txt", requirements);
-    }
+    if (write_requirements) edit::write_file(project.dir / "requirements.txt", requirements);
     edit::write_file(project.config_path, edit::join_lines(lines));
     return changes;
   }

@@ -73,58 +73,55 @@ Migration plan_migration(const Project& project) {
     }
   }
 
-  std::string rewritten = source;
+  bool rename_base = false;
   if (int line = first_line_of_name(source, "BasePredictor"); line > 0) {
     plan.findings.push_back(warning(runner->file, line, "BasePredictor is the deprecated name of cog.BaseRunner",
                                     "replace BasePredictor with BaseRunner"));
-    rewritten = python::rename(rewritten, "BasePredictor", "BaseRunner");
+    rename_base = true;
   }
 
-  // The runner's method (class form) or the function itself (function form) named predict.
-  const python::FunctionDef* predict = nullptr;
+  // The runner's methods (class form), or the module's functions (function form `predict.py:predict`).
   std::vector<python::FunctionDef> candidates;
-  bool has_run = false;
+  bool rename_class = false;
+  bool class_form = false;
   for (const auto& cls : python::classes(source)) {
     if (cls.name != runner->name || cls.statement.indent != 0) continue;
+    class_form = true;
     candidates = python::methods_of(source, cls);
-    if (cls.name == "Predictor") {
-      plan.findings.push_back(
-          warning(runner->file, cls.statement.line, "class Predictor is the deprecated name of the runner class",
-                  "rename the class Runner and point `run:` at " + plan.new_file_label + ":Runner"));
-      if (first_line_of_name(source, "Runner") > 0) {
-        plan.refused = runner->file + " already uses the name Runner: rename class Predictor by hand";
-      }
-      rewritten = python::rename(rewritten, "Predictor", "Runner");
-      new_name = "Runner";
+    if (cls.name != "Predictor") continue;
+    plan.findings.push_back(warning(runner->file, cls.statement.line,
+                                    "class Predictor is the deprecated name of the runner class",
+                                    "rename the class Runner and point `run:` at " + plan.new_file_label + ":Runner"));
+    if (first_line_of_name(source, "Runner") > 0) {
+      plan.refused = runner->file + " already uses the name Runner: rename class Predictor by hand";
     }
+    rename_class = true;
+    new_name = "Runner";
   }
-  if (candidates.empty()) {
+  if (!class_form && runner->name == "predict") {
     for (const auto& function : python::functions(source)) {
       if (function.statement.indent == 0) candidates.push_back(function);
     }
-    if (runner->name != "predict") candidates.clear();
   }
+  const python::FunctionDef* predict = nullptr;
+  bool has_run = false;
   for (const auto& function : candidates) {
     if (function.name == "predict") predict = &function;
     if (function.name == "run") has_run = true;
   }
+
+  // The def first, by its offset in the original text; then the whole-name renames.
+  std::string rewritten = source;
   if (predict) {
     plan.findings.push_back(warning(runner->file, predict->statement.line,
                                     "predict() is the deprecated name of the runner's method: Cog now calls run()",
                                     "rename `def predict(` to `def run(`"));
     if (has_run) plan.refused = runner->file + " defines both run() and predict(): remove one by hand";
-    // The def's name sits at the same offset in the rewritten text only when nothing before it
-    // changed length, so rename it in the original and redo the other renames after.
-    std::string renamed_def = source.substr(0, predict->name_offset) + "run" +
-                              source.substr(predict->name_offset + std::string("predict").size());
-    if (first_line_of_name(source, "BasePredictor") > 0) {
-      renamed_def = python::rename(renamed_def, "BasePredictor", "BaseRunner");
-    }
-    if (new_name == "Runner" && runner->name == "Predictor")
-      renamed_def = python::rename(renamed_def, "Predictor", "Runner");
-    rewritten = renamed_def;
-    if (runner->name == "predict") new_name = "run";
+    rewritten.replace(predict->name_offset, std::string_view("predict").size(), "run");
+    if (!class_form) new_name = "run";
   }
+  if (rename_base) rewritten = python::rename(rewritten, "BasePredictor", "BaseRunner");
+  if (rename_class) rewritten = python::rename(rewritten, "Predictor", "Runner");
   plan.new_source = rewritten;
   plan.new_reference = plan.new_file_label + ":" + new_name;
   return plan;
