@@ -6,6 +6,7 @@
 
 #include "builder/doctor/doctor.hpp"
 #include "builder/doctor/edit.hpp"
+#include "builder/doctor/python_files.hpp"
 #include "builder/doctor/python_scan.hpp"
 #include "support/text_file.hpp"
 
@@ -32,6 +33,24 @@ int first_line_of_name(std::string_view source, std::string_view name) {
   return 0;
 }
 
+// "lib/x.py:3" for the first other file that imports the runner module `predict` (a sibling of
+// it, or any file when it is at the project's root); empty when none does.
+std::string importer_of_predict(const Project& project, const std::filesystem::path& runner_file) {
+  for (const auto& other : python_files(project)) {
+    std::error_code error;
+    if (std::filesystem::equivalent(other.path, runner_file, error)) continue;
+    for (const auto& import : python::imports(other.source)) {
+      bool imports_it = import.is_from && (import.module == "predict" || import.module == ".predict");
+      for (const auto& name : import.names) imports_it = imports_it || (!import.is_from && name.name == "predict");
+      if (import.is_from && import.module == ".") {
+        for (const auto& name : import.names) imports_it = imports_it || name.name == "predict";
+      }
+      if (imports_it) return other.label + ":" + std::to_string(import.statement.line);
+    }
+  }
+  return {};
+}
+
 Finding warning(const std::string& file, int line, std::string message, std::string remediation) {
   Finding finding;
   finding.severity = Severity::Warning;
@@ -53,7 +72,9 @@ Migration plan_migration(const Project& project) {
                                     "replace `predict:` with `run:` in " + project.config_label));
   }
   plan.new_reference = runner->text;
-  if (runner->file.empty()) return plan;
+  // A file outside the project is the loader's error, and never ours to rename.
+  std::filesystem::path relative = std::filesystem::path(runner->file).lexically_normal();
+  if (runner->file.empty() || relative.is_absolute() || *relative.begin() == "..") return plan;
   std::filesystem::path file = project.dir / runner->file;
   std::error_code error;
   if (!std::filesystem::is_regular_file(file, error)) return plan;  // config-predict-ref reports it
@@ -70,6 +91,8 @@ Migration plan_migration(const Project& project) {
                                     "rename it " + plan.new_file_label + " and point `run:` at it"));
     if (std::filesystem::exists(plan.new_file, error)) {
       plan.refused = plan.new_file_label + " already exists: cannot rename " + runner->file + " to it";
+    } else if (std::string importer = importer_of_predict(project, file); !importer.empty()) {
+      plan.refused = importer + " imports the module predict, which the rename would break: migrate by hand";
     }
   }
 

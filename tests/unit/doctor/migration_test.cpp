@@ -88,3 +88,26 @@ TEST_CASE("run.py with only a deprecated method name keeps cog.yaml as it is") {
   CHECK(project.read("run.py") == "class Runner:\n    def run(self) -> str:\n        return 'x'\n");
   CHECK(project.read("cog.yaml") == cog::test::kCogYaml);
 }
+
+TEST_CASE("another module importing predict stops the migration, naming it") {
+  DoctorProject project;
+  std::string yaml = "build:\n  python_version: \"3.11\"\npredict: \"predict.py:Predictor\"\n";
+  project.write("cog.yaml", yaml)
+      .write("predict.py", kLegacy)
+      .write("tools/check.py", "\nfrom predict import Predictor\n");
+  CHECK_THROWS_WITH_AS(predict_to_run_check()->fix(project.inspect()),
+                       doctest::Contains("tools/check.py:2 imports the module predict"), cog::Error);
+  CHECK(project.read("predict.py") == kLegacy);
+  CHECK(project.read("cog.yaml") == yaml);
+}
+
+TEST_CASE("a runner outside the project is never renamed") {
+  DoctorProject project;
+  project.write("model/cog.yaml", "build:\n  python_version: \"3.11\"\npredict: \"../predict.py:Predictor\"\n")
+      .write("predict.py", kLegacy);
+  auto project_inside = inspect_project(project.temp.path / "model" / "cog.yaml");
+  auto found = predict_to_run_check()->run(project_inside, FakeHost{}.host()).findings;
+  REQUIRE(found.size() == 1);  // only cog.yaml's predict:
+  CHECK(found[0].where.file == "cog.yaml");
+  CHECK(project.read("predict.py") == kLegacy);
+}
