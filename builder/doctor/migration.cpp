@@ -20,8 +20,9 @@ struct Migration {
   std::filesystem::path new_file;  // where it goes (the same path unless it was predict.py)
   std::string new_file_label;      // "run.py", "sub/run.py"
   std::string new_source;
-  std::string new_reference;  // the value of `run:` afterwards
-  std::string refused;        // why the fix would be unsafe; empty when it is safe
+  std::string new_reference;         // the value of `run:` afterwards
+  std::string refused;               // why the fix would be unsafe; empty when it is safe
+  std::vector<std::string> renames;  // "Predictor → Runner", for the report
 };
 
 int first_line_of_name(std::string_view source, std::string_view name) {
@@ -141,10 +142,17 @@ Migration plan_migration(const Project& project) {
                                     "rename `def predict(` to `def run(`"));
     if (has_run) plan.refused = runner->file + " defines both run() and predict(): remove one by hand";
     rewritten.replace(predict->name_offset, std::string_view("predict").size(), "run");
+    plan.renames.push_back("def predict → def run");
     if (!class_form) new_name = "run";
   }
-  if (rename_base) rewritten = python::rename(rewritten, "BasePredictor", "BaseRunner");
-  if (rename_class) rewritten = python::rename(rewritten, "Predictor", "Runner");
+  if (rename_base) {
+    rewritten = python::rename(rewritten, "BasePredictor", "BaseRunner");
+    plan.renames.push_back("BasePredictor → BaseRunner");
+  }
+  if (rename_class) {
+    rewritten = python::rename(rewritten, "Predictor", "Runner");
+    plan.renames.push_back("Predictor → Runner");
+  }
   plan.new_source = rewritten;
   plan.new_reference = plan.new_file_label + ":" + new_name;
   return plan;
@@ -180,8 +188,11 @@ class PredictToRun : public Check {
         std::filesystem::remove(plan.old_file);
         changes.push_back("renamed " + runner->file + " to " + plan.new_file_label);
       }
-      changes.push_back("renamed the deprecated names in " + plan.new_file_label +
-                        " (Predictor → Runner, BasePredictor → BaseRunner, def predict → def run)");
+      if (!plan.renames.empty()) {
+        std::string renames;
+        for (const auto& rename : plan.renames) renames += (renames.empty() ? "" : ", ") + rename;
+        changes.push_back("in " + plan.new_file_label + ": " + renames);
+      }
     }
     auto lines = edit::split_lines(project.config_text);
     auto [first, last] = edit::yaml_entry_lines(lines, runner->line);
