@@ -23,7 +23,8 @@ bool skipped_directory(const std::filesystem::path& dir) {
 std::vector<PythonFile> python_files(const Project& project) {
   std::vector<std::filesystem::path> paths;
   std::error_code error;
-  std::filesystem::recursive_directory_iterator it(project.dir, std::filesystem::directory_options::none, error);
+  std::filesystem::recursive_directory_iterator it(project.dir,
+                                                   std::filesystem::directory_options::skip_permission_denied, error);
   for (; !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
     if (it->is_directory(error)) {
       if (skipped_directory(it->path())) it.disable_recursion_pending();

@@ -257,3 +257,12 @@ def test_gpu_check_on_this_machine(cog_bin, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "cog.yaml:3: warning: gpu: true, but this machine has no NVIDIA driver" in result.stderr
     assert "CUDA 11.8" in result.stderr
+
+
+def test_other_config_file_name(cog_bin, tmp_path):
+    write(tmp_path, {"model.yaml": 'build:\n  python_version: "3.11"\npredict: "run.py:Runner"\n',
+                     "run.py": CLEAN_RUN_PY})
+    result = doctor(cog_bin, tmp_path, "-f", "model.yaml", "--fix")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "model.yaml").read_text() == 'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n'
+    assert not (tmp_path / "cog.yaml").exists()
