@@ -29,7 +29,7 @@ struct Deprecation {
 std::vector<Deprecation> find_deprecations(const Project& project) {
   std::vector<Deprecation> found;
   const std::string& yaml = project.config_label;
-  auto add = [&](std::vector<std::string> path, std::string message, std::string remediation, Action action) {
+  auto add = [&](const std::vector<std::string>& path, std::string message, std::string remediation, Action action) {
     Deprecation deprecation;
     deprecation.line = project.line_of(path);
     deprecation.finding.severity = Severity::Warning;

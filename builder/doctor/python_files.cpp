@@ -9,7 +9,7 @@ namespace cog::builder::doctor {
 namespace {
 
 constexpr std::size_t kMaxFiles = 2000;
-constexpr std::uintmax_t kMaxFileBytes = 4 * 1024 * 1024;
+constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{4} * 1024 * 1024;
 
 bool skipped_directory(const std::filesystem::path& dir) {
   std::string name = dir.filename().string();
@@ -37,6 +37,7 @@ std::vector<PythonFile> python_files(const Project& project) {
   }
   std::sort(paths.begin(), paths.end());
   std::vector<PythonFile> files;
+  files.reserve(paths.size());
   for (const auto& path : paths) {
     files.push_back({path, path.lexically_relative(project.dir).generic_string(), support::read_text_file(path)});
   }
