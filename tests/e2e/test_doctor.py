@@ -1,6 +1,8 @@
 """`cog doctor [--fix]` on real project directories: each check's finding and exit code, and the
 rewrites --fix makes (then the fixed project is clean and runs)."""
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -266,3 +268,25 @@ def test_other_config_file_name(cog_bin, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "model.yaml").read_text() == 'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n'
     assert not (tmp_path / "cog.yaml").exists()
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler to make a stand-in libcuda")
+def test_gpu_check_reads_the_driver_through_libcuda(cog_bin, tmp_path):
+    """A stand-in libcuda.so.1 (found first through LD_LIBRARY_PATH) whose cuDriverGetVersion says 12.2."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "cuda.c").write_text("int cuDriverGetVersion(int *v) { *v = 12020; return 0; }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib / "libcuda.so.1"), str(lib / "cuda.c")], check=True)
+    project = write(tmp_path / "project", {"run.py": CLEAN_RUN_PY, "cog.yaml":
+                                           'build:\n  python_version: "3.11"\n  gpu: true\n  cuda: "12.4"\n'
+                                           'run: "run.py:Runner"\n'})
+    env = {"COG_SKIP_DOCKER_CHECK": "1", "LD_LIBRARY_PATH": str(lib)}
+    result = doctor(cog_bin, project, env=env)
+    assert result.returncode == 1, result.stderr
+    assert ("cog.yaml:4: error: the image needs CUDA 12.4 but this machine's NVIDIA driver supports CUDA 12.2 at most"
+            in result.stderr)
+    (project / "cog.yaml").write_text('build:\n  python_version: "3.11"\n  gpu: true\n  cuda: "12.1"\n'
+                                      'run: "run.py:Runner"\n')
+    result = doctor(cog_bin, project, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "no issues found" in result.stderr
