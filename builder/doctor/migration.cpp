@@ -177,7 +177,7 @@ class PredictToRun : public Check {
     Migration plan = plan_migration(project);
     if (plan.findings.empty()) return {};
     if (!plan.refused.empty()) {
-      throw Error(ErrorKind::Validation, plan.new_file_label, plan.refused,
+      throw Error(ErrorKind::Validation, project.runner()->file, plan.refused,
                   "nothing was changed; resolve it by hand, then run `cog doctor --fix` again");
     }
     std::vector<std::string> changes;
