@@ -8,6 +8,9 @@ import typing
 if typing.TYPE_CHECKING:  # pragma: no cover
     from ._openapi import InputField
 
+# Each limit of ``Input()`` with the JSON-schema keyword the OpenAPI document writes it as.
+SCHEMA_KEYWORDS = {"ge": "minimum", "le": "maximum", "min_length": "minLength", "max_length": "maxLength",
+                   "regex": "pattern"}
 
 def broken_constraint(field: "InputField", value: typing.Any, text_limits: bool = True) -> typing.Optional[str]:
     """The first limit of ``field`` that ``value`` breaks: ``choices``, ``ge``, ``le``,

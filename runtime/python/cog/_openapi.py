@@ -8,7 +8,7 @@ import dataclasses
 import inspect
 import typing
 
-from ._constraints import broken_constraint
+from ._constraints import SCHEMA_KEYWORDS, broken_constraint
 from ._introspect import (
     SchemaError,
     TypeSpec,
@@ -124,16 +124,9 @@ def input_property(field: InputField, enum_name: str) -> typing.Tuple[dict, typi
         prop["nullable"] = True
     if info.description is not None:
         prop["description"] = info.description
-    if info.ge is not None:
-        prop["minimum"] = info.ge
-    if info.le is not None:
-        prop["maximum"] = info.le
-    if info.min_length is not None:
-        prop["minLength"] = info.min_length
-    if info.max_length is not None:
-        prop["maxLength"] = info.max_length
-    if info.regex is not None:
-        prop["pattern"] = info.regex
+    for limit, keyword in SCHEMA_KEYWORDS.items():
+        if getattr(info, limit) is not None:
+            prop[keyword] = getattr(info, limit)
     if info.deprecated:
         prop["deprecated"] = True
     if info.accept is not None:
