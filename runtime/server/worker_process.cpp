@@ -91,18 +91,11 @@ bool WorkerProcess::send(const json& frame) {
 }
 
 void WorkerProcess::read_loop() {
-  ipc::FrameDecoder decoder;
-  while (true) {
-    std::optional<std::string> payload;
-    try {
-      payload = ipc::read_frame(fd_, decoder);
-    } catch (const std::exception&) {
-      ::kill(pid_, SIGKILL);  // a protocol error: the worker cannot be trusted any more
-    }
-    if (!payload) break;
-    json frame = json::parse(*payload, nullptr, false);
+  const bool clean = ipc::read_frames(fd_, [this](std::string payload) {
+    json frame = json::parse(payload, nullptr, false);
     if (frame.is_object()) on_frame_(frame);
-  }
+  });
+  if (!clean) ::kill(pid_, SIGKILL);  // a protocol error: the worker cannot be trusted any more
   const int status = process_->wait().wait_status;
   {
     std::lock_guard lock(exit_mutex_);
