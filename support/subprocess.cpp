@@ -3,14 +3,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
+#include "support/child_exec.hpp"
 #include "support/error.hpp"
 
 extern char** environ;
@@ -29,14 +31,6 @@ Pipe make_pipe() {
     throw Error(ErrorKind::Io, "pipe", std::strerror(errno), "");
   }
   return {fds[0], fds[1]};
-}
-
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  pointers.reserve(strings.size() + 1);
-  for (const auto& text : strings) pointers.push_back(const_cast<char*>(text.c_str()));
-  pointers.push_back(nullptr);
-  return pointers;
 }
 
 // A child that exits without reading its stdin must not kill us with SIGPIPE: the signal is
@@ -94,60 +88,87 @@ void exchange(int to_child, const std::string& input, int stdout_fd, int stderr_
   }
 }
 
+// The child's side of spawn(), between the fork and the exec: system calls only. Reports the
+// errno of a failed step on `failure_fd` (closed on exec, so the parent reads EOF on success).
+[[noreturn]] void run_child(const ExecImage& image, const SpawnOptions& options, const char* cwd, pid_t parent,
+                            int stdin_fd, int stdout_fd, int stderr_fd, int failure_fd) {
+  if (options.die_with_parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent ended before the line above
+  }
+  if (options.new_process_group) setpgid(0, 0);
+  reset_signals_in_child();
+  // The failure pipe must not stand where a descriptor is about to be put.
+  int highest_target = STDERR_FILENO;
+  for (const auto& [source, target] : options.fd_map) highest_target = std::max(highest_target, target);
+  if (failure_fd <= highest_target) failure_fd = fcntl(failure_fd, F_DUPFD_CLOEXEC, highest_target + 1);
+  auto put = [](int source, int target) {
+    if (source < 0) return;
+    if (source == target) {
+      fcntl(target, F_SETFD, 0);  // dup2 onto itself would leave close-on-exec set
+    } else {
+      dup2(source, target);
+    }
+  };
+  put(stdin_fd, STDIN_FILENO);
+  put(stdout_fd, STDOUT_FILENO);
+  put(stderr_fd, STDERR_FILENO);
+  for (const auto& [source, target] : options.fd_map) put(source, target);
+  int error = 0;
+  if (*cwd && chdir(cwd) != 0) {
+    error = errno;
+  } else {
+    error = exec_in_child(image);
+  }
+  [[maybe_unused]] auto written = write(failure_fd, &error, sizeof error);
+  _exit(127);
+}
+
 }  // namespace
 
 Process Process::spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   if (argv.empty()) throw Error(ErrorKind::Usage, "spawn", "no program given", "");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  sigset_t empty_mask;
-  sigemptyset(&empty_mask);
-  posix_spawnattr_setsigmask(&attributes, &empty_mask);
-  sigset_t default_signals;
-  sigemptyset(&default_signals);
-  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&default_signals, s);
-  posix_spawnattr_setsigdefault(&attributes, &default_signals);
-  if (options.new_process_group) {
-    flags |= POSIX_SPAWN_SETPGROUP;
-    posix_spawnattr_setpgroup(&attributes, 0);
+  std::vector<std::string> env = options.env;
+  if (env.empty()) {
+    for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
   }
-  posix_spawnattr_setflags(&attributes, flags);
+  // A bare name is looked up in our own PATH, as posix_spawnp and execvp do.
+  const char* search_path = std::getenv("PATH");
+  const ExecImage image = prepare_exec(argv, std::move(env), search_path ? search_path : "/bin:/usr/bin");
+  const std::string cwd = options.cwd.string();
 
   Pipe out, err, in;
-  if (options.capture_stdout) {
-    out = make_pipe();
-    posix_spawn_file_actions_adddup2(&actions, out.write_end, STDOUT_FILENO);
+  if (options.capture_stdout) out = make_pipe();
+  if (options.capture_stderr) err = make_pipe();
+  if (options.stdin_data) in = make_pipe();
+  Pipe failure = make_pipe();
+  const pid_t parent = getpid();
+  const pid_t pid = raw_fork();
+  if (pid == 0) {
+    run_child(image, options, cwd.c_str(), parent, in.read_end, out.write_end, err.write_end, failure.write_end);
   }
-  if (options.capture_stderr) {
-    err = make_pipe();
-    posix_spawn_file_actions_adddup2(&actions, err.write_end, STDERR_FILENO);
-  }
-  if (options.stdin_data) {
-    in = make_pipe();
-    posix_spawn_file_actions_adddup2(&actions, in.read_end, STDIN_FILENO);
-  }
-  if (!options.cwd.empty()) {
-    posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
-  }
-
-  auto args = c_strings(argv);
-  auto env = c_strings(options.env);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0].c_str(), &actions, &attributes, args.data(),
-                        options.env.empty() ? environ : env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  for (int fd : {out.write_end, err.write_end, in.read_end}) {
+  const int fork_error = errno;
+  for (int fd : {out.write_end, err.write_end, in.read_end, failure.write_end}) {
     if (fd >= 0) close(fd);
   }
-  if (rc != 0) {
+  int child_error = pid < 0 ? fork_error : 0;
+  if (pid > 0) {
+    ssize_t count = 0;
+    while ((count = read(failure.read_end, &child_error, sizeof child_error)) < 0 && errno == EINTR) {
+    }
+    if (count != static_cast<ssize_t>(sizeof child_error)) child_error = 0;  // EOF: the exec happened
+  }
+  close(failure.read_end);
+  if (child_error != 0) {
+    if (pid > 0) {
+      int status = 0;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
     for (int fd : {out.read_end, err.read_end, in.write_end}) {
       if (fd >= 0) close(fd);
     }
-    throw Error(ErrorKind::NotFound, argv[0], std::string("could not start: ") + std::strerror(rc),
+    throw Error(ErrorKind::NotFound, argv[0], std::string("could not start: ") + std::strerror(child_error),
                 "check that it is installed and on PATH");
   }
   Process process;
@@ -195,11 +216,8 @@ ProcessResult Process::wait() {
     if (errno != EINTR) break;
   }
   reaped_ = true;
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.exit_code = 128 + WTERMSIG(status);
-  }
+  result.wait_status = status;
+  result.exit_code = decode_wait_status(status);
   return result;
 }
 

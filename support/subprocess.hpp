@@ -1,11 +1,13 @@
 #pragma once
-// Starting other programs (runc, skopeo, docker, apt inside a sandbox is builder/exec's job).
-// posix_spawn with explicit argv: no shell, so no quoting bugs.
+// Starting other programs (runc, skopeo, cog-server, the worker; apt inside a sandbox is
+// builder/exec's job). Explicit argv, no shell, so no quoting bugs. The child half is
+// support/child_exec.hpp, which builder/exec's namespaced children share.
 #include <sys/types.h>
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cog::support {
@@ -17,16 +19,22 @@ struct SpawnOptions {
   bool capture_stderr = false;            // else inherited
   std::optional<std::string> stdin_data;  // fed to the child by wait(), then closed; else inherited
   bool new_process_group = false;         // so a Ctrl-C aimed at us does not hit the child twice
+  bool die_with_parent = false;           // SIGKILL when the thread that spawned it ends
+  // {source, target}: dup2'd in the child in order, after the captured streams (the copy does not
+  // close on exec). E.g. {2, 1} sends stdout to our stderr; {socket, 3} hands over a socket.
+  std::vector<std::pair<int, int>> fd_map;
 };
 
 struct ProcessResult {
-  int exit_code = -1;  // exit status, or 128 + signal number
+  int exit_code = -1;   // exit status, or 128 + signal number
+  int wait_status = 0;  // as waitpid gave it, for saying how the program ended
   std::string stdout_text;
   std::string stderr_text;
 };
 
 class Process {
  public:
+  // Throws cog::Error when the program cannot start (not found, not executable, no `cwd`).
   static Process spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
   Process(Process&& other) noexcept;
   Process& operator=(Process&&) = delete;

@@ -12,10 +12,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
+#include "support/child_exec.hpp"
 #include "support/error.hpp"
-#include "support/subprocess.hpp"
 
 extern char** environ;
 
@@ -24,43 +26,33 @@ namespace fs = std::filesystem;
 namespace cog::builder::container {
 namespace {
 
-// An argv ready for execve in a forked child, where nothing may allocate: the program resolved on
-// PATH beforehand, and the pointers built.
-class ExecArgv {
- public:
-  explicit ExecArgv(std::vector<std::string> args) : args_(std::move(args)) {
-    if (!args_.empty() && args_[0].find('/') == std::string::npos) {
-      if (auto found = support::find_program(args_[0])) args_[0] = found->string();
-    }
-    for (auto& arg : args_) pointers_.push_back(arg.data());
-    pointers_.push_back(nullptr);
-  }
-  ExecArgv(const ExecArgv&) = delete;
-  ExecArgv& operator=(const ExecArgv&) = delete;
-
-  bool empty() const { return args_.empty(); }
-  char* const* argv() const { return pointers_.data(); }
-
- private:
-  std::vector<std::string> args_;
-  std::vector<char*> pointers_;
-};
+// A command ready for execve in the watchdog's forked child, where nothing may allocate; none
+// for an empty argv. /usr/sbin and /sbin are searched too, as support::find_program does: runc
+// lives there on Debian, often not on a user's PATH.
+std::optional<support::ExecImage> prepare_command(std::vector<std::string> args) {
+  if (args.empty() || args.front().empty()) return std::nullopt;
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+  const char* path = std::getenv("PATH");
+  const std::string search = std::string(path ? path : "/usr/local/bin:/usr/bin:/bin") + ":/usr/sbin:/sbin";
+  return support::prepare_exec(std::move(args), std::move(env), search);
+}
 
 // Everything the watchdog does, prepared before the fork.
 struct WatchdogPlan {
-  ExecArgv kill;
-  ExecArgv remove;
+  std::optional<support::ExecImage> kill;
+  std::optional<support::ExecImage> remove;
   std::vector<std::string> unmounts;
-  ExecArgv remove_files;  // rm -rf the paths and the record
+  std::optional<support::ExecImage> remove_files;  // rm -rf the paths and the record
 };
 
 // Async-signal-safe only from here to the end of watchdog_main: the fork may have copied locks
 // that other threads held.
-void run_and_wait(const ExecArgv& command) {
-  if (command.empty()) return;
+void run_and_wait(const std::optional<support::ExecImage>& command) {
+  if (!command) return;
   const pid_t pid = fork();
   if (pid == 0) {
-    execve(command.argv()[0], command.argv(), environ);
+    support::exec_in_child(*command);
     _exit(127);
   }
   if (pid < 0) return;
@@ -122,7 +114,8 @@ ContainerGuard::ContainerGuard(ContainerCleanup cleanup, const fs::path& state_d
   remove_files.push_back(record_.string());
   std::vector<std::string> unmounts;
   for (const auto& path : cleanup.unmounts) unmounts.push_back(path.string());
-  const WatchdogPlan plan{ExecArgv(cleanup.kill), ExecArgv(cleanup.remove), unmounts, ExecArgv(remove_files)};
+  const WatchdogPlan plan{prepare_command(cleanup.kill), prepare_command(cleanup.remove), unmounts,
+                          prepare_command(remove_files)};
   const long max_fd = sysconf(_SC_OPEN_MAX) > 0 ? sysconf(_SC_OPEN_MAX) : 1024;
 
   // A socket rather than a pipe: writing to a watchdog that is already dead must not raise

@@ -17,12 +17,13 @@
 
 #include "builder/exec/process_internal.hpp"
 #include "builder/exec/unique_fd.hpp"
+#include "support/child_exec.hpp"
 #include "support/error.hpp"
 
 namespace cog::builder::exec {
 using internal::ChildFailure;
-using internal::decode_wait_status;
-using internal::raw_fork;
+using support::decode_wait_status;
+using support::raw_fork;
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "builder/exec/output.hpp"
+#include "support/child_exec.hpp"
 
 namespace cog::builder::exec {
 
@@ -42,13 +43,8 @@ ExitStatus run_child(int clone_flags, const ChildMain& child, const LineSink& si
 [[noreturn]] void child_fail(int failure_fd, const char* step, int error, const char* detail = nullptr);
 
 // The command a child finally runs, prepared in the parent so the child only reads it.
-struct ExecPlan {
-  std::vector<std::string> candidates;  // paths execve tries in order (argv[0] looked up in PATH)
-  std::vector<std::string> argv;
-  std::vector<std::string> env;  // NAME=value
+struct ExecPlan : support::ExecImage {
   std::string workdir;
-  std::vector<char*> argv_ptrs;  // null-terminated views of argv / env
-  std::vector<char*> env_ptrs;
 };
 
 // `env`'s PATH (or a standard one) resolves a bare argv[0]. Throws cog::Error(Usage) on empty argv.

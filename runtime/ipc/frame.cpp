@@ -1,6 +1,8 @@
 #include "runtime/ipc/frame.hpp"
 
 #include <cerrno>
+#include <exception>
+#include <utility>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,6 +71,20 @@ std::optional<std::string> read_frame(int fd, FrameDecoder& decoder) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return std::nullopt;
     decoder.feed(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+bool read_frames(int fd, const std::function<void(std::string payload)>& on_payload) {
+  FrameDecoder decoder;
+  while (true) {
+    std::optional<std::string> payload;
+    try {
+      payload = read_frame(fd, decoder);
+    } catch (const std::exception&) {
+      return false;
+    }
+    if (!payload) return true;
+    on_payload(std::move(*payload));
   }
 }
 

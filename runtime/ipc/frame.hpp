@@ -2,6 +2,7 @@
 // Frames on the supervisor <-> worker control socket: a 4-byte big-endian length, then that many
 // bytes of UTF-8 JSON (one object with a "type" field). See runtime/worker/PROTOCOL.md.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,5 +32,9 @@ class FrameDecoder {
 // read_frame returns nullopt on end of stream.
 bool write_frame(int fd, std::string_view payload);
 std::optional<std::string> read_frame(int fd, FrameDecoder& decoder);
+
+// Hands each payload read from `fd` to `on_payload` until the end of the stream (true) or a
+// protocol error (false): both ends of the control socket read this way.
+bool read_frames(int fd, const std::function<void(std::string payload)>& on_payload);
 
 }  // namespace cog::runtime::ipc

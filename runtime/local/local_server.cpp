@@ -4,7 +4,6 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -40,7 +39,7 @@ LocalServer::LocalServer(LocalProject project, RuntimeBinaries binaries, LocalSe
     : project_(std::move(project)), binaries_(std::move(binaries)), options_(std::move(options)) {}
 
 LocalServer::~LocalServer() {
-  if (pid_ > 0) stop();
+  if (server_) stop();
 }
 
 void LocalServer::start() {
@@ -83,36 +82,19 @@ void LocalServer::start() {
   std::vector<std::string> args = server_flags(options_);
   args.insert(args.begin(), binaries_.server);
 
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& item : env) envp.push_back(item.data());
-  envp.push_back(nullptr);
-  const std::string dir = project_.dir.string();
-
-  pid_ = ::fork();
-  if (pid_ < 0) throw Error(ErrorKind::Runtime, "cog", "cannot start cog-server");
-  if (pid_ == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(2, 1);  // stdout carries only prediction output; the server's logs go to stderr
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
+  support::SpawnOptions spawn;
+  spawn.env = std::move(env);
+  spawn.cwd = project_.dir;
+  spawn.fd_map = {{STDERR_FILENO, STDOUT_FILENO}};  // stdout carries only prediction output; logs go to stderr
+  server_.emplace(support::Process::spawn(args, spawn));
 }
 
 bool LocalServer::exited() {
-  if (pid_ <= 0) return true;
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    pid_ = -1;
-    return true;
-  }
-  return false;
+  if (!server_) return true;
+  if (!server_->exited()) return false;
+  exit_status_ = server_->wait().exit_code;
+  server_.reset();
+  return true;
 }
 
 json LocalServer::get_json(const std::string& path) const { return get_server_json(options_.port, path); }
@@ -123,20 +105,18 @@ void LocalServer::wait_ready(double timeout_s) {
 }
 
 int LocalServer::wait() {
-  int status = 0;
-  while (pid_ > 0 && ::waitpid(pid_, &status, 0) < 0) {
-    if (errno != EINTR) return 1;
-  }
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (!server_) return 0;
+  const int code = server_->wait().exit_code;
+  server_.reset();
+  return code;
 }
 
 void LocalServer::stop() {
   if (exited()) return;
-  ::kill(pid_, SIGTERM);
+  server_->signal(SIGTERM);
   for (int i = 0; i < 100 && !exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (!exited()) {
-    ::kill(pid_, SIGKILL);
+    server_->signal(SIGKILL);
     wait();
   }
 }

@@ -3,6 +3,7 @@
 // and `cog serve --local` use it.
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 
 #include "runtime/local/project.hpp"
 #include "runtime/local/serve_settings.hpp"
+#include "support/subprocess.hpp"
 
 namespace cog::runtime::local {
 
@@ -36,7 +38,7 @@ class LocalServer {
   void stop();
 
   int port() const { return options_.port; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return server_ ? server_->pid() : -1; }
   nlohmann::json get_json(const std::string& path) const;
 
  private:
@@ -44,7 +46,7 @@ class LocalServer {
   LocalProject project_;
   RuntimeBinaries binaries_;
   LocalServerOptions options_;
-  pid_t pid_ = -1;
+  std::optional<support::Process> server_;  // empty once reaped
   int exit_status_ = 0;
 };
 

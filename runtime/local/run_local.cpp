@@ -212,7 +212,7 @@ int serve_local(const ServeLocalOptions& options, const std::filesystem::path& c
     int signal_number = 0;
     if (sigwait(&signals, &signal_number) != 0) continue;
     if (signal_number == SIGCHLD) break;
-    if (!forwarded) {
+    if (!forwarded && server.pid() > 0) {
       ::kill(server.pid(), SIGTERM);
       forwarded = true;
     }

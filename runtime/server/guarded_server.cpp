@@ -1,3 +1,6 @@
+// About 400 lines: the connection loop, the head reader and the body stream it hands cpp-httplib
+// share the limits and the deadlines, and read best together (connection_threads.cpp holds the
+// threads they run on).
 #include "runtime/server/guarded_server.hpp"
 
 #include <netdb.h>
@@ -204,6 +207,50 @@ class ConnectionStream final : public httplib::Stream {
 
 enum class HeadState { Complete, Closed, TimedOut, LineTooLong, TooLarge, BareLineFeed, Stopped };
 
+// Reads a request head into `buffered` (which may hold the start of it already): everything up to
+// the empty line, within the limits and `timeout` for the whole head. Empty lines before the
+// request line are dropped. When Complete, `head_end` is where the final "\r\n\r\n" starts.
+HeadState read_head(const httplib::Server& server, int fd, const HttpLimits& limits, milliseconds timeout,
+                    std::string& buffered, std::size_t& head_end) {
+  const auto deadline = Clock::now() + timeout;
+  std::size_t searched = 0;
+  char chunk[kReadChunk];
+  while (true) {
+    std::size_t blank = 0;  // RFC 9112 §2.2: empty lines before a request line are ignored
+    while (buffered.compare(blank, 2, "\r\n") == 0) blank += 2;
+    if (blank > 0) {
+      buffered.erase(0, blank);
+      searched = 0;
+    }
+    head_end = buffered.find("\r\n\r\n", searched);
+    if (head_end != std::string::npos) return HeadState::Complete;
+    searched = buffered.size() > 3 ? buffered.size() - 3 : 0;
+    const auto line_end = buffered.find("\r\n");
+    if ((line_end == std::string::npos ? buffered.size() : line_end) > limits.max_request_line_bytes) {
+      return HeadState::LineTooLong;
+    }
+    if (buffered.size() > limits.max_header_bytes + 4) return HeadState::TooLarge;
+    if (!server.is_running()) return HeadState::Stopped;
+    const auto left = until(deadline);
+    if (left.count() == 0) return HeadState::TimedOut;
+    const int ready = wait_fd(fd, POLLIN, std::min(left, kSlice));
+    if (ready == 0) continue;
+    ssize_t got = -1;
+    if (ready > 0) {
+      do {
+        got = ::recv(fd, chunk, sizeof chunk, 0);
+      } while (got < 0 && errno == EINTR);
+    }
+    if (got <= 0) return HeadState::Closed;
+    const std::size_t appended_at = buffered.size();
+    buffered.append(chunk, static_cast<std::size_t>(got));
+    // A line ending in a bare LF would never end the head: refuse it now, not at the deadline.
+    for (auto lf = buffered.find('\n', appended_at); lf != std::string::npos; lf = buffered.find('\n', lf + 1)) {
+      if (lf == 0 || buffered[lf - 1] != '\r') return HeadState::BareLineFeed;
+    }
+  }
+}
+
 }  // namespace
 
 struct GuardedServer::Connection {
@@ -226,7 +273,7 @@ GuardedServer::GuardedServer(HttpLimits limits, RefusalLog on_refusal)
   });
 }
 
-GuardedServer::Admission GuardedServer::admit(Connection&) {
+GuardedServer::Admission GuardedServer::admit() {
   std::lock_guard lock(connections_mutex_);
   if (normal_connections_ < limits_.max_connections) {
     ++normal_connections_;
@@ -277,7 +324,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   Connection connection;
   connection.fd = sock;
   connection.peer = endpoint_of(sock);
-  const Admission admission = admit(connection);
+  const Admission admission = admit();
   const auto read_timeout = milliseconds(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
   const auto write_timeout = milliseconds(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
   if (admission == Admission::Refused) {
@@ -309,63 +356,8 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       if (!ready) break;
     }
 
-    // The head: everything up to the empty line, within the limits and the deadline.
-    const auto head_deadline = Clock::now() + head_timeout;
-    HeadState state = HeadState::Complete;
     std::size_t head_end = std::string::npos;
-    std::size_t searched = 0;
-    char chunk[kReadChunk];
-    while (true) {
-      std::size_t blank = 0;  // RFC 9112 §2.2: empty lines before a request line are ignored
-      while (buffered.compare(blank, 2, "\r\n") == 0) blank += 2;
-      if (blank > 0) {
-        buffered.erase(0, blank);
-        searched = 0;
-      }
-      head_end = buffered.find("\r\n\r\n", searched);
-      if (head_end != std::string::npos) break;
-      searched = buffered.size() > 3 ? buffered.size() - 3 : 0;
-      const auto line_end = buffered.find("\r\n");
-      if ((line_end == std::string::npos ? buffered.size() : line_end) > limits_.max_request_line_bytes) {
-        state = HeadState::LineTooLong;
-        break;
-      }
-      if (buffered.size() > limits_.max_header_bytes + 4) {
-        state = HeadState::TooLarge;
-        break;
-      }
-      if (!is_running()) {
-        state = HeadState::Stopped;
-        break;
-      }
-      const auto left = until(head_deadline);
-      if (left.count() == 0) {
-        state = HeadState::TimedOut;
-        break;
-      }
-      const int ready = wait_fd(sock, POLLIN, std::min(left, kSlice));
-      if (ready == 0) continue;
-      ssize_t got = -1;
-      if (ready > 0) {
-        do {
-          got = ::recv(sock, chunk, sizeof chunk, 0);
-        } while (got < 0 && errno == EINTR);
-      }
-      if (got <= 0) {
-        state = HeadState::Closed;
-        break;
-      }
-      const std::size_t appended_at = buffered.size();
-      buffered.append(chunk, static_cast<std::size_t>(got));
-      // A line ending in a bare LF would never end the head: refuse it now, not at the deadline.
-      for (auto lf = buffered.find('\n', appended_at); lf != std::string::npos; lf = buffered.find('\n', lf + 1)) {
-        if (lf == 0 || buffered[lf - 1] != '\r') {
-          state = HeadState::BareLineFeed;
-          break;
-        }
-      }
-      if (state == HeadState::BareLineFeed) break;
-    }
+    const HeadState state = read_head(*this, sock, limits_, head_timeout, buffered, head_end);
     if (state == HeadState::Closed || state == HeadState::Stopped) break;
     if (state == HeadState::TimedOut) {
       refuse(sock, connection.peer, 408,
@@ -414,64 +406,6 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   return true;
-}
-
-// ---- ConnectionThreads -----------------------------------------------------------------------
-
-ConnectionThreads::ConnectionThreads(std::size_t max_threads) : max_threads_(std::max<std::size_t>(1, max_threads)) {}
-
-ConnectionThreads::~ConnectionThreads() { shutdown(); }
-
-void ConnectionThreads::enqueue(std::function<void()> job) {
-  std::lock_guard lock(mutex_);
-  join_finished();
-  jobs_.push_back(std::move(job));
-  // Every waiting job needs an idle thread of its own: a connection can hold one for minutes.
-  if (jobs_.size() > idle_threads_ && threads_.size() < max_threads_) {
-    const auto self = threads_.emplace(threads_.end());
-    *self = std::thread([this, self] { work(self); });  // it waits for mutex_, held here
-  } else {
-    jobs_ready_.notify_one();
-  }
-}
-
-void ConnectionThreads::work(std::list<std::thread>::iterator self) {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    ++idle_threads_;
-    jobs_ready_.wait_for(lock, std::chrono::seconds(30), [&] { return !jobs_.empty() || stopping_; });
-    --idle_threads_;
-    if (jobs_.empty()) break;  // stopping, or idle for long enough
-    auto job = std::move(jobs_.front());
-    jobs_.pop_front();
-    lock.unlock();
-    job();
-    lock.lock();
-  }
-  if (!stopping_) finished_.push_back(self);
-}
-
-void ConnectionThreads::join_finished() {
-  for (const auto finished : finished_) {
-    finished->join();
-    threads_.erase(finished);
-  }
-  finished_.clear();
-}
-
-void ConnectionThreads::shutdown() {
-  std::list<std::thread> all;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-    finished_.clear();
-    all.swap(threads_);
-  }
-  jobs_ready_.notify_all();
-  for (auto& thread : all) {
-    if (thread.joinable()) thread.join();
-  }
 }
 
 }  // namespace cog::runtime::server

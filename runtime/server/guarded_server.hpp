@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/server/connection_threads.hpp"
 #include "runtime/server/http_limits.hpp"
 
 namespace cog::runtime::server {
@@ -35,7 +36,7 @@ class GuardedServer : public httplib::Server {
   struct Connection;
 
   bool process_and_close_socket(socket_t sock) override;
-  Admission admit(Connection& connection);
+  Admission admit();
   void release(Connection& connection, Admission admission);
   bool wait_for_request(int fd, std::chrono::milliseconds limit, const Connection& connection) const;
   void refuse(int fd, const std::string& peer, int status, const std::string& why);
@@ -46,30 +47,6 @@ class GuardedServer : public httplib::Server {
   std::size_t normal_connections_ = 0;
   std::size_t probe_connections_ = 0;
   std::list<Connection*> idle_;  // kept-alive connections waiting for their next request
-};
-
-// A task queue that grows a thread per connection up to `max_threads` and lets idle threads go,
-// instead of cpp-httplib's fixed pool that a few dozen slow clients fill.
-class ConnectionThreads : public httplib::TaskQueue {
- public:
-  explicit ConnectionThreads(std::size_t max_threads);
-  ~ConnectionThreads() override;
-
-  void enqueue(std::function<void()> job) override;
-  void shutdown() override;
-
- private:
-  void work(std::list<std::thread>::iterator self);
-  void join_finished();  // called with mutex_ held
-
-  const std::size_t max_threads_;
-  std::mutex mutex_;
-  std::condition_variable jobs_ready_;
-  std::list<std::function<void()>> jobs_;
-  std::list<std::thread> threads_;
-  std::vector<std::list<std::thread>::iterator> finished_;
-  std::size_t idle_threads_ = 0;
-  bool stopping_ = false;
 };
 
 }  // namespace cog::runtime::server

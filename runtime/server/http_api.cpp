@@ -1,8 +1,6 @@
 #include "runtime/server/http_api.hpp"
 
-#include <functional>
 #include <memory>
-#include <regex>
 #include <tuple>
 #include <vector>
 
@@ -282,48 +280,23 @@ void install_routes(httplib::Server& server, Supervisor& supervisor, ShutdownSig
       send_json(res, 503, {{"error", "OpenAPI schema not available"}});
     }
   });
-  // The POST/PUT routes, kept in a table so that bodyless requests can be dispatched early (below).
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
-  auto routes = std::make_shared<std::vector<std::tuple<std::string, std::regex, Handler>>>();
-  auto add = [&](const std::string& method, const std::string& pattern, Handler handler) {
-    routes->emplace_back(method, std::regex(pattern), handler);
-    if (method == "POST")
-      server.Post(pattern, handler);
-    else
-      server.Put(pattern, handler);
-  };
-  add("POST", "/shutdown", [&shutdown](const httplib::Request&, httplib::Response& res) {
+  server.Post("/shutdown", [&shutdown](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, json::object());
     shutdown.request("POST /shutdown");
   });
   for (const bool is_training : {false, true}) {
     const std::string base = is_training ? "/trainings" : "/predictions";
-    add("POST", base, [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
+    server.Post(base, [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
       handle_create(req, res, supervisor, options.http, is_training, "");
     });
-    add("PUT", base + R"(/([^/]+))",
-        [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
-          handle_create(req, res, supervisor, options.http, is_training, req.matches[1]);
-        });
-    add("POST", base + R"(/([^/]+)/cancel)", [&supervisor](const httplib::Request& req, httplib::Response& res) {
+    server.Put(base + R"(/([^/]+))",
+               [&supervisor, &options, is_training](const httplib::Request& req, httplib::Response& res) {
+                 handle_create(req, res, supervisor, options.http, is_training, req.matches[1]);
+               });
+    server.Post(base + R"(/([^/]+)/cancel)", [&supervisor](const httplib::Request& req, httplib::Response& res) {
       send_json(res, supervisor.cancel(req.matches[1]) ? 200 : 404, json::object());
     });
   }
-  // cpp-httplib 0.11 reads a POST/PUT without Content-Length (a bare `curl -X POST`) until the
-  // client closes the connection. Such requests have no body: answer them before that read.
-  server.set_pre_routing_handler([routes](const httplib::Request& req, httplib::Response& res) {
-    const bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
-    if (has_body || (req.method != "POST" && req.method != "PUT")) return httplib::Server::HandlerResponse::Unhandled;
-    for (const auto& [method, pattern, handler] : *routes) {
-      std::smatch matches;
-      if (method == req.method && std::regex_match(req.path, matches, pattern)) {
-        const_cast<httplib::Request&>(req).matches = matches;  // what the router would have set
-        handler(req, res);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
   // A known path asked with another method: 405 with an empty body, as Cog's router answers.
   const auto not_allowed = [](const httplib::Request&, httplib::Response& res) { res.status = 405; };
   for (const char* path : {"/", "/health-check", "/openapi.json"}) {

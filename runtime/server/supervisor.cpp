@@ -1,3 +1,6 @@
+// One file of about 500 lines: the prediction state machine is changed from two sides, the
+// worker's frames and the HTTP requests, under one mutex; both halves are kept together so that
+// every state change can be read in one place.
 #include "runtime/server/supervisor.hpp"
 
 #include <filesystem>

@@ -1,12 +1,11 @@
 #include "runtime/server/worker_process.hpp"
 
-#include <csignal>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 
 #include <condition_variable>
 #include <vector>
@@ -43,7 +42,6 @@ void WorkerProcess::start() {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
     throw Error(ErrorKind::Runtime, "cog-server", "cannot create the worker socket");
   }
-  // Everything the child needs is built before fork: only async-signal-safe calls follow it.
   std::vector<std::string> args = {launch_.binary, "--control-fd",  "3",
                                    "--ref",        launch_.ref,     "--mode",
                                    launch_.mode,   "--project-dir", launch_.project_dir};
@@ -67,37 +65,22 @@ void WorkerProcess::start() {
   }
   if (!python_path.empty()) env.push_back("PYTHONPATH=" + python_path);
   env.push_back("PYTHONUNBUFFERED=1");
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& item : env) envp.push_back(item.data());
-  envp.push_back(nullptr);
-  const char* dir = launch_.project_dir.c_str();
-  const pid_t parent = ::getpid();
-
-  const pid_t pid = ::fork();
-  if (pid < 0) {
+  support::SpawnOptions options;
+  options.env = std::move(env);
+  options.cwd = launch_.project_dir;
+  options.new_process_group = true;  // Ctrl-C on a terminal reaches the server, which stops the worker itself
+  options.die_with_parent = true;
+  options.fd_map = {{fds[1], 3}};  // the control socket, where --control-fd says
+  try {
+    process_.emplace(support::Process::spawn(args, options));
+  } catch (...) {
     ::close(fds[0]);
     ::close(fds[1]);
-    throw Error(ErrorKind::Runtime, "cog-server", "cannot fork the worker process");
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::setpgid(0, 0);  // Ctrl-C on a terminal reaches the server, which stops the worker itself
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::dup2(fds[1], 3);  // dup2 clears close-on-exec on the copy
-    if (::chdir(dir) != 0) ::_exit(126);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
+    throw;
   }
   ::close(fds[1]);
   fd_ = fds[0];
-  pid_ = pid;
+  pid_ = process_->pid();
   reader_ = std::thread([this] { read_loop(); });
 }
 
@@ -108,21 +91,12 @@ bool WorkerProcess::send(const json& frame) {
 }
 
 void WorkerProcess::read_loop() {
-  ipc::FrameDecoder decoder;
-  while (true) {
-    std::optional<std::string> payload;
-    try {
-      payload = ipc::read_frame(fd_, decoder);
-    } catch (const std::exception&) {
-      ::kill(pid_, SIGKILL);  // a protocol error: the worker cannot be trusted any more
-    }
-    if (!payload) break;
-    json frame = json::parse(*payload, nullptr, false);
+  const bool clean = ipc::read_frames(fd_, [this](std::string payload) {
+    json frame = json::parse(payload, nullptr, false);
     if (frame.is_object()) on_frame_(frame);
-  }
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
+  });
+  if (!clean) ::kill(pid_, SIGKILL);  // a protocol error: the worker cannot be trusted any more
+  const int status = process_->wait().wait_status;
   {
     std::lock_guard lock(exit_mutex_);
     exited_ = true;

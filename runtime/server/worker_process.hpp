@@ -7,10 +7,13 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+
+#include "support/subprocess.hpp"
 
 namespace cog::runtime::server {
 
@@ -49,7 +52,8 @@ class WorkerProcess {
   OnFrame on_frame_;
   OnExit on_exit_;
   int fd_ = -1;
-  pid_t pid_ = -1;
+  std::optional<support::Process> process_;  // waited for by the reader thread alone
+  pid_t pid_ = -1;                           // what kill_now() signals while the reader waits
   std::thread reader_;
   std::mutex send_mutex_;
   std::mutex exit_mutex_;

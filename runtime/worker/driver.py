@@ -3,6 +3,8 @@
 # the SDK's cog._worker.Runner. Frames are described in runtime/worker/PROTOCOL.md.
 # asyncio is imported only for async runners (inside the functions that need it): it is the
 # largest import of a sync worker's start-up.
+# One file of about 430 lines because the binary embeds it as one source string
+# (runtime/CMakeLists.txt reads it whole); most of it is _Worker, the handling of each frame type.
 import contextvars
 import functools
 import inspect

@@ -132,17 +132,7 @@ void Host::log(const std::string& source, std::string data, const std::optional<
 }
 
 void Host::reader_loop() {
-  ipc::FrameDecoder decoder;
-  while (true) {
-    std::optional<std::string> payload;
-    try {
-      payload = ipc::read_frame(fd_, decoder);
-    } catch (const std::exception&) {
-      payload.reset();
-    }
-    if (!payload) break;
-    handle(std::move(*payload));
-  }
+  ipc::read_frames(fd_, [this](std::string payload) { handle(std::move(payload)); });
   std::lock_guard lock(mutex_);
   closed_ = true;
   inbox_cv_.notify_all();

@@ -29,3 +29,23 @@ def server_bin() -> pathlib.Path:
     path = BUILD_DIR / "runtime" / "cog-server"
     assert path.exists(), f"{path} is missing: build the project first"
     return path
+
+
+@pytest.fixture
+def serve(server_bin):
+    """Starts a cog-server on a fixture (waiting until it reports `wait`, READY by default); every
+    one started is shut down after the test."""
+    from cog_server_harness import Server
+
+    started = []
+
+    def start(fixture, env=None, args=(), wait=("READY",), **kwargs):
+        server = Server(server_bin, fixture, env=env, args=args, **kwargs)
+        started.append(server)
+        if wait:
+            server.wait_for(*wait)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()

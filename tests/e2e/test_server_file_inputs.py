@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cog_server_harness import Recorder, Server
+from cog_server_harness import Recorder
 
 STREAM_SECONDS = 20  # how long "forever" lasts, so that a broken server still ends the test
 
@@ -80,24 +80,24 @@ def origin():
 
 
 @pytest.fixture
-def serve(server_bin, tmp_path):
-    started = []
+def serve(serve, tmp_path):
+    """conftest's `serve`, each server with a private TMPDIR (server.temp) and a record of the
+    paths run() saw (server.record)."""
+    count = 0
 
     def start(fixture, **env):
-        temp = tmp_path / f"tmp-{len(started)}"
+        nonlocal count
+        temp = tmp_path / f"tmp-{count}"
         temp.mkdir()
-        record = tmp_path / f"seen-{len(started)}.txt"
+        record = tmp_path / f"seen-{count}.txt"
+        count += 1
         environment = {"TMPDIR": str(temp), "COG_MAX_INPUT_FILE_SIZE": str(1 << 20), "FILE_INPUT_SEEN": str(record)}
         environment.update(env)
-        server = Server(server_bin, fixture, env=environment)
+        server = serve(fixture, env=environment)
         server.temp, server.record = temp, record
-        started.append(server)
-        server.wait_for("READY")
         return server
 
-    yield start
-    for server in started:
-        server.shutdown()
+    return start
 
 
 def seen_by_run(server):

@@ -6,28 +6,12 @@ import time
 
 import pytest
 
-from cog_server_harness import Recorder, Server
+from cog_server_harness import Recorder
 
 WORKER_DEAD = {"error": "The model's worker process has died (health-check: DEFUNCT); restart the server to run predictions again.",
                "status": "failed"}
 SETUP_NOT_DONE = {"error": "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.",
                   "status": "failed"}
-
-
-@pytest.fixture
-def serve(server_bin):
-    started = []
-
-    def start(fixture, env=None, args=(), wait=("READY",), **kwargs):
-        server = Server(server_bin, fixture, env=env, args=args, **kwargs)
-        started.append(server)
-        if wait:
-            server.wait_for(*wait)
-        return server
-
-    yield start
-    for server in started:
-        server.shutdown()
 
 
 def test_discovery_document(serve):

@@ -1,7 +1,7 @@
 """Async predictions (Prefer: respond-async) observed through webhooks to a local receiver."""
 import pytest
 
-from cog_server_harness import Recorder, Server
+from cog_server_harness import Recorder
 
 
 @pytest.fixture
@@ -9,21 +9,6 @@ def receiver():
     recorder = Recorder()
     yield recorder
     recorder.close()
-
-
-@pytest.fixture
-def serve(server_bin):
-    started = []
-
-    def start(fixture, env=None, args=()):
-        server = Server(server_bin, fixture, env=env, args=args)
-        started.append(server)
-        server.wait_for("READY")
-        return server
-
-    yield start
-    for server in started:
-        server.shutdown()
 
 
 def completed(requests):

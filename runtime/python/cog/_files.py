@@ -4,6 +4,9 @@ Inputs come from clients that may be hostile, so a fetch is bounded: only http(s
 at most ``COG_MAX_INPUT_FILE_SIZE`` bytes, connect/read/total timeouts, and a per-prediction
 :class:`FetchControl` whose ``cancel()`` stops every download of that prediction at once (the event
 is checked between chunks and the sockets are shut down, which wakes a blocked ``recv``).
+
+One module of about 420 lines: the bounded download (its connection, handler and transfer
+classes) is most of it, and the output side (data URLs, uploads) shares its limits and errors.
 """
 import base64
 import binascii

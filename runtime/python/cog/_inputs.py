@@ -6,13 +6,15 @@ messages follow the JSON-schema validator Cog uses (``"x" is not of type "intege
 import concurrent.futures
 import copy
 import os
-import re
 import shutil
 import tempfile
 import typing
 
 from . import _files
-from ._schema import InputField, Signature, TypeSpec, dumps
+from ._constraints import broken_constraint
+from ._introspect import TypeSpec
+from ._jsonwriter import dumps
+from ._openapi import InputField, Signature
 from .types import File, Path, Secret
 
 _JSON_TYPE = {
@@ -91,22 +93,23 @@ def _check_type(spec: TypeSpec, value: typing.Any) -> typing.Any:
 
 def _check_constraints(field: InputField, value: typing.Any) -> None:
     info = field.info
-    values = value if isinstance(value, list) else [value]
-    for item in values:
-        if field.choices is not None and field.spec.kind != "enum" and item not in field.choices:
+    # The string limits apply to text inputs, not to the URLs of files or to secrets.
+    text_limits = field.spec.kind in ("string", "enum")
+    for item in value if isinstance(value, list) else [value]:
+        broken = broken_constraint(field, item, text_limits)
+        if broken is None:
+            continue
+        if broken == "choices":
             raise _Invalid(f"{_show(item)} is not one of {_show(list(field.choices))}")
-        if isinstance(item, (int, float)) and not isinstance(item, bool):
-            if info.ge is not None and item < info.ge:
-                raise _Invalid(f"{_show(item)} is less than the minimum of {_show(info.ge)}")
-            if info.le is not None and item > info.le:
-                raise _Invalid(f"{_show(item)} is greater than the maximum of {_show(info.le)}")
-        if isinstance(item, str) and field.spec.kind in ("string", "enum"):
-            if info.min_length is not None and len(item) < info.min_length:
-                raise _Invalid(f"{_show(item)} is shorter than {info.min_length} character{'s' * (info.min_length != 1)}")
-            if info.max_length is not None and len(item) > info.max_length:
-                raise _Invalid(f"{_show(item)} is longer than {info.max_length} character{'s' * (info.max_length != 1)}")
-            if info.regex is not None and not re.search(info.regex, item):
-                raise _Invalid(f"{_show(item)} does not match {_show(info.regex)}")
+        if broken == "ge":
+            raise _Invalid(f"{_show(item)} is less than the minimum of {_show(info.ge)}")
+        if broken == "le":
+            raise _Invalid(f"{_show(item)} is greater than the maximum of {_show(info.le)}")
+        if broken == "min_length":
+            raise _Invalid(f"{_show(item)} is shorter than {info.min_length} character{'s' * (info.min_length != 1)}")
+        if broken == "max_length":
+            raise _Invalid(f"{_show(item)} is longer than {info.max_length} character{'s' * (info.max_length != 1)}")
+        raise _Invalid(f"{_show(item)} does not match {_show(info.regex)}")
 
 
 def validate(signature: Signature, raw_input: typing.Mapping[str, typing.Any]) -> typing.Dict[str, typing.Any]:

@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -58,4 +60,25 @@ TEST_CASE("an oversized frame is refused") {
   const char header[] = {'\x7f', '\x00', '\x00', '\x00'};
   decoder.feed(header, 4);
   CHECK_THROWS(decoder.next());
+}
+
+TEST_CASE("read_frames hands over every payload, then says whether the stream ended cleanly") {
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  for (const auto& payload : kFrames) REQUIRE(write_frame(fds[1], payload));
+  ::close(fds[1]);
+  std::vector<std::string> received;
+  CHECK(read_frames(fds[0], [&](std::string payload) { received.push_back(std::move(payload)); }));
+  CHECK(received == kFrames);
+  ::close(fds[0]);
+
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  REQUIRE(write_frame(fds[1], kFrames[0]));
+  const char oversized[] = {'\x7f', '\x00', '\x00', '\x00'};
+  REQUIRE(::write(fds[1], oversized, sizeof oversized) == 4);
+  ::close(fds[1]);
+  received.clear();
+  CHECK_FALSE(read_frames(fds[0], [&](std::string payload) { received.push_back(std::move(payload)); }));
+  CHECK(received == std::vector<std::string>{kFrames[0]});
+  ::close(fds[0]);
 }
