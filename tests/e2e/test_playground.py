@@ -1,0 +1,342 @@
+"""`cog playground` and `cog serve --playground`: the page driven in headless Chromium (selenium)
+against a real `cog serve --local` of the playground fixtures, and the proxy and webhook sink
+checked over plain HTTP. Screenshots of each step go to <build>/playground-screenshots/."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import http.server as http_server
+
+import pytest
+
+from cog_server_harness import FIXTURES, free_port
+
+BUILD_DIR = pathlib.Path(os.environ.get("COG_BUILD_DIR", pathlib.Path(__file__).resolve().parents[2] / "build"))
+SHOTS = BUILD_DIR / "playground-screenshots"
+
+
+def environ_without_cog_settings():
+    return {k: v for k, v in os.environ.items() if not k.startswith("COG_") or k.endswith("_BIN")}
+
+
+def http(method, url, body=None, headers=None, timeout=30):
+    """(status, parsed JSON or text) of one request; HTTP errors are answers too."""
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
+
+
+def wait_until(check, timeout=60, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Served:
+    """`cog serve --local --playground` of one fixture, with the page's URL."""
+
+    def __init__(self, cog_bin, fixture, workdir):
+        project = workdir / fixture
+        shutil.copytree(FIXTURES / fixture, project)
+        self.port, self.playground_port = free_port(), free_port()
+        self.process = subprocess.Popen(
+            [str(cog_bin), "serve", "--local", "-p", str(self.port), "--playground", "--playground-port",
+             str(self.playground_port)], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=environ_without_cog_settings())
+        self.output = []
+        threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.playground_port}/"
+        wait_until(lambda: self.process.poll() is None and http("GET", self.url + "api/health-check")[1].get("status")
+                   == "READY", what=f"{fixture} to be READY behind the playground")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("playground")
+
+
+@pytest.fixture(scope="module")
+def image_model(cog_bin, workdir):
+    served = Served(cog_bin, "playground_image", workdir)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def stream_model(cog_bin, workdir):
+    served = Served(cog_bin, "playground_stream", workdir)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("needs Debian's chromium and chromium-driver (scripts/install-deps.sh installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, name):
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def find(driver, css, timeout=30):
+    from selenium.webdriver.common.by import By
+
+    return wait_until(lambda: (driver.find_elements(By.CSS_SELECTOR, css) or [None])[0], timeout, f"element {css}")
+
+
+def status_text(driver):
+    return find(driver, "#status").text
+
+
+def open_page(driver, url):
+    driver.get(url)
+    find(driver, "#form .field")
+
+
+def set_value(driver, css, value):
+    element = find(driver, css)
+    element.clear()
+    element.send_keys(str(value))
+
+
+def test_form_is_built_from_the_schema(browser, image_model):
+    open_page(browser, image_model.url)
+    assert find(browser, "#in-prompt").tag_name == "textarea"
+    assert find(browser, "#range-brightness").get_attribute("type") == "range"
+    assert find(browser, "#in-width").get_attribute("max") == "512"
+    assert find(browser, "#in-color").tag_name == "select"
+    assert [o.text for o in find(browser, "#in-color").find_elements("css selector", "option")] == ["red", "green", "blue"]
+    assert find(browser, "#in-style").tag_name == "select"
+    assert find(browser, "#in-invert").get_attribute("type") == "checkbox"
+    assert find(browser, "#in-tags").get_attribute("value") == "demo"
+    assert find(browser, "#in-mask").get_attribute("type") == "file"
+    assert find(browser, "#in-seed").get_attribute("type") == "number"
+    assert "Width in pixels" in find(browser, '[data-field="width"]').text
+    order = [f.get_attribute("data-field") for f in browser.find_elements("css selector", "#form .field")]
+    assert order == ["prompt", "width", "height", "brightness", "color", "invert", "style", "tags", "seed", "mask"]
+    shot(browser, "01-form")
+
+
+def test_runs_with_an_uploaded_file_and_shows_the_image(browser, image_model, tmp_path):
+    open_page(browser, image_model.url)
+    set_value(browser, "#in-width", 40)
+    set_value(browser, "#in-height", 20)
+    from selenium.webdriver.support.ui import Select
+
+    Select(find(browser, "#in-color")).select_by_visible_text("blue")
+    upload = tmp_path / "mask.bin"
+    upload.write_bytes(bytes(range(256)) * 5)
+    find(browser, "#in-mask").send_keys(str(upload))
+    find(browser, '[data-field="mask"][data-ready="1"]')
+    shot(browser, "02-filled")
+    find(browser, "#run").click()
+    image = find(browser, "#output img.output-image")
+    wait_until(lambda: browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image),
+               what="the output image to load")
+    size = browser.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", image)
+    assert size == [40, 20]
+    wait_until(lambda: status_text(browser).startswith("succeeded"), what="succeeded")
+    assert "mask has 1280 bytes" in find(browser, "#logs").get_attribute("textContent")
+    request = find(browser, "#inspect-request").get_attribute("textContent")
+    assert f"POST http://127.0.0.1:{image_model.port}/predictions" in request
+    assert '"color": "blue"' in request
+    curl = find(browser, "#inspect-curl").get_attribute("textContent")
+    assert curl.startswith(f"curl -s -X POST 'http://127.0.0.1:{image_model.port}/predictions'")
+    assert "HTTP 200" in find(browser, "#inspect-response").get_attribute("textContent")
+    assert len(browser.find_elements("css selector", "#history li")) >= 1
+    find(browser, "#inspector").click()
+    shot(browser, "03-image-output")
+
+
+def test_a_422_lands_on_its_field(browser, image_model):
+    open_page(browser, image_model.url)
+    find(browser, "#novalidate").click()
+    set_value(browser, "#in-width", 9999)
+    find(browser, "#run").click()
+    error = find(browser, '[data-field="width"] .field-error:not([hidden])')
+    assert error.text, "the width field shows the server's message"
+    assert "invalid" in status_text(browser)
+    assert browser.find_elements("css selector", '[data-field="height"] .field-error:not([hidden])') == []
+    shot(browser, "04-422-on-field")
+
+
+def test_async_stream_grows_through_the_webhook_sink(browser, stream_model):
+    open_page(browser, stream_model.url)
+    set_value(browser, "#in-text", "one two three four five six")
+    set_value(browser, "#in-delay", 0.5)
+    find(browser, "#async").click()
+    find(browser, "#run").click()
+    counts = []
+
+    def items():
+        count = len(browser.find_elements("css selector", "#output .output-list li"))
+        if not counts or counts[-1] != count:
+            counts.append(count)
+        return status_text(browser).startswith("succeeded") and count == 6
+
+    wait_until(items, timeout=60, what="six streamed words")
+    assert len([c for c in counts if 0 < c < 6]) >= 2, f"the output grew in steps: {counts}"
+    assert find(browser, "#output").text.split() == ["one", "two", "three", "four", "five", "six"]
+    assert "word six" in find(browser, "#logs").get_attribute("textContent")
+    shot(browser, "05-stream-done")
+
+
+def test_cancel_a_long_prediction(browser, stream_model):
+    open_page(browser, stream_model.url)
+    set_value(browser, "#in-repeat", 200)
+    set_value(browser, "#in-delay", 0.3)
+    find(browser, "#async").click()
+    find(browser, "#run").click()
+    find(browser, "#output .output-list li")
+    shot(browser, "06-before-cancel")
+    find(browser, "#cancel").click()
+    wait_until(lambda: status_text(browser).startswith("canceled"), timeout=30, what="canceled")
+    assert len(browser.find_elements("css selector", "#output .output-list li")) < 600
+    assert find(browser, "#cancel").get_attribute("disabled") is not None
+    shot(browser, "07-canceled")
+
+
+def test_sync_prediction_can_be_canceled(browser, stream_model):
+    open_page(browser, stream_model.url)
+    set_value(browser, "#in-repeat", 200)
+    find(browser, "#run").click()
+    wait_until(lambda: find(browser, "#cancel").get_attribute("disabled") is None, what="cancel enabled")
+    time.sleep(1)
+    find(browser, "#cancel").click()
+    wait_until(lambda: status_text(browser).startswith("canceled"), timeout=30, what="canceled")
+
+
+# ---- the proxy and the webhook sink, over plain HTTP ---------------------------------------------
+
+
+class Playground:
+    """`cog playground --no-open -p 0` against `target`; the URL it prints."""
+
+    def __init__(self, cog_bin, target, *args):
+        self.process = subprocess.Popen([str(cog_bin), "playground", "--no-open", "-p", "0", "--target", target, *args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        match = re.search(r"at (http://127\.0\.0\.1:(\d+)/)", line)
+        assert match, f"no URL in {line!r}: {self.process.stderr.read() if self.process.poll() is not None else ''}"
+        self.url, self.port = match.group(1), int(match.group(2))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def playground_for(cog_bin):
+    started = []
+
+    def start(target, *args):
+        started.append(Playground(cog_bin, target, *args))
+        return started[-1]
+
+    yield start
+    for playground in started:
+        playground.stop()
+
+
+def test_proxy_forwards_only_cog_api_calls(image_model):
+    status, body = http("GET", image_model.url + "api/openapi.json")
+    assert status == 200 and "/predictions" in body["paths"]
+    for method, path in (("POST", "api/shutdown"), ("GET", "api/predictions/../../etc/passwd"), ("DELETE", "api/predictions"),
+                         ("GET", "api//example.com/")):
+        status, body = http(method, image_model.url + path, body=b"{}" if method == "POST" else None)
+        assert status == 404 and "error" in body, (method, path, body)
+    config = http("GET", image_model.url + "playground/config")[1]
+    assert config["target"] == f"http://127.0.0.1:{image_model.port}"
+    assert config["webhook_url"] == f"http://127.0.0.1:{image_model.playground_port}/webhook"
+
+
+def test_proxy_caps_request_bodies(image_model):
+    status, body = http("POST", image_model.url + "api/predictions", body=b"x" * (64 * 1024 * 1024 + 1),
+                        headers={"Content-Type": "application/json"}, timeout=120)
+    assert status == 413 and "larger than" in body["error"]
+
+
+def test_webhook_sink_relays_to_sse_and_caps_bodies(image_model):
+    base = image_model.url
+    assert http("POST", base + "webhook", body=b"not json")[0] == 400
+    assert http("POST", base + "webhook", body=b'{"id":"' + b"x" * (16 * 1024 * 1024) + b'"}')[0] == 413
+    for state in ({"id": "sink-1", "status": "processing"}, {"id": "sink-1", "status": "succeeded", "output": "ok"}):
+        assert http("POST", base + "webhook", body=state)[0] == 200
+    with urllib.request.urlopen(base + "events/sink-1", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        text = response.read().decode()  # the stream ends after the terminal state
+    events = [json.loads(line[len("data: "):]) for line in text.splitlines() if line.startswith("data: ")]
+    assert [e["status"] for e in events] == ["processing", "succeeded"]
+
+
+def test_target_down_is_a_clear_error(cog_bin, playground_for, browser):
+    playground = playground_for(f"http://127.0.0.1:{free_port()}")
+    status, body = http("GET", playground.url + "api/openapi.json")
+    assert status == 502 and "cannot reach the Cog server" in body["error"]
+    browser.get(playground.url)
+    banner = find(browser, "#banner:not([hidden])")
+    assert "cannot reach the Cog server" in banner.text
+    shot(browser, "08-target-down")
+
+
+def test_target_that_is_not_cog_is_a_clear_error(playground_for, tmp_path):
+    (tmp_path / "openapi.json").write_text("<html>hello</html>")
+    handler = lambda *a, **k: http_server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)  # noqa: E731
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+        status, body = http("GET", playground.url + "api/openapi.json")
+        assert status == 502 and "does not answer like a Cog server" in body["error"], body
+    finally:
+        server.shutdown()
+
+
+def test_refuses_targets_it_cannot_proxy(cog_bin):
+    for target in ("https://example.com", "ftp://x", "http://host/?q=1"):
+        result = subprocess.run([str(cog_bin), "playground", "--no-open", "--target", target], capture_output=True,
+                                text=True, timeout=30)
+        assert result.returncode == 1 and "--target" in result.stderr, result.stderr
