@@ -124,7 +124,12 @@ def shot(driver, name):
 def find(driver, css, timeout=30):
     from selenium.webdriver.common.by import By
 
-    return wait_until(lambda: (driver.find_elements(By.CSS_SELECTOR, css) or [None])[0], timeout, f"element {css}")
+    try:
+        return wait_until(lambda: (driver.find_elements(By.CSS_SELECTOR, css) or [None])[0], timeout, f"element {css}")
+    except AssertionError:
+        shot(driver, "failed-" + re.sub(r"[^a-z0-9]+", "-", css.lower()).strip("-"))
+        page = driver.find_element(By.CSS_SELECTOR, "body").text
+        raise AssertionError(f"timed out waiting for {css}; the page says:\n{page}") from None
 
 
 def status_text(driver):
@@ -145,6 +150,8 @@ def set_value(driver, css, value):
 def test_form_is_built_from_the_schema(browser, image_model):
     open_page(browser, image_model.url)
     assert find(browser, "#in-prompt").tag_name == "textarea"
+    assert find(browser, '[data-field="prompt"] .required')  # no default: required, starred
+    assert not browser.find_elements("css selector", '[data-field="width"] .required')
     assert find(browser, "#range-brightness").get_attribute("type") == "range"
     assert find(browser, "#in-width").get_attribute("max") == "512"
     assert find(browser, "#in-color").tag_name == "select"
@@ -162,6 +169,7 @@ def test_form_is_built_from_the_schema(browser, image_model):
 
 def test_runs_with_an_uploaded_file_and_shows_the_image(browser, image_model, tmp_path):
     open_page(browser, image_model.url)
+    set_value(browser, "#in-prompt", "a blue box")
     set_value(browser, "#in-width", 40)
     set_value(browser, "#in-height", 20)
     from selenium.webdriver.support.ui import Select
@@ -194,6 +202,7 @@ def test_runs_with_an_uploaded_file_and_shows_the_image(browser, image_model, tm
 def test_a_422_lands_on_its_field(browser, image_model):
     open_page(browser, image_model.url)
     find(browser, "#novalidate").click()
+    set_value(browser, "#in-prompt", "too wide")
     set_value(browser, "#in-width", 9999)
     find(browser, "#run").click()
     error = find(browser, '[data-field="width"] .field-error:not([hidden])')
