@@ -109,7 +109,7 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1700"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -118,6 +118,7 @@ def browser():
 
 
 def shot(driver, name):
+    driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
@@ -195,8 +196,9 @@ def test_runs_with_an_uploaded_file_and_shows_the_image(browser, image_model, tm
     assert curl.startswith(f"curl -s -X POST 'http://127.0.0.1:{image_model.port}/predictions'")
     assert "HTTP 200" in find(browser, "#inspect-response").get_attribute("textContent")
     assert len(browser.find_elements("css selector", "#history li")) >= 1
-    find(browser, "#inspector").click()
     shot(browser, "03-image-output")
+    find(browser, "#inspector summary").click()
+    shot(browser, "04-inspector")
 
 
 def test_a_422_lands_on_its_field(browser, image_model):
@@ -206,10 +208,10 @@ def test_a_422_lands_on_its_field(browser, image_model):
     set_value(browser, "#in-width", 9999)
     find(browser, "#run").click()
     error = find(browser, '[data-field="width"] .field-error:not([hidden])')
-    assert error.text, "the width field shows the server's message"
+    assert "512" in error.text, f"the width field shows the server's message: {error.text!r}"
     assert "invalid" in status_text(browser)
     assert browser.find_elements("css selector", '[data-field="height"] .field-error:not([hidden])') == []
-    shot(browser, "04-422-on-field")
+    shot(browser, "05-422-on-field")
 
 
 def test_async_stream_grows_through_the_webhook_sink(browser, stream_model):
@@ -230,7 +232,7 @@ def test_async_stream_grows_through_the_webhook_sink(browser, stream_model):
     assert len([c for c in counts if 0 < c < 6]) >= 2, f"the output grew in steps: {counts}"
     assert find(browser, "#output").text.split() == ["one", "two", "three", "four", "five", "six"]
     assert "word six" in find(browser, "#logs").get_attribute("textContent")
-    shot(browser, "05-stream-done")
+    shot(browser, "06-stream-done")
 
 
 def test_cancel_a_long_prediction(browser, stream_model):
@@ -240,12 +242,12 @@ def test_cancel_a_long_prediction(browser, stream_model):
     find(browser, "#async").click()
     find(browser, "#run").click()
     find(browser, "#output .output-list li")
-    shot(browser, "06-before-cancel")
+    shot(browser, "07-before-cancel")
     find(browser, "#cancel").click()
     wait_until(lambda: status_text(browser).startswith("canceled"), timeout=30, what="canceled")
     assert len(browser.find_elements("css selector", "#output .output-list li")) < 600
     assert find(browser, "#cancel").get_attribute("disabled") is not None
-    shot(browser, "07-canceled")
+    shot(browser, "08-canceled")
 
 
 def test_sync_prediction_can_be_canceled(browser, stream_model):
@@ -328,7 +330,7 @@ def test_target_down_is_a_clear_error(cog_bin, playground_for, browser):
     browser.get(playground.url)
     banner = find(browser, "#banner:not([hidden])")
     assert "cannot reach the Cog server" in banner.text
-    shot(browser, "08-target-down")
+    shot(browser, "09-target-down")
 
 
 def test_target_that_is_not_cog_is_a_clear_error(playground_for, tmp_path):

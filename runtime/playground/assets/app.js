@@ -233,7 +233,9 @@ function buildForm() {
   const required = input.required || [];
   const props = Object.entries(input.properties || {})
     .sort(([, a], [, b]) => (a["x-order"] ?? 1e9) - (b["x-order"] ?? 1e9));
-  state.fields = props.map(([name, raw]) => buildField(name, resolve(raw), required.includes(name)));
+  // The title is the property's own (an enum's referenced schema is titled after its type).
+  const titled = (name) => name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  state.fields = props.map(([name, raw]) => buildField(name, { ...resolve(raw), title: raw.title || titled(name) }, required.includes(name)));
   if (state.fields.length === 0) form.append(el("p", { class: "muted" }, "This model takes no inputs."));
   for (const f of state.fields) form.append(f.node);
   $("form-title").textContent = state.mode === "trainings" ? "Training input" : "Input";
