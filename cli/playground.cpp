@@ -11,7 +11,8 @@ void add_playground_command(CLI::App& app, GlobalOptions&) {
   auto options = std::make_shared<runtime::playground::PlaygroundOptions>();
   auto no_open = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("playground", "Open a browser UI for a running Cog model");
-  cmd->add_option("--target", options->target, "URL of the Cog API to forward to")->default_val("http://localhost:8393");
+  cmd->add_option("--target", options->target, "URL of the Cog API to forward to")
+      ->default_val("http://localhost:8393");
   cmd->add_option("-p,--port", options->port, "Port for the playground (0 = a free port)")->default_val(0);
   cmd->add_option("--host", options->host, "Host interface for the playground")->default_val("127.0.0.1");
   cmd->add_option("--webhook-host", options->webhook_host, "Host name the Cog server reaches the playground by")

@@ -29,7 +29,9 @@ void reply_json(httplib::Response& res, int status, const std::string& body) {
 }  // namespace
 
 PlaygroundServer::PlaygroundServer(PlaygroundOptions options)
-    : options_(std::move(options)), target_(parse_target(options_.target)), server_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(options)),
+      target_(parse_target(options_.target)),
+      server_(std::make_unique<httplib::Server>()) {
   server_->set_payload_max_length(options_.max_request_bytes);
   // Each SSE stream holds a thread while it is open; leave room for several pages.
   server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
@@ -43,15 +45,17 @@ void PlaygroundServer::add_routes() {
   auto& server = *server_;
   for (const auto& asset : page_assets()) {
     server.Get(std::string(asset.path), [asset](const httplib::Request&, httplib::Response& res) {
-      res.set_content(asset.body.data(), asset.body.size(), (std::string(asset.content_type) + "; charset=utf-8").c_str());
+      res.set_content(asset.body.data(), asset.body.size(),
+                      (std::string(asset.content_type) + "; charset=utf-8").c_str());
       res.set_header("Cache-Control", "no-store");
     });
   }
   server.Get("/playground/config", [this](const httplib::Request&, httplib::Response& res) {
-    json config = {{"target", target_.url()},
-                   {"webhook_url", webhook_url()},
-                   {"limits", {{"max_request_bytes", options_.max_request_bytes},
-                               {"max_webhook_bytes", options_.max_webhook_bytes}}}};
+    json config = {
+        {"target", target_.url()},
+        {"webhook_url", webhook_url()},
+        {"limits",
+         {{"max_request_bytes", options_.max_request_bytes}, {"max_webhook_bytes", options_.max_webhook_bytes}}}};
     reply_json(res, 200, config.dump());
   });
 
@@ -76,8 +80,9 @@ void PlaygroundServer::add_routes() {
 
   server.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
     if (req.body.size() > options_.max_webhook_bytes) {
-      return reply_json(res, 413, json_error("a webhook body is limited to " +
-                                             std::to_string(options_.max_webhook_bytes) + " bytes"));
+      return reply_json(
+          res, 413,
+          json_error("a webhook body is limited to " + std::to_string(options_.max_webhook_bytes) + " bytes"));
     }
     json state = json::parse(req.body, nullptr, false);
     if (!state.is_object() || !state.contains("id") || !state["id"].is_string()) {
@@ -141,6 +146,16 @@ int PlaygroundServer::bind() {
 
 void PlaygroundServer::run() { server_->listen_after_bind(); }
 
+void PlaygroundServer::wait_until_running() const {
+  // Debian 12's cpp-httplib has no wait_until_ready(), and its stop() is a no-op until the accept
+  // loop runs: a stop() racing ahead of run() would leave run() serving forever.
+  // Bounded: a run() that failed at once must not hang its caller.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 void PlaygroundServer::stop() {
   relay_.stop();
   if (server_) server_->stop();
@@ -159,6 +174,7 @@ std::string PlaygroundServer::webhook_url() const {
 BackgroundPlayground::BackgroundPlayground(PlaygroundOptions options) : server_(std::move(options)) {
   server_.bind();
   thread_ = std::thread([this] { server_.run(); });
+  server_.wait_until_running();
 }
 
 BackgroundPlayground::~BackgroundPlayground() {

@@ -24,9 +24,9 @@ namespace cog::runtime::playground {
 
 struct PlaygroundOptions {
   std::string target = "http://localhost:8393";
-  std::string host = "127.0.0.1";                  // where the playground listens
-  int port = 0;                                    // 0: any free port
-  std::string webhook_host = "host.docker.internal";  // how the target's server reaches us
+  std::string host = "127.0.0.1";                       // where the playground listens
+  int port = 0;                                         // 0: any free port
+  std::string webhook_host = "host.docker.internal";    // how the target's server reaches us
   std::size_t max_request_bytes = 64u * 1024u * 1024u;  // a page's API call (file inputs inline)
   std::size_t max_webhook_bytes = 16u * 1024u * 1024u;  // one webhook body
 };
@@ -43,6 +43,8 @@ class PlaygroundServer {
   int bind();
   // Serves until stop(). bind() first.
   void run();
+  // Returns once run() accepts connections (another thread calls run()).
+  void wait_until_running() const;
   void stop();
 
   std::string url() const;          // http://host:port/ as bound
