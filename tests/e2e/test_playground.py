@@ -16,7 +16,7 @@ import http.server as http_server
 
 import pytest
 
-from cog_server_harness import FIXTURES, free_port
+from cog_server_harness import FIXTURES, Server, free_port
 
 BUILD_DIR = pathlib.Path(os.environ.get("COG_BUILD_DIR", pathlib.Path(__file__).resolve().parents[2] / "build"))
 SHOTS = BUILD_DIR / "playground-screenshots"
@@ -72,13 +72,16 @@ class Served:
                    == "READY", what=f"{fixture} to be READY behind the playground")
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """SIGTERM, as Ctrl-C: the server and the playground's thread end, and cog exits 0."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError("cog serve --playground did not end on SIGTERM")
+        assert code == 0, "".join(line.decode("utf-8", "replace") for line in self.output)
+        assert f"Playground at http://127.0.0.1:{self.playground_port}/" in b"".join(self.output).decode()
 
 
 @pytest.fixture(scope="module")
@@ -258,6 +261,30 @@ def test_sync_prediction_can_be_canceled(browser, stream_model):
     time.sleep(1)
     find(browser, "#cancel").click()
     wait_until(lambda: status_text(browser).startswith("canceled"), timeout=30, what="canceled")
+
+
+def test_trainings_tab(browser, server_bin, playground_for):
+    server = Server(server_bin, "train_class", env={"COG_TRAIN_TYPE_STUB": "train.py:Trainer"}, args=["--x-mode", "train"],
+                    stub_var="COG_TRAIN_TYPE_STUB")
+    try:
+        server.wait_for("READY")
+        playground = playground_for(f"http://127.0.0.1:{server.port}", "--webhook-host", "127.0.0.1")
+        open_page(browser, playground.url)
+        assert "active" in find(browser, "#tab-trainings").get_attribute("class")
+        assert find(browser, "#form-title").text == "Training input"
+        assert "null" not in find(browser, '[data-field="epochs"]').text  # no description, and none shown
+        assert browser.find_elements("css selector", '[data-field="epochs"] .description') == []
+        set_value(browser, "#in-epochs", 3)
+        find(browser, "#async").click()
+        find(browser, "#run").click()
+        wait_until(lambda: status_text(browser).startswith("succeeded"), what="the training to succeed")
+        link = find(browser, "#output a.output-file")
+        assert link.get_attribute("href").startswith("data:text/plain")
+        assert "POST http://127.0.0.1:%d/trainings" % server.port in find(browser, "#inspect-request").get_attribute(
+            "textContent")
+        shot(browser, "10-training")
+    finally:
+        server.shutdown()
 
 
 # ---- the proxy and the webhook sink, over plain HTTP ---------------------------------------------

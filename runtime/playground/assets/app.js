@@ -213,7 +213,7 @@ function buildField(name, s, required) {
     error.hidden = !message;
     error.textContent = message || "";
   };
-  wrap.append(label, s.description ? el("p", { class: "description" }, s.description) : null, control, error);
+  wrap.append(...[label, s.description ? el("p", { class: "description" }, s.description) : null, control, error].filter(Boolean));
   return field;
 }
 
@@ -245,9 +245,13 @@ function buildTabs() {
   const tabs = $("tabs");
   tabs.replaceChildren();
   const paths = state.schema.paths || {};
-  const modes = [["predictions", "Predictions"]];
-  if (paths["/trainings"] && ((state.schema.components || {}).schemas || {}).TrainingInput) modes.push(["trainings", "Trainings"]);
-  if (modes.length < 2) return;
+  const schemas = (state.schema.components || {}).schemas || {};
+  const modes = [];
+  if (paths["/predictions"] && schemas.Input) modes.push(["predictions", "Predictions"]);
+  if (paths["/trainings"] && schemas.TrainingInput) modes.push(["trainings", "Trainings"]);
+  // A server in train mode (--x-mode train) has only trainings.
+  if (modes.length && !modes.some(([mode]) => mode === state.mode)) state.mode = modes[0][0];
+  if (modes.length === 1 && modes[0][0] === "predictions") return;
   for (const [mode, title] of modes) {
     tabs.append(el("button", { type: "button", id: "tab-" + mode, class: mode === state.mode ? "active" : "",
       onclick: () => { state.mode = mode; buildTabs(); buildForm(); } }, title));
