@@ -287,6 +287,32 @@ def test_trainings_tab(browser, server_bin, playground_for):
         server.shutdown()
 
 
+def test_outputs_render_by_kind(browser, image_model):
+    """The page's renderer on each kind of output Cog returns (run in the page on crafted values)."""
+    open_page(browser, image_model.url)
+    pixel = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+    cases = {
+        "image": ([pixel], "IMG", "output-image"),
+        "http image": (["https://example.com/a/out.webp?x=1"], "IMG", "output-image"),
+        "audio": (["data:audio/wav;base64,UklGRg=="], "AUDIO", "output-audio"),
+        "video": (["https://example.com/clip.mp4"], "VIDEO", "output-video"),
+        "file": (["data:application/zip;base64,UEsDBA=="], "A", "output-file"),
+        "text": (["hello"], "PRE", "output-text"),
+        "number": ([3.5], "PRE", "output-text"),
+        "json": ([{"a": [1, 2]}], "PRE", "output-json"),
+        "gallery": ([[pixel, pixel]], "DIV", "gallery"),
+        "list": ([["x", 1]], "OL", "output-list"),
+        "concatenated": ([["to", "ken"], {"x-cog-array-display": "concatenate"}], "PRE", "output-text"),
+    }
+    for name, (args, tag, css) in cases.items():
+        node = browser.execute_script("const n = renderValue(...arguments); return [n.tagName, n.className, n.textContent];",
+                                      *args)
+        assert node[:2] == [tag, css], (name, node)
+    assert browser.execute_script('return renderValue(["to", "ken"], {"x-cog-array-display": "concatenate"}).textContent') \
+        == "token"
+    assert browser.execute_script("return renderValue({a: [1, 2]}).textContent") == '{\n  "a": [\n    1,\n    2\n  ]\n}'
+
+
 # ---- the proxy and the webhook sink, over plain HTTP ---------------------------------------------
 
 
@@ -378,3 +404,37 @@ def test_refuses_targets_it_cannot_proxy(cog_bin):
         result = subprocess.run([str(cog_bin), "playground", "--no-open", "--target", target], capture_output=True,
                                 text=True, timeout=30)
         assert result.returncode == 1 and "--target" in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running images needs root")
+def test_serve_playground_in_a_container_gets_webhooks_through_host_docker_internal(cog_bin, workdir):
+    """The image path of `cog serve --playground`: the container's server reaches the playground's
+    webhook sink as host.docker.internal (the default --webhook-host); followed here as the page does."""
+    project = workdir / "container_stream"
+    shutil.copytree(FIXTURES / "playground_stream", project)
+    port, playground_port = free_port(), free_port()
+    process = subprocess.Popen([str(cog_bin), "serve", "-p", str(port), "--progress", "quiet", "--playground",
+                                "--playground-port", str(playground_port)], cwd=project, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, env=environ_without_cog_settings())
+    base = f"http://127.0.0.1:{playground_port}/"
+    try:
+        wait_until(lambda: process.poll() is None and http("GET", base + "api/health-check")[1].get("status") == "READY",
+                   timeout=600, what="the container's server behind the playground")
+        config = http("GET", base + "playground/config")[1]
+        assert config["webhook_url"] == f"http://host.docker.internal:{playground_port}/webhook"
+        body = {"id": "in-container", "input": {"text": "a b c", "delay": 0.1}, "webhook": config["webhook_url"]}
+        status, answer = http("POST", base + "api/predictions", body=body,
+                              headers={"Content-Type": "application/json", "Prefer": "respond-async"})
+        assert status == 202, answer
+        with urllib.request.urlopen(base + "events/in-container", timeout=60) as response:
+            text = response.read().decode()
+        states = [json.loads(line[len("data: "):]) for line in text.splitlines() if line.startswith("data: ")]
+        assert states[-1]["status"] == "succeeded", states
+        assert states[-1]["output"] == ["a ", "b ", "c "]
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

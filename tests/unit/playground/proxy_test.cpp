@@ -19,8 +19,8 @@ TEST_CASE("playground: parse_target takes http://HOST[:PORT][/prefix] only") {
   CHECK(parse_target("http://h:1/base/").prefix == "/base");
   CHECK(parse_target("http://[::1]:5000").host == "::1");
   CHECK(parse_target("http://h:5000/x").url() == "http://h:5000/x");
-  for (const char* bad : {"https://example.com", "ftp://x", "localhost:8393", "http://h:99999", "http://h/?q=1",
-                          "http://user@h/", ""}) {
+  for (const char* bad :
+       {"https://example.com", "ftp://x", "localhost:8393", "http://h:99999", "http://h/?q=1", "http://user@h/", ""}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(parse_target(bad), cog::Error);
   }
@@ -57,9 +57,8 @@ struct FakeTarget {
   std::thread thread;
 
   explicit FakeTarget(std::string body, std::string type) {
-    server.Get("/openapi.json", [body, type](const httplib::Request&, httplib::Response& res) {
-      res.set_content(body, type.c_str());
-    });
+    server.Get("/openapi.json",
+               [body, type](const httplib::Request&, httplib::Response& res) { res.set_content(body, type.c_str()); });
     port = server.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server.listen_after_bind(); });
     // This cpp-httplib's stop() does nothing before the server runs: wait for it.
@@ -102,7 +101,8 @@ TEST_CASE("playground: forward answers the target's reply, or a JSON error of it
   auto down = forward(parse_target("http://127.0.0.1:" + std::to_string(closed_port)), get);
   CHECK(down.status == 502);
   CHECK(down.body.find("cannot reach the Cog server at http://127.0.0.1:") != std::string::npos);
-  auto refused = forward(parse_target("http://127.0.0.1:" + std::to_string(closed_port)), {"POST", "/shutdown", "", {}});
+  auto refused =
+      forward(parse_target("http://127.0.0.1:" + std::to_string(closed_port)), {"POST", "/shutdown", "", {}});
   CHECK(refused.status == 404);
   CHECK(refused.body.find("only Cog API calls") != std::string::npos);
 }
