@@ -43,6 +43,13 @@ PlaygroundServer::~PlaygroundServer() { stop(); }
 
 void PlaygroundServer::add_routes() {
   auto& server = *server_;
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    auto problem = cross_site_problem(options_.host, options_.webhook_host, req.get_header_value("Host"),
+                                      req.get_header_value("Origin"));
+    if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    reply_json(res, 403, json_error(problem));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   for (const auto& asset : page_assets()) {
     server.Get(std::string(asset.path), [asset](const httplib::Request&, httplib::Response& res) {
       res.set_content(asset.body.data(), asset.body.size(),

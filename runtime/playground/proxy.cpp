@@ -47,6 +47,23 @@ bool allowed_api_call(const std::string& method, const std::string& path) {
   return false;
 }
 
+std::string cross_site_problem(const std::string& listen_host, const std::string& webhook_host,
+                               const std::string& host_header, const std::string& origin_header) {
+  if (!origin_header.empty() && origin_header != "http://" + host_header) {
+    return "requests from another site (Origin " + origin_header + ") are refused";
+  }
+  const bool loopback = listen_host == "127.0.0.1" || listen_host == "localhost" || listen_host == "::1";
+  if (!loopback) return "";
+  // The name without its port ("[::1]:9000" → "[::1]", "localhost:9000" → "localhost").
+  std::string name = host_header;
+  const auto colon = name.rfind(':');
+  if (colon != std::string::npos && name.find(']', colon) == std::string::npos) name.resize(colon);
+  for (const auto& allowed : {std::string("127.0.0.1"), std::string("localhost"), std::string("[::1]"), webhook_host}) {
+    if (name == allowed) return "";
+  }
+  return "the playground listens on " + listen_host + " and answers only to loopback names, not Host " + host_header;
+}
+
 std::string json_error(const std::string& message) { return nlohmann::json{{"error", message}}.dump(); }
 
 namespace {

@@ -41,6 +41,14 @@ struct ProxyResponse {
 // (502 when the target cannot be reached or does not answer like a Cog server).
 ProxyResponse forward(const Target& target, const ProxyRequest& request);
 
+// Whether a request may reach the playground at all, against cross-site use from the user's own
+// browser: another site's page may not drive the model through it (its Origin differs from the
+// Host it sent to), nor reach it by a DNS name rebound to 127.0.0.1 (while the playground listens
+// on loopback, the Host must be a loopback name, or `webhook_host` for the model's webhooks).
+// Returns why not, or "" when it may.
+std::string cross_site_problem(const std::string& listen_host, const std::string& webhook_host,
+                               const std::string& host_header, const std::string& origin_header);
+
 // {"error": message} as a string.
 std::string json_error(const std::string& message);
 

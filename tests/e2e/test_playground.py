@@ -352,6 +352,11 @@ def test_proxy_forwards_only_cog_api_calls(image_model):
                          ("GET", "api//example.com/")):
         status, body = http(method, image_model.url + path, body=b"{}" if method == "POST" else None)
         assert status == 404 and "error" in body, (method, path, body)
+    status, body = http("POST", image_model.url + "api/predictions", body={"input": {"prompt": "csrf"}},
+                        headers={"Content-Type": "application/json", "Origin": "http://evil.example"})
+    assert status == 403 and "another site" in body["error"]
+    status, body = http("GET", image_model.url + "api/openapi.json", headers={"Host": f"rebound.example:{image_model.playground_port}"})
+    assert status == 403 and "loopback" in body["error"]
     config = http("GET", image_model.url + "playground/config")[1]
     assert config["target"] == f"http://127.0.0.1:{image_model.port}"
     assert config["webhook_url"] == f"http://127.0.0.1:{image_model.playground_port}/webhook"

@@ -7,7 +7,7 @@
 
 using namespace cog::runtime::playground;
 
-TEST_CASE("playground: the server serves the page, its config and relays webhooks over SSE") {
+TEST_CASE("the server serves the page, its config and relays webhooks over SSE") {
   PlaygroundOptions options;
   options.target = "http://127.0.0.1:9";
   options.webhook_host = "127.0.0.1";

@@ -10,7 +10,7 @@
 
 using namespace cog::runtime::playground;
 
-TEST_CASE("playground: parse_target takes http://HOST[:PORT][/prefix] only") {
+TEST_CASE("parse_target takes http://HOST[:PORT][/prefix] only") {
   auto target = parse_target("http://localhost:8393");
   CHECK(target.host == "localhost");
   CHECK(target.port == 8393);
@@ -31,7 +31,7 @@ TEST_CASE("playground: parse_target takes http://HOST[:PORT][/prefix] only") {
   }
 }
 
-TEST_CASE("playground: only Cog API calls are forwarded") {
+TEST_CASE("only Cog API calls are forwarded") {
   CHECK(allowed_api_call("GET", "/"));
   CHECK(allowed_api_call("GET", "/openapi.json"));
   CHECK(allowed_api_call("GET", "/health-check"));
@@ -46,6 +46,20 @@ TEST_CASE("playground: only Cog API calls are forwarded") {
   CHECK_FALSE(allowed_api_call("GET", "http://example.com/openapi.json"));
   CHECK_FALSE(allowed_api_call("PUT", "/predictions/../shutdown"));
   CHECK_FALSE(allowed_api_call("POST", "/predictions/a/b/cancel"));
+}
+
+TEST_CASE("the playground refuses other sites and rebound names") {
+  const std::string hdi = "host.docker.internal";
+  CHECK(cross_site_problem("127.0.0.1", hdi, "127.0.0.1:9000", "").empty());
+  CHECK(cross_site_problem("127.0.0.1", hdi, "localhost:9000", "http://localhost:9000").empty());
+  CHECK(cross_site_problem("127.0.0.1", hdi, "[::1]:9000", "").empty());
+  CHECK(cross_site_problem("127.0.0.1", hdi, "host.docker.internal:9000", "").empty());  // webhooks
+  CHECK(cross_site_problem("127.0.0.1", hdi, "127.0.0.1:9000", "http://evil.example").find("another site") !=
+        std::string::npos);
+  CHECK(cross_site_problem("127.0.0.1", hdi, "evil.example:9000", "http://evil.example:9000").find("loopback") !=
+        std::string::npos);
+  CHECK(cross_site_problem("0.0.0.0", hdi, "my-box:9000", "").empty());  // listening everywhere: any name
+  CHECK_FALSE(cross_site_problem("0.0.0.0", hdi, "my-box:9000", "http://evil.example").empty());
 }
 
 namespace {
@@ -72,7 +86,7 @@ struct FakeTarget {
 
 }  // namespace
 
-TEST_CASE("playground: forward answers the target's reply, or a JSON error of its own") {
+TEST_CASE("forward answers the target's reply, or a JSON error of its own") {
   ProxyRequest get{"GET", "/openapi.json", "", {}};
   {
     FakeTarget cog(R"({"openapi":"3.0.2","paths":{"/predictions":{}}})", "application/json");

@@ -7,7 +7,7 @@
 using namespace cog::runtime::playground;
 using namespace std::chrono_literals;
 
-TEST_CASE("playground: the relay hands each id its events in order, also to late readers") {
+TEST_CASE("the relay hands each id its events in order, also to late readers") {
   WebhookRelay relay;
   relay.publish("a", R"({"id":"a","status":"processing"})");
   relay.publish("b", R"({"id":"b"})");
@@ -19,7 +19,7 @@ TEST_CASE("playground: the relay hands each id its events in order, also to late
   CHECK(relay.wait("c", 0, 10ms).empty());
 }
 
-TEST_CASE("playground: a waiting reader wakes on publish and on stop") {
+TEST_CASE("a waiting reader wakes on publish and on stop") {
   WebhookRelay relay;
   std::thread publisher([&] {
     std::this_thread::sleep_for(50ms);
@@ -38,7 +38,7 @@ TEST_CASE("playground: a waiting reader wakes on publish and on stop") {
   stopper.join();
 }
 
-TEST_CASE("playground: the relay forgets the oldest ids beyond its limits") {
+TEST_CASE("the relay forgets the oldest ids beyond its limits") {
   WebhookRelay relay(RelayLimits{2, 1000});
   relay.publish("one", "1");
   relay.publish("two", "2");
