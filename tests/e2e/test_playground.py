@@ -1,6 +1,7 @@
 """`cog playground` and `cog serve --playground`: the page driven in headless Chromium (selenium)
 against a real `cog serve --local` of the playground fixtures, and the proxy and webhook sink
-checked over plain HTTP. Screenshots of each step go to <build>/playground-screenshots/."""
+checked over plain HTTP. Screenshots of each step go to <build>/playground-screenshots/.
+Over 400 lines: one scenario per test, all sharing the served fixtures and the browser."""
 import json
 import os
 import pathlib
@@ -198,10 +199,36 @@ def test_runs_with_an_uploaded_file_and_shows_the_image(browser, image_model, tm
     curl = find(browser, "#inspect-curl").get_attribute("textContent")
     assert curl.startswith(f"curl -s -X POST 'http://127.0.0.1:{image_model.port}/predictions'")
     assert "HTTP 200" in find(browser, "#inspect-response").get_attribute("textContent")
-    assert len(browser.find_elements("css selector", "#history li")) >= 1
     shot(browser, "03-image-output")
     find(browser, "#inspector summary").click()
     shot(browser, "04-inspector")
+    # A second run, then the first one again from the history.
+    set_value(browser, "#in-width", 10)
+    find(browser, "#run").click()
+    wait_until(lambda: len(browser.find_elements("css selector", "#history li")) == 2
+               and status_text(browser).startswith("succeeded"), what="the second run")
+    natural_width = "return document.querySelector('#output img').naturalWidth"
+    wait_until(lambda: browser.execute_script(natural_width) == 10, what="the second image")
+    find(browser, "#history li:last-child button").click()
+    wait_until(lambda: browser.execute_script(natural_width) == 40, what="the first run's image from the history")
+
+
+def test_a_dropped_file_is_sent_and_a_too_large_one_refused(browser, image_model):
+    open_page(browser, image_model.url)
+    set_value(browser, "#in-prompt", "dropped")
+    drop = """const [selector, size] = arguments;
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(size)], "dropped.bin"));
+        document.querySelector(selector).dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));"""
+    browser.execute_script(drop, '[data-field="mask"] .drop', 64 * 1024 * 1024)
+    error = find(browser, '[data-field="mask"] .field-error:not([hidden])')
+    assert "64 MiB" in error.text
+    browser.execute_script(drop, '[data-field="mask"] .drop', 777)
+    find(browser, '[data-field="mask"][data-ready="1"]')
+    assert "dropped.bin (777 bytes)" in find(browser, '[data-field="mask"]').text
+    find(browser, "#run").click()
+    wait_until(lambda: status_text(browser).startswith("succeeded"), what="succeeded")
+    assert "mask has 777 bytes" in find(browser, "#logs").get_attribute("textContent")
 
 
 def test_a_422_lands_on_its_field(browser, image_model):

@@ -167,6 +167,14 @@ function buildField(name, s, required) {
     const names = el("div", { class: "file-name" });
     let picked = [];
     const take = async (files) => {
+      // A data: URL is a third larger than the file, and the request must fit the proxy's cap.
+      const bytes = [...files].reduce((sum, f) => sum + f.size, 0);
+      const limit = state.config.limits.max_request_bytes;
+      if (bytes * 4 / 3 > limit) {
+        field.setError("too large to send inline: the playground forwards requests up to " + Math.floor(limit / 1048576) + " MiB; give a URL instead");
+        return;
+      }
+      field.setError("");
       picked = await Promise.all([...files].map(async (f) => ({ name: f.name, size: f.size, url: await readFileAsDataUrl(f) })));
       names.textContent = picked.map((f) => f.name + " (" + f.size + " bytes)").join(", ");
       wrap.dataset.ready = String(picked.length);
@@ -284,6 +292,7 @@ function subscribe(entry) {
     const s = JSON.parse(event.data);
     applyState(entry, s);
     entry.webhooks = (entry.webhooks || 0) + 1;
+    if (entry.error && entry.error.startsWith("No webhook has arrived")) entry.error = undefined;
     if (TERMINAL.includes(s.status)) finish(entry);
     render();
   });
@@ -319,7 +328,16 @@ async function run(event) {
   const answer = await api("POST", "/" + state.mode, body, headers);
   entry.response = { status: answer.status, body: answer.json ?? answer.text };
   if (answer.status === 200 && answer.json) { applyState(entry, answer.json); finish(entry); }
-  else if (answer.status === 202 && answer.json) { if (!TERMINAL.includes(entry.status)) applyState(entry, answer.json); }
+  else if (answer.status === 202 && answer.json) {
+    if (!TERMINAL.includes(entry.status)) applyState(entry, answer.json);
+    // A model that cannot reach the sink would leave the page waiting without a word: say why.
+    setTimeout(() => {
+      if (entry.webhooks || entry.finished) return;
+      entry.error = "No webhook has arrived from the model after 15 s. Its server must reach " + state.config.webhook_url +
+        " (restart the playground with --webhook-host set to a name the model's server resolves to this machine), or run without Async.";
+      render();
+    }, 15000);
+  }
   else {
     entry.status = answer.status === 422 && answer.json && Array.isArray(answer.json.detail) ? "invalid" : "error";
     entry.error = errorText(answer);
