@@ -340,6 +340,23 @@ def test_outputs_render_by_kind(browser, image_model):
     assert browser.execute_script("return renderValue({a: [1, 2]}).textContent") == '{\n  "a": [\n    1,\n    2\n  ]\n}'
 
 
+def test_a_webhook_host_the_model_cannot_reach_is_explained(browser, server_bin, playground_for):
+    server = Server(server_bin, "playground_stream")
+    try:
+        server.wait_for("READY")
+        playground = playground_for(f"http://127.0.0.1:{server.port}", "--webhook-host", "nowhere.invalid")
+        open_page(browser, playground.url)
+        set_value(browser, "#in-delay", 0)
+        find(browser, "#async").click()
+        find(browser, "#run").click()
+        wait_until(lambda: "No webhook has arrived" in find(browser, "#error").text, timeout=40, what="the hint")
+        assert "http://nowhere.invalid:%d/webhook" % playground.port in find(browser, "#error").text
+        assert "--webhook-host" in find(browser, "#error").text
+        shot(browser, "11-no-webhook")
+    finally:
+        server.shutdown()
+
+
 # ---- the proxy and the webhook sink, over plain HTTP ---------------------------------------------
 
 
