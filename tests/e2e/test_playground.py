@@ -354,7 +354,7 @@ def test_a_webhook_host_the_model_cannot_reach_is_explained(browser, server_bin,
         assert "--webhook-host" in find(browser, "#error").text
         shot(browser, "11-no-webhook")
     finally:
-        server.shutdown()
+        server.kill()  # a graceful shutdown would wait for its terminal webhook's retries to nowhere
 
 
 # ---- the proxy and the webhook sink, over plain HTTP ---------------------------------------------
