@@ -432,7 +432,22 @@ def test_target_down_is_a_clear_error(cog_bin, playground_for, browser):
     browser.get(playground.url)
     banner = find(browser, "#banner:not([hidden])")
     assert "cannot reach the Cog server" in banner.text
+    assert find(browser, "#run").get_attribute("disabled") is not None
     shot(browser, "09-target-down")
+
+
+def test_the_page_recovers_when_the_model_comes_up(browser, server_bin, playground_for):
+    port = free_port()
+    playground = playground_for(f"http://127.0.0.1:{port}")
+    browser.get(playground.url)
+    find(browser, "#banner:not([hidden])")
+    server = Server(server_bin, "playground_stream", env={"PORT": str(port)})
+    try:
+        find(browser, "#in-text", timeout=60)  # the health poll saw READY and read the schema
+        assert find(browser, "#banner").get_attribute("hidden") is not None
+        assert find(browser, "#run").get_attribute("disabled") is None
+    finally:
+        server.kill()
 
 
 def test_target_that_is_not_cog_is_a_clear_error(playground_for, tmp_path):

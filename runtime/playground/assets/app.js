@@ -476,10 +476,13 @@ async function pollHealth() {
   health.textContent = status ? status : "unreachable";
   health.className = "health " + (status === "READY" || status === "BUSY" ? "ok" : "bad");
   health.title = status ? "" : errorText(answer);
+  // The model came up after the page: read its schema now rather than wait for Retry.
+  if (!state.schema && (status === "READY" || status === "BUSY")) loadSchema();
 }
 
 async function loadSchema() {
   $("banner").hidden = true;
+  $("run").disabled = !state.schema;
   const answer = await api("GET", "/openapi.json");
   if (answer.status !== 200 || !answer.json) {
     $("form").replaceChildren(el("p", { class: "error" }, "Could not read the model's schema: " + errorText(answer)));
@@ -487,6 +490,7 @@ async function loadSchema() {
     return;
   }
   state.schema = answer.json;
+  $("run").disabled = false;
   buildTabs();
   buildForm();
 }
