@@ -8,6 +8,7 @@ import pathlib
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -401,6 +402,13 @@ def test_proxy_forwards_only_cog_api_calls(image_model):
     assert status == 403 and "another site" in body["error"]
     status, body = http("GET", image_model.url + "api/openapi.json", headers={"Host": f"rebound.example:{image_model.playground_port}"})
     assert status == 403 and "loopback" in body["error"]
+    # An absolute-form request target names a host: it is not a path the proxy forwards.
+    with socket.create_connection(("127.0.0.1", image_model.playground_port), timeout=10) as raw:
+        raw.sendall(b"GET http://example.com/api/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 404"), reply[:200]
     config = http("GET", image_model.url + "playground/config")[1]
     assert config["target"] == f"http://127.0.0.1:{image_model.port}"
     assert config["webhook_url"] == f"http://127.0.0.1:{image_model.playground_port}/webhook"
