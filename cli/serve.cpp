@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "cli/environment.hpp"
 #include "runtime/local/run_local.hpp"
+#include "runtime/playground/playground.hpp"
 
 namespace cog::cli {
 
@@ -23,7 +24,8 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
     std::string python;
     std::string config_file = "cog.yaml";
     std::string ignored;
-    bool ignored_flag = false;
+    bool playground = false;
+    int playground_port = 9000;
     ContainerFlags container;
   };
   auto flags = std::make_shared<Flags>();
@@ -35,11 +37,25 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
   add_container_flags(cmd, flags->container);
-  for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image", "--playground-port"}) {
+  for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image"}) {
     cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
   }
-  cmd->add_flag("--playground", flags->ignored_flag, "Accepted for compatibility; ignored with --local");
+  cmd->add_flag("--playground", flags->playground, "Also serve the browser playground (see cog playground)");
+  cmd->add_option("--playground-port", flags->playground_port, "Port for --playground")->default_val(9000);
   cmd->callback([flags, &global] {
+    // Beside the server, on its own thread, for as long as this command runs.
+    std::unique_ptr<runtime::playground::BackgroundPlayground> playground;
+    if (flags->playground) {
+      runtime::playground::PlaygroundOptions options;
+      const std::string reach = flags->host == "0.0.0.0" ? "127.0.0.1" : flags->host;
+      options.target = "http://" + reach + ":" + std::to_string(flags->port);
+      options.host = flags->host;
+      options.port = flags->playground_port;
+      // The host's server resolves no host.docker.internal; a container on the host network does.
+      if (flags->local) options.webhook_host = reach;
+      playground = std::make_unique<runtime::playground::BackgroundPlayground>(options);
+      std::cerr << "Playground at " << playground->url() << "\n";
+    }
     if (!flags->local) {
       // Before any thread exists: the container's mounts then vanish with this process.
       // docker/podman mount nothing here, so a user in the docker group needs no root.

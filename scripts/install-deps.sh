@@ -13,6 +13,7 @@ debian_packages=(
   tini  # /usr/bin/tini-static: the init added to --base-image bases that have none
   patchelf  # tests only: turns a pyenv build into a relocatable python-build-standalone-style archive
   docker.io  # interop peer only (cog run --runtime docker, build --load tests); cog never needs it
+  chromium chromium-driver python3-selenium  # tests only: tests/e2e/test_playground.py drives the page
 )
 
 missing=()
