@@ -32,8 +32,9 @@ void print_pushed(const builder::registry::PushResult& result, const builder::re
 
 }  // namespace
 
-void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
-                       const PushSettings& settings) {
+builder::registry::PushResult push_stored_image(const std::string& stored_name,
+                                                const builder::registry::Reference& target,
+                                                const PushSettings& settings) {
   builder::oci::ImageStore store(builder::oci::default_store_path());
   auto manifest = store.find(stored_name);
   if (!manifest) manifest = store.find(target.str());
@@ -44,6 +45,7 @@ void push_stored_image(const std::string& stored_name, const builder::registry::
   builder::registry::TransferStats stats;
   auto result = builder::registry::push_image(store.layout(), *manifest, target, transfer_options(settings, stats));
   print_pushed(result, target, stats, settings);
+  return result;
 }
 
 void push_from(const std::string& from, const builder::registry::Reference& target, const PushSettings& settings) {

@@ -3,6 +3,7 @@
 // registry, with the same options, progress and messages.
 #include <string>
 
+#include "builder/registry/push.hpp"
 #include "builder/registry/reference.hpp"
 
 namespace cog::cli {
@@ -16,8 +17,9 @@ struct PushSettings {
 
 // Pushes `stored_name` (else `target` itself) from the local image store to `target`, printing
 // `Pushing to <ref>...`, the transfer progress and `Pushed <ref>@<digest>`. Throws cog::Error.
-void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
-                       const PushSettings& settings);
+builder::registry::PushResult push_stored_image(const std::string& stored_name,
+                                                const builder::registry::Reference& target,
+                                                const PushSettings& settings);
 
 // The same for an image read from an OCI layout directory or archive (`cog push --from`).
 void push_from(const std::string& from, const builder::registry::Reference& target, const PushSettings& settings);

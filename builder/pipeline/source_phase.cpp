@@ -1,12 +1,15 @@
 #include "builder/pipeline/source_phase.hpp"
 
 #include <algorithm>
+#include <fstream>
 
 #include "builder/pipeline/dockerignore.hpp"
 #include "builder/pipeline/layer_chain.hpp"
 #include "builder/config/compat.hpp"
 #include "builder/oci/digest.hpp"
 #include "builder/oci/tar_writer.hpp"
+#include "builder/weights/lockfile.hpp"
+#include "builder/weights/runtime.hpp"
 #include "support/error.hpp"
 
 namespace fs = std::filesystem;
@@ -108,6 +111,16 @@ void add_source(BuildContext& ctx) {
                        .mode = 0644,
                        .size = static_cast<std::int64_t>(fs::file_size(ctx.config.config_path)),
                        .source = ctx.config.config_path});
+  }
+  // Managed weights: /.cog/weights.json tells the runtime what is mounted where (§1.14).
+  if (auto lock = weights::require_current_lock(ctx.config)) {
+    const fs::path weights_file = ctx.config.project_dir / ".cog" / "weights.json";
+    std::ofstream(weights_file, std::ios::binary | std::ios::trunc) << weights::runtime_manifest_json(*lock);
+    entries.push_back({.path = ".cog", .kind = oci::TarEntry::Kind::Directory, .mode = 0755});
+    entries.push_back({.path = ".cog/weights.json",
+                       .mode = 0644,
+                       .size = static_cast<std::int64_t>(fs::file_size(weights_file)),
+                       .source = weights_file});
   }
   announced(ctx, "COPY . /src", [&] {
     auto blob = oci::write_layer(std::move(entries), ctx.work.path / "source.tar.gz", options);
