@@ -23,8 +23,8 @@ struct WeightsFlags {
 };
 
 builder::config::LoadedConfig load_project(const WeightsFlags& flags) {
-  auto loaded = builder::config::load_config(
-      builder::config::find_config(std::filesystem::current_path(), flags.config_file));
+  auto loaded =
+      builder::config::load_config(builder::config::find_config(std::filesystem::current_path(), flags.config_file));
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
   if (loaded.config.weights.empty())
     throw Error(ErrorKind::Usage, loaded.config.config_path.string(), "cog.yaml declares no weights",
@@ -74,7 +74,8 @@ void run_status(const WeightsFlags& flags) {
       if (!status.problem.empty()) entry["problem"] = status.problem;
       weights.push_back(entry);
     }
-    std::cout << nlohmann::ordered_json{{"model", config.model}, {"cacheDir", store.root().string()},
+    std::cout << nlohmann::ordered_json{{"model", config.model},
+                                        {"cacheDir", store.root().string()},
                                         {"weights", weights}}
                      .dump(2)
               << "\n";
@@ -103,26 +104,26 @@ void add_weights_command(CLI::App& app, GlobalOptions& /*global*/) {
   import->add_option("-f,--file", import_flags->config_file, "The name of the config file");
   import->callback([import_flags] {
     auto loaded = load_project(*import_flags);
-    builder::weights::import_weights(loaded.config, options_from(*import_flags));
-  });
+  builder::weights::import_weights(loaded.config, options_from(*import_flags));
+});
 
-  auto pull_flags = std::make_shared<WeightsFlags>();
-  auto* pull = weights->add_subcommand("pull", "Fetch the locked weights into the local cache");
-  pull->add_option("NAME", pull_flags->names, "Weights to pull (default: all)");
-  pull->add_flag("-v,--verbose", pull_flags->verbose, "List every file");
-  pull->add_option("-f,--file", pull_flags->config_file, "The name of the config file");
-  pull->callback([pull_flags] {
-    auto loaded = load_project(*pull_flags);
-    auto options = options_from(*pull_flags);
-    builder::weights::pull_weights(loaded.config, require_lock(loaded.config), options);
-  });
+auto pull_flags = std::make_shared<WeightsFlags>();
+auto* pull = weights->add_subcommand("pull", "Fetch the locked weights into the local cache");
+pull->add_option("NAME", pull_flags->names, "Weights to pull (default: all)");
+pull->add_flag("-v,--verbose", pull_flags->verbose, "List every file");
+pull->add_option("-f,--file", pull_flags->config_file, "The name of the config file");
+pull->callback([pull_flags] {
+  auto loaded = load_project(*pull_flags);
+  auto options = options_from(*pull_flags);
+  builder::weights::pull_weights(loaded.config, require_lock(loaded.config), options);
+});
 
-  auto status_flags = std::make_shared<WeightsFlags>();
-  auto* status = weights->add_subcommand("status", "Show which weights are imported and cached");
-  status->add_flag("--json", status_flags->json, "Print JSON");
-  status->add_flag("-v,--verbose", status_flags->verbose, "Show digests");
-  status->add_option("-f,--file", status_flags->config_file, "The name of the config file");
-  status->callback([status_flags] { run_status(*status_flags); });
-}
+auto status_flags = std::make_shared<WeightsFlags>();
+auto* status = weights->add_subcommand("status", "Show which weights are imported and cached");
+status->add_flag("--json", status_flags->json, "Print JSON");
+status->add_flag("-v,--verbose", status_flags->verbose, "Show digests");
+status->add_option("-f,--file", status_flags->config_file, "The name of the config file");
+status->callback([status_flags] { run_status(*status_flags); });
+}  // namespace cog::cli
 
 }  // namespace cog::cli

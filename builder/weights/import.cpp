@@ -137,7 +137,8 @@ std::string source_where(const config::Config& config, const config::Weight& wei
 
 void check_names(const config::Config& config, const std::vector<std::string>& names) {
   for (const auto& name : names) {
-    bool known = std::any_of(config.weights.begin(), config.weights.end(), [&](const auto& w) { return w.name == name; });
+    bool known =
+        std::any_of(config.weights.begin(), config.weights.end(), [&](const auto& w) { return w.name == name; });
     if (!known) {
       std::string declared;
       for (const auto& weight : config.weights) declared += (declared.empty() ? "" : ", ") + weight.name;
@@ -188,7 +189,8 @@ WeightsLock import_weights(const config::Config& config, const WeightsOptions& o
         auto files = collect_source(source, config.project_dir, scratch.path, where);
         std::int64_t bytes = 0;
         for (const auto& file : files) bytes += static_cast<std::int64_t>(fs::file_size(file.location));
-        if (out) *out << "  " << source.uri << ": " << files.size() << " file(s), " << support::human_size(bytes) << "\n";
+        if (out)
+          *out << "  " << source.uri << ": " << files.size() << " file(s), " << support::human_size(bytes) << "\n";
         if (options.verbose && out)
           for (const auto& file : files) *out << "    " << file.path << "\n";
       }

@@ -73,7 +73,8 @@ T field(const nlohmann::json& object, const std::string& key, const std::string&
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw Error(ErrorKind::Parse, where, path + "." + key + " has the wrong type", "run cog weights import to rewrite it");
+    throw Error(ErrorKind::Parse, where, path + "." + key + " has the wrong type",
+                "run cog weights import to rewrite it");
   }
 }
 

@@ -43,9 +43,9 @@ struct LockedWeight {
   std::string name;
   std::string target;
   std::vector<LockedSource> sources;
-  std::string digest;      // of the weight's OCI manifest in the model repository
-  std::string set_digest;  // of the file set alone (see set_digest()); names the content, not the packing
-  std::int64_t size = 0;   // sum of the file sizes
+  std::string digest;                // of the weight's OCI manifest in the model repository
+  std::string set_digest;            // of the file set alone (see set_digest()); names the content, not the packing
+  std::int64_t size = 0;             // sum of the file sizes
   std::int64_t size_compressed = 0;  // sum of the layer sizes
   std::vector<LockedFile> files;     // sorted by path
   std::vector<LockedLayer> layers;

@@ -26,9 +26,9 @@ std::vector<WeightStatus> weights_status(const config::Config& config, const Wei
       for (const auto& file : status.locked->files)
         if (store.has(oci::Digest::parse(file.digest))) ++status.files_cached;
       status.problem = drift(weight, status.locked);
-      status.state = !status.problem.empty()                      ? "stale"
+      status.state = !status.problem.empty()                     ? "stale"
                      : status.files_cached == status.files_total ? "cached"
-                                                                  : "incomplete";
+                                                                 : "incomplete";
     }
     result.push_back(std::move(status));
   }
@@ -67,8 +67,8 @@ void pull_weights(const config::Config& config, const WeightsLock& lock, const W
            << status.files_total << " total)...\n";
     support::ScratchDir scratch(store.root().parent_path() / "tmp", "pull-");
     auto layout = oci::Layout::create(scratch.path / "oci");
-    auto manifest = registry::pull_image(registry::parse_reference(weight_reference(config, weight)), layout,
-                                         options.transfer);
+    auto manifest =
+        registry::pull_image(registry::parse_reference(weight_reference(config, weight)), layout, options.transfer);
     if (manifest.digest.str() != weight.digest)
       throw Error(ErrorKind::Validation, weight_reference(config, weight),
                   "the registry served " + manifest.digest.str(), "run cog weights import again");

@@ -105,8 +105,7 @@ std::string push_weights_index(const std::string& target, const std::string& ima
                            {kTargetAnnotation, weight.target},
                            {kSetDigestAnnotation, weight.set_digest}}}});
   }
-  nlohmann::json index = {
-      {"schemaVersion", 2}, {"mediaType", oci::media_type::oci_index}, {"manifests", manifests}};
+  nlohmann::json index = {{"schemaVersion", 2}, {"mediaType", oci::media_type::oci_index}, {"manifests", manifests}};
   auto digest = repository.put_manifest(*http, ref.tag.empty() ? "latest" : ref.tag, oci::media_type::oci_index,
                                         oci::canonical_json(index));
   return digest.str();

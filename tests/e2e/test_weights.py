@@ -224,7 +224,7 @@ def test_run_mounts_the_weights_read_only_at_the_target(cog_bin, project, regist
     run_cog(cog_bin, "weights", "import", cwd=project, base_env=env)
     shutil.rmtree(tmp_path / "weights-cache")  # cog run pulls what the cache lacks first
     result = run_cog(cog_bin, "run", "-i", "index=1", cwd=project, base_env=env)
-    assert result.stdout.strip() == "beta:" + hashlib.sha256(MODEL).hexdigest()[:16]
+    assert result.stdout.strip() == "beta:" + hashlib.sha256(MODEL).hexdigest()[:16] + ":ro"
     assert "Pulled tiny" in result.stderr
     assert not (project / ".cog" / "mounts").exists()  # cleaned up on exit
 
@@ -242,3 +242,23 @@ def test_run_mounts_the_weights_read_only_at_the_target(cog_bin, project, regist
                 found.append(json.loads(archive.extractfile(".cog/weights.json").read()))
             assert not any(name.startswith("weights/tiny") for name in names)  # not baked in
     assert found == [expected]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="building images needs root")
+def test_push_sends_an_index_of_the_image_and_the_weights(cog_bin, project, registry, tmp_path):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "COG_CACHE_DIR": str(tmp_path / "weights-cache"),
+           "COG_NO_UPDATE_CHECK": "1"}
+    run_cog(cog_bin, "weights", "import", cwd=project, base_env=env)
+    result = run_cog(cog_bin, "push", cwd=project, base_env=env)
+    lock = json.loads((project / "weights.lock").read_text())
+    assert f"weight  tiny  {lock['weights'][0]['digest']}" in result.stderr
+    index = registry_json(registry, "/v2/test/tiny/manifests/latest", "application/vnd.oci.image.index.v1+json")
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    image, weight = index["manifests"]
+    assert image["platform"] == {"architecture": "amd64", "os": "linux"}
+    assert weight["digest"] == lock["weights"][0]["digest"]
+    assert weight["artifactType"] == "application/vnd.cog.weight.v1"
+    assert weight["annotations"]["run.cog.weight.name"] == "tiny"
+    # The image entry is what cog push sent first ("Pushed REF@DIGEST").
+    pushed = [line for line in result.stderr.splitlines() if line.startswith("Pushed ")][-1].rsplit("@", 1)[1]
+    assert image["digest"] == pushed
