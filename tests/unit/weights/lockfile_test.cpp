@@ -77,10 +77,9 @@ TEST_CASE("write_lock and read_lock use the file; a missing lock is nullopt") {
 
 TEST_CASE("the set digest is sha256sum's lines sorted by path, whatever the order given") {
   auto files = sample_lock().weights[0].files;
-  const std::string expected =
-      cog::builder::oci::sha256_of(cog::builder::oci::sha256_of("aa").hex + "  a.bin\n" +
-                                   cog::builder::oci::sha256_of("bbb").hex + "  b.bin\n")
-          .str();
+  const std::string expected = cog::builder::oci::sha256_of(cog::builder::oci::sha256_of("aa").hex + "  a.bin\n" +
+                                                            cog::builder::oci::sha256_of("bbb").hex + "  b.bin\n")
+                                   .str();
   CHECK(weights::set_digest(files) == expected);
   std::swap(files[0], files[1]);
   CHECK(weights::set_digest(files) == expected);
@@ -90,9 +89,9 @@ TEST_CASE("malformed locks are parse errors naming the field") {
   CHECK_THROWS_WITH_AS(weights::parse_lock("{", "weights.lock"), doctest::Contains("not valid JSON"), cog::Error);
   CHECK_THROWS_WITH_AS(weights::parse_lock(R"({"version": 2, "envelopeFormat": "x", "weights": []})", "weights.lock"),
                        doctest::Contains("unsupported version 2"), cog::Error);
-  CHECK_THROWS_WITH_AS(weights::parse_lock(R"({"version": 1, "envelopeFormat": "x", "weights": [{"name": "a"}]})",
-                                           "weights.lock"),
-                       doctest::Contains("weights[0].target is missing"), cog::Error);
+  CHECK_THROWS_WITH_AS(
+      weights::parse_lock(R"({"version": 1, "envelopeFormat": "x", "weights": [{"name": "a"}]})", "weights.lock"),
+      doctest::Contains("weights[0].target is missing"), cog::Error);
 }
 
 TEST_CASE("drift: target, sources and globs must match; names on both sides") {
