@@ -16,7 +16,7 @@ TEST_CASE("a pattern without '/' matches the file name at any depth") {
   CHECK_FALSE(glob_matches("*.txt", ".hidden.txt"));  // a leading dot is matched explicitly, as in shells
 }
 
-TEST_CASE("a pattern with '/' matches the whole relative path; ** spans directories") {
+TEST_CASE("a pattern with '/' matches the whole relative path, and ** spans directories") {
   CHECK(glob_matches("unet/*.bin", "unet/a.bin"));
   CHECK_FALSE(glob_matches("unet/*.bin", "unet/deep/a.bin"));
   CHECK_FALSE(glob_matches("unet/*.bin", "other/unet/a.bin"));

@@ -66,7 +66,7 @@ TEST_CASE("the lock round-trips with Cog's field names in a fixed order") {
   CHECK(parsed.find("other") == nullptr);
 }
 
-TEST_CASE("write_lock and read_lock use the file; a missing lock is nullopt") {
+TEST_CASE("write_lock and read_lock use the file, and a missing lock is nullopt") {
   cog::test::TempDir dir;
   CHECK_FALSE(weights::read_lock(dir.path / "weights.lock").has_value());
   weights::write_lock(dir.path / "weights.lock", sample_lock());
@@ -94,7 +94,7 @@ TEST_CASE("malformed locks are parse errors naming the field") {
       doctest::Contains("weights[0].target is missing"), cog::Error);
 }
 
-TEST_CASE("drift: target, sources and globs must match; names on both sides") {
+TEST_CASE("drift: target, sources and globs must match") {
   const auto lock = sample_lock();
   auto config = config_for(lock);
   CHECK(weights::drift(config.weights[0], lock.find("tiny")) == "");
