@@ -17,7 +17,25 @@ namespace fs = std::filesystem;
 namespace cog::builder::pipeline {
 namespace {
 
+// Managed weights whose source is a path inside the project: they reach the container as mounts
+// (docs/weights.md), so the image does not carry them a second time.
+bool is_managed_weight_source(const BuildContext& ctx, const std::string& relative) {
+  for (const auto& weight : ctx.config.weights) {
+    for (const auto& source : weight.sources) {
+      if (source.uri.find("://") != std::string::npos && !source.uri.starts_with("file://")) continue;
+      fs::path path = source.uri.starts_with("file://") ? source.uri.substr(7) : source.uri;
+      if (path.is_relative()) path = ctx.config.project_dir / path;
+      const std::string inside = path.lexically_normal().lexically_relative(ctx.config.project_dir).generic_string();
+      if (inside.empty() || inside == "." || inside.starts_with("..")) continue;
+      const std::string trimmed = inside.ends_with("/") ? inside.substr(0, inside.size() - 1) : inside;
+      if (relative == trimmed || relative.starts_with(trimmed + "/")) return true;
+    }
+  }
+  return false;
+}
+
 bool is_weight(const BuildContext& ctx, const std::string& relative) {
+  if (is_managed_weight_source(ctx, relative)) return true;
   for (const auto& dir : ctx.plan.weights.dirs) {
     if (relative == dir || relative.starts_with(dir + "/")) return true;
   }
