@@ -263,3 +263,45 @@ def test_push_sends_an_index_of_the_image_and_the_weights(cog_bin, project, regi
     # The image entry is what cog push sent first ("Pushed REF@DIGEST").
     pushed = [line for line in result.stderr.splitlines() if line.startswith("Pushed ")][-1].rsplit("@", 1)[1]
     assert image["digest"] == pushed
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running images needs root")
+def test_serve_mounts_the_weights_and_removes_the_links_on_exit(cog_bin, project, registry, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from ports import free_port
+
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "COG_CACHE_DIR": str(tmp_path / "weights-cache"),
+           "COG_NO_UPDATE_CHECK": "1"}
+    run_cog(cog_bin, "weights", "import", cwd=project, base_env=env)
+    port = free_port()
+    server = subprocess.Popen([str(cog_bin), "serve", "-p", str(port), "--progress", "quiet"], cwd=project,
+                              env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        body = None
+        for _ in range(300):
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/predictions",
+                                                 data=json.dumps({"input": {"index": 2}}).encode(),
+                                                 headers={"Content-Type": "application/json"})
+                body = json.loads(urllib.request.urlopen(request, timeout=5).read())
+                if body.get("status") == "succeeded":
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        if not body:
+            server.kill()
+            raise AssertionError("no answer from cog serve:\n" + server.communicate()[1])
+        assert body["output"] == "gamma:" + hashlib.sha256(MODEL).hexdigest()[:16] + ":ro"
+        mounts = list((project / ".cog" / "mounts").iterdir())
+        assert len(mounts) == 1 and (mounts[0] / "tiny" / "vocab.txt").read_text() == VOCAB
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert not (project / ".cog" / "mounts").exists()
