@@ -15,8 +15,6 @@
 #include "builder/registry/login.hpp"
 #include "builder/registry/push.hpp"
 #include "builder/registry/push_target.hpp"
-#include "builder/weights/lockfile.hpp"
-#include "builder/weights/runtime.hpp"
 #include "cli/terminal.hpp"
 #include "cli/build.hpp"
 #include "cli/command.hpp"
@@ -81,19 +79,7 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
     stored = build_with_progress(*project, build_options, flags.build.progress).image_name;
   }
   auto pushed = push_stored_image(stored, target, settings);
-  // Managed weights: the tag becomes an index of the image and the weights' artifacts (§1.10).
-  if (project) {
-    if (auto lock = builder::weights::require_current_lock(project->config); lock && !lock->weights.empty()) {
-      auto options = registry::transfer_options_from_environment();
-      options.client.insecure = flags.insecure;
-      if (!flags.ca_bundle.empty()) options.client.tls.ca_bundle = flags.ca_bundle;
-      const auto index = builder::weights::push_weights_index(target.str(), pushed.digest.str(), *lock, options);
-      std::cerr << "model   " << target.str() << "@" << index << "\n";
-      std::cerr << "  image   " << pushed.digest.str() << "\n";
-      for (const auto& weight : lock->weights)
-        std::cerr << "  weight  " << weight.name << "  " << weight.digest << "\n";
-    }
-  }
+  if (project) push_weights_index_if_any(project->config, target, pushed, settings);
 }
 
 }  // namespace

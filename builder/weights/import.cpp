@@ -58,8 +58,13 @@ LockedLayer write_weight_layer(const std::vector<const HashedFile*>& files, bool
     entry.source = file->file.location;
     entries.push_back(std::move(entry));
   }
-  for (const auto& directory : directories)
-    entries.push_back({.path = directory, .kind = oci::TarEntry::Kind::Directory, .mode = 0755});
+  for (const auto& directory : directories) {
+    oci::TarEntry entry;
+    entry.path = directory;
+    entry.kind = oci::TarEntry::Kind::Directory;
+    entry.mode = 0755;
+    entries.push_back(std::move(entry));
+  }
   oci::LayerOptions options;
   options.compress = false;
   const fs::path plain_file = scratch / ("layer-" + files.front()->digest.hex + ".tar");

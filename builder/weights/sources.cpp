@@ -25,7 +25,7 @@ std::string last_url_part(std::string url) {
 }
 
 std::vector<SourceFile> download(const std::string& url, const std::string& name, const fs::path& scratch,
-                                 const std::string& where) {
+                                 const std::string& where, const std::string& bearer_token = {}) {
   if (name.empty() || name == "." || name == "..")
     throw Error(ErrorKind::Validation, where, "cannot tell a file name from " + url,
                 "point the uri at a file, e.g. https://host/path/model.safetensors");
@@ -36,6 +36,7 @@ std::vector<SourceFile> download(const std::string& url, const std::string& name
   registry::HttpClient http(registry::TlsOptions{});
   registry::HttpRequest request;
   request.url = url;
+  if (!bearer_token.empty()) request.headers.push_back("Authorization: Bearer " + bearer_token);
   request.download = [&out](const char* data, std::size_t size) {
     out.write(data, static_cast<std::streamsize>(size));
     return static_cast<bool>(out);
@@ -116,7 +117,8 @@ std::vector<SourceFile> collect_source(const config::WeightSource& source, const
     files = download(uri, last_url_part(uri), scratch, where);
   } else if (uri.starts_with("hf://")) {
     const std::string url = hugging_face_url(uri, where);
-    files = download(url, last_url_part(url), scratch, where);
+    const char* token = std::getenv("HF_TOKEN");  // private and gated repositories
+    files = download(url, last_url_part(url), scratch, where, token ? token : "");
   } else if (uri.starts_with("file://")) {
     fs::path path = uri.substr(7);
     files = local(path.is_absolute() ? path : project_dir / path, uri, where);

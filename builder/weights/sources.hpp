@@ -4,7 +4,8 @@
 //     directory walked recursively (regular files; symbolic links to files are followed);
 //   https://… or http://…: one file, downloaded; its name is the last part of the URL path;
 //   hf://owner/repo[@revision]/path/in/repo: one file of a Hugging Face repository, downloaded
-//     from $HF_ENDPOINT (default https://huggingface.co) as /owner/repo/resolve/<revision>/path.
+//     from $HF_ENDPOINT (default https://huggingface.co) as /owner/repo/resolve/<revision>/path,
+//     with $HF_TOKEN as a bearer token when set.
 // include/exclude (globs.hpp) then choose among the files.
 #include <cstdint>
 #include <filesystem>
