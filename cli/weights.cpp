@@ -93,37 +93,40 @@ void run_status(const WeightsFlags& flags) {
 
 void add_weights_command(CLI::App& app, GlobalOptions& /*global*/) {
   auto* weights = app.add_subcommand("weights", "Manage model weights (experimental)");
-  weights->group("");  // hidden, as in Cog
+  weights->group("");  // hidden from `cog --help`, as in Cog
   weights->require_subcommand(1);
 
   auto import_flags = std::make_shared<WeightsFlags>();
-  auto* import = weights->add_subcommand("import", "Pack the weights of cog.yaml, push them and write weights.lock");
-  import->add_option("NAME", import_flags->names, "Weights to import (default: all)");
-  import->add_flag("--dry-run", import_flags->dry_run, "Show what would be imported, change nothing");
-  import->add_flag("-v,--verbose", import_flags->verbose, "List every file");
-  import->add_option("-f,--file", import_flags->config_file, "The name of the config file");
-  import->callback([import_flags] {
+  auto* import_command =
+      weights->add_subcommand("import", "Pack the weights of cog.yaml, push them and write weights.lock");
+  import_command->add_option("NAME", import_flags->names, "Weights to import (default: all)");
+  import_command->add_flag("--dry-run", import_flags->dry_run, "Show what would be imported, change nothing");
+  import_command->add_flag("-v,--verbose", import_flags->verbose, "List every file");
+  import_command->add_option("-f,--file", import_flags->config_file, "The name of the config file");
+  import_command->callback([import_flags] {
     auto loaded = load_project(*import_flags);
-  builder::weights::import_weights(loaded.config, options_from(*import_flags));
-});
+    builder::weights::import_weights(loaded.config, options_from(*import_flags));
+  });
 
-auto pull_flags = std::make_shared<WeightsFlags>();
-auto* pull = weights->add_subcommand("pull", "Fetch the locked weights into the local cache");
-pull->add_option("NAME", pull_flags->names, "Weights to pull (default: all)");
-pull->add_flag("-v,--verbose", pull_flags->verbose, "List every file");
-pull->add_option("-f,--file", pull_flags->config_file, "The name of the config file");
-pull->callback([pull_flags] {
-  auto loaded = load_project(*pull_flags);
-  auto options = options_from(*pull_flags);
-  builder::weights::pull_weights(loaded.config, require_lock(loaded.config), options);
-});
+  auto pull_flags = std::make_shared<WeightsFlags>();
+  auto* pull_command = weights->add_subcommand("pull", "Fetch the locked weights into the local cache");
+  pull_command->add_option("NAME", pull_flags->names, "Weights to pull (default: all)");
+  pull_command->add_flag("-v,--verbose", pull_flags->verbose, "List every file");
+  pull_command->add_option("-f,--file", pull_flags->config_file, "The name of the config file");
+  pull_command->callback([pull_flags] {
+    auto loaded = load_project(*pull_flags);
+    builder::weights::pull_weights(loaded.config, require_lock(loaded.config), options_from(*pull_flags));
+  });
 
-auto status_flags = std::make_shared<WeightsFlags>();
-auto* status = weights->add_subcommand("status", "Show which weights are imported and cached");
-status->add_flag("--json", status_flags->json, "Print JSON");
-status->add_flag("-v,--verbose", status_flags->verbose, "Show digests");
-status->add_option("-f,--file", status_flags->config_file, "The name of the config file");
-status->callback([status_flags] { run_status(*status_flags); });
-}  // namespace cog::cli
+  auto status_flags = std::make_shared<WeightsFlags>();
+  auto* status_command = weights->add_subcommand("status", "Show which weights are imported and cached");
+  status_command->add_flag("--json", status_flags->json, "Print JSON");
+  status_command->add_flag("-v,--verbose", status_flags->verbose, "Show digests");
+  status_command->add_option("-f,--file", status_flags->config_file, "The name of the config file");
+  status_command->callback([status_flags] { run_status(*status_flags); });
+
+  // They took weights' group ("": hidden) when they were added: list them in its own help.
+  for (auto* command : {import_command, pull_command, status_command}) command->group("Subcommands");
+}
 
 }  // namespace cog::cli
