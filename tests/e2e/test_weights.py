@@ -305,3 +305,17 @@ def test_serve_mounts_the_weights_and_removes_the_links_on_exit(cog_bin, project
             server.kill()
             server.wait()
     assert not (project / ".cog" / "mounts").exists()
+
+
+def test_weights_is_hidden_from_the_main_help_but_lists_its_subcommands(cog_bin, tmp_path):
+    main_help = run_cog(cog_bin, "--help", cwd=tmp_path).stdout
+    assert "build" in main_help and "weights" not in main_help
+    own_help = run_cog(cog_bin, "weights", "--help", cwd=tmp_path).stdout
+    for command in ("import", "pull", "status"):
+        assert command in own_help
+    no_weights = tmp_path / "plain"
+    no_weights.mkdir()
+    (no_weights / "cog.yaml").write_text('build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n')
+    (no_weights / "run.py").write_text("class Runner:\n    pass\n")
+    result = run_cog(cog_bin, "weights", "status", cwd=no_weights, check=False)
+    assert result.returncode == 1 and "declares no weights" in result.stderr
