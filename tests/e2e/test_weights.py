@@ -319,3 +319,29 @@ def test_weights_is_hidden_from_the_main_help_but_lists_its_subcommands(cog_bin,
     (no_weights / "run.py").write_text("class Runner:\n    pass\n")
     result = run_cog(cog_bin, "weights", "status", cwd=no_weights, check=False)
     assert result.returncode == 1 and "declares no weights" in result.stderr
+
+
+def test_big_files_get_their_own_plain_layer_and_packing_is_deterministic(cog_bin, project, env, registry):
+    big = project / "weights" / "big.safetensors"
+    with open(big, "wb") as out:
+        out.truncate(64 * 1024 * 1024 + 5)  # 64 MiB and a bit: at the threshold for a layer of its own
+    cog(cog_bin, env, "weights", "import", cwd=project)
+    weight = json.loads((project / "weights.lock").read_text())["weights"][0]
+    layers = {layer["digest"]: layer for layer in weight["layers"]}
+    by_path = {entry["path"]: entry for entry in weight["files"]}
+    big_layer = layers[by_path["big.safetensors"]["layer"]]
+    assert big_layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar"
+    assert big_layer["size"] == big_layer["sizeUncompressed"] > 64 * 1024 * 1024
+    small_layer = layers[by_path["vocab.txt"]["layer"]]
+    assert by_path["sub/model.bin"]["layer"] == small_layer["digest"] != big_layer["digest"]
+    assert small_layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
+    assert small_layer["sizeUncompressed"] % 512 == 0 and small_layer["sizeUncompressed"] > len(MODEL)
+
+    # Other mtimes and modes, the same bytes: the same layers and manifest.
+    for path in (project / "weights").rglob("*"):
+        os.utime(path, (1_000_000, 1_000_000))
+    (project / "weights" / "vocab.txt").chmod(0o600)
+    (project / "weights.lock").unlink()
+    cog(cog_bin, env, "weights", "import", cwd=project)
+    again = json.loads((project / "weights.lock").read_text())["weights"][0]
+    assert again["digest"] == weight["digest"] and again["layers"] == weight["layers"]
