@@ -97,7 +97,9 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
   std::cerr << "Image built as " << result.image_name << " (" << result.manifest.digest.str() << "; "
             << result.layers_built << " layers built, " << result.layers_reused << " reused)\n";
   if (push_target) {
-    push_stored_image(result.image_name, *push_target, {flags.progress, false, {}, global.debug});
+    const PushSettings settings{flags.progress, false, {}, global.debug};
+    auto pushed = push_stored_image(result.image_name, *push_target, settings);
+    push_weights_index_if_any(loaded.config, *push_target, pushed, settings);
   }
   if (engine) {
     builder::oci::ImageStore store(options.store_dir.empty() ? builder::oci::default_store_path() : options.store_dir);

@@ -24,6 +24,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global);
 void add_exec_command(CLI::App& app, GlobalOptions& global);
 void add_doctor_command(CLI::App& app, GlobalOptions& global);  // experimental
 void add_playground_command(CLI::App& app, GlobalOptions& global);
+void add_weights_command(CLI::App& app, GlobalOptions& global);  // hidden, as in Cog
 // `cog exec [flags] -- CMD ARGS`: Cog takes that `--` as the end of its own flags, CLI11 would pass
 // what follows to the top-level app. Returns argv without it; other arguments are untouched.
 std::vector<std::string> without_exec_separator(CLI::App& app, std::vector<std::string> args);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cog::cli::add_exec_command(app, global);
   cog::cli::add_doctor_command(app, global);
   cog::cli::add_playground_command(app, global);
+  cog::cli::add_weights_command(app, global);
 
   try {
     auto args = cog::cli::without_exec_separator(app, std::vector<std::string>(argv, argv + argc));

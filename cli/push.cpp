@@ -78,7 +78,8 @@ void run_push(const PushFlags& flags, const GlobalOptions& global) {
     build_options.labels["run.cog.push_id"] = uuid_v7();  // as Cog: each push is told apart
     stored = build_with_progress(*project, build_options, flags.build.progress).image_name;
   }
-  push_stored_image(stored, target, settings);
+  auto pushed = push_stored_image(stored, target, settings);
+  if (project) push_weights_index_if_any(project->config, target, pushed, settings);
 }
 
 }  // namespace

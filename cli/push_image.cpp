@@ -5,6 +5,8 @@
 #include "builder/oci/store.hpp"
 #include "builder/registry/push.hpp"
 #include "builder/registry/login.hpp"
+#include "builder/weights/lockfile.hpp"
+#include "builder/weights/runtime.hpp"
 #include "cli/progress_view.hpp"
 #include "support/error.hpp"
 
@@ -32,8 +34,9 @@ void print_pushed(const builder::registry::PushResult& result, const builder::re
 
 }  // namespace
 
-void push_stored_image(const std::string& stored_name, const builder::registry::Reference& target,
-                       const PushSettings& settings) {
+builder::registry::PushResult push_stored_image(const std::string& stored_name,
+                                                const builder::registry::Reference& target,
+                                                const PushSettings& settings) {
   builder::oci::ImageStore store(builder::oci::default_store_path());
   auto manifest = store.find(stored_name);
   if (!manifest) manifest = store.find(target.str());
@@ -44,6 +47,19 @@ void push_stored_image(const std::string& stored_name, const builder::registry::
   builder::registry::TransferStats stats;
   auto result = builder::registry::push_image(store.layout(), *manifest, target, transfer_options(settings, stats));
   print_pushed(result, target, stats, settings);
+  return result;
+}
+
+void push_weights_index_if_any(const builder::config::Config& config, const builder::registry::Reference& target,
+                               const builder::registry::PushResult& pushed, const PushSettings& settings) {
+  auto lock = builder::weights::require_current_lock(config);
+  if (!lock || lock->weights.empty()) return;
+  builder::registry::TransferStats stats;
+  const auto index =
+      builder::weights::push_weights_index(target.str(), pushed.digest.str(), *lock, transfer_options(settings, stats));
+  std::cerr << "model   " << target.str() << "@" << index << "\n";
+  std::cerr << "  image   " << pushed.digest.str() << "\n";
+  for (const auto& weight : lock->weights) std::cerr << "  weight  " << weight.name << "  " << weight.digest << "\n";
 }
 
 void push_from(const std::string& from, const builder::registry::Reference& target, const PushSettings& settings) {

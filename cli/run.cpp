@@ -7,6 +7,7 @@
 
 #include "support/error.hpp"
 #include "builder/config/load.hpp"
+#include "builder/weights/runtime.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/container/rootfs_cache.hpp"
 #include "cli/command.hpp"
@@ -101,6 +102,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
         builder::container::enter_private_mount_namespace();
       }
       runtime::local::RunImageOptions image_options;
+      std::unique_ptr<builder::weights::PreparedMounts> weight_mounts;  // linked until the run ends
       image_options.run = options;
       image_options.runtime = flags->container.runtime;
       image_options.image = flags->image;
@@ -111,6 +113,11 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
         for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
         image_options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
         image_options.project_dir = loaded.config.project_dir;
+        weight_mounts = builder::weights::prepare_mounts(
+            loaded.config, builder::registry::transfer_options_from_environment(), &std::cerr);
+        if (weight_mounts)
+          for (const auto& mount : weight_mounts->mounts())
+            image_options.binds.push_back({mount.source, mount.target, true});
       } else {
         ensure_image(flags->image);
       }

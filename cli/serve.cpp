@@ -6,6 +6,7 @@
 
 #include "support/error.hpp"
 #include "builder/config/load.hpp"
+#include "builder/weights/runtime.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/container/rootfs_cache.hpp"
 #include "cli/command.hpp"
@@ -68,6 +69,10 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
       runtime::local::ServeImageOptions options;
       options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
       options.project_dir = loaded.config.project_dir;
+      auto weight_mounts = builder::weights::prepare_mounts(
+          loaded.config, builder::registry::transfer_options_from_environment(), &std::cerr);
+      if (weight_mounts)
+        for (const auto& mount : weight_mounts->mounts()) options.binds.push_back({mount.source, mount.target, true});
       options.port = flags->port;
       options.bind_host = flags->host;
       options.upload_url = flags->upload_url;

@@ -9,6 +9,7 @@
 #include "builder/pipeline/labels.hpp"
 #include "builder/pipeline/package_phase.hpp"
 #include "builder/pipeline/runtime_files.hpp"
+#include "builder/weights/lockfile.hpp"
 #include "builder/pipeline/runtime_phase.hpp"
 #include "builder/pipeline/schema_phase.hpp"
 #include "builder/pipeline/source_phase.hpp"
@@ -115,6 +116,8 @@ void commit(BuildContext& ctx) {
 }  // namespace
 
 BuildResult build_image(const config::LoadedConfig& loaded, const BuildOptions& options, const ProgressSink& progress) {
+  // Managed weights: cog.yaml and weights.lock must agree before anything is built (§1.14).
+  weights::require_current_lock(loaded.config);
   BuildContext ctx(loaded, options, progress);
   ctx.result.image_name = plan::build_image_name(options.tag, ctx.config);
   progress("Building image from environment in " + options.config_file_name + " as " + ctx.result.image_name + "...");

@@ -1,12 +1,15 @@
 #include "builder/pipeline/source_phase.hpp"
 
 #include <algorithm>
+#include <fstream>
 
 #include "builder/pipeline/dockerignore.hpp"
 #include "builder/pipeline/layer_chain.hpp"
 #include "builder/config/compat.hpp"
 #include "builder/oci/digest.hpp"
 #include "builder/oci/tar_writer.hpp"
+#include "builder/weights/lockfile.hpp"
+#include "builder/weights/runtime.hpp"
 #include "support/error.hpp"
 
 namespace fs = std::filesystem;
@@ -14,7 +17,25 @@ namespace fs = std::filesystem;
 namespace cog::builder::pipeline {
 namespace {
 
+// Managed weights whose source is a path inside the project: they reach the container as mounts
+// (docs/weights.md), so the image does not carry them a second time.
+bool is_managed_weight_source(const BuildContext& ctx, const std::string& relative) {
+  for (const auto& weight : ctx.config.weights) {
+    for (const auto& source : weight.sources) {
+      if (source.uri.find("://") != std::string::npos && !source.uri.starts_with("file://")) continue;
+      fs::path path = source.uri.starts_with("file://") ? source.uri.substr(7) : source.uri;
+      if (path.is_relative()) path = ctx.config.project_dir / path;
+      const std::string inside = path.lexically_normal().lexically_relative(ctx.config.project_dir).generic_string();
+      if (inside.empty() || inside == "." || inside.starts_with("..")) continue;
+      const std::string trimmed = inside.ends_with("/") ? inside.substr(0, inside.size() - 1) : inside;
+      if (relative == trimmed || relative.starts_with(trimmed + "/")) return true;
+    }
+  }
+  return false;
+}
+
 bool is_weight(const BuildContext& ctx, const std::string& relative) {
+  if (is_managed_weight_source(ctx, relative)) return true;
   for (const auto& dir : ctx.plan.weights.dirs) {
     if (relative == dir || relative.starts_with(dir + "/")) return true;
   }
@@ -108,6 +129,16 @@ void add_source(BuildContext& ctx) {
                        .mode = 0644,
                        .size = static_cast<std::int64_t>(fs::file_size(ctx.config.config_path)),
                        .source = ctx.config.config_path});
+  }
+  // Managed weights: /.cog/weights.json tells the runtime what is mounted where (§1.14).
+  if (auto lock = weights::require_current_lock(ctx.config)) {
+    const fs::path weights_file = ctx.config.project_dir / ".cog" / "weights.json";
+    std::ofstream(weights_file, std::ios::binary | std::ios::trunc) << weights::runtime_manifest_json(*lock);
+    entries.push_back({.path = ".cog", .kind = oci::TarEntry::Kind::Directory, .mode = 0755});
+    entries.push_back({.path = ".cog/weights.json",
+                       .mode = 0644,
+                       .size = static_cast<std::int64_t>(fs::file_size(weights_file)),
+                       .source = weights_file});
   }
   announced(ctx, "COPY . /src", [&] {
     auto blob = oci::write_layer(std::move(entries), ctx.work.path / "source.tar.gz", options);

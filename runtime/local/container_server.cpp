@@ -17,6 +17,7 @@ ContainerServer::ContainerServer(ContainerServerOptions options) : options_(std:
   run.runtime = options_.runtime;
   run.gpus = options_.gpus;
   run.project_dir = options_.project_dir;
+  run.binds = options_.binds;
   run.env = {"PORT=" + std::to_string(options_.port), "LOG_FORMAT=console",
              std::string("COG_LOG_LEVEL=") + log_level(options_)};
   run.env.insert(run.env.end(), options_.env.begin(), options_.env.end());

@@ -21,6 +21,7 @@ struct ContainerServerOptions : ServeSettings {
   std::optional<std::filesystem::path> project_dir;  // dev images: the project at /src
   std::string runtime;                               // runc | crun | docker | podman | "" = detect runc/crun
   builder::container::GpuAccess gpus;
+  std::vector<builder::container::BindMount> binds;  // more host paths (managed weights)
 };
 
 class ContainerServer {

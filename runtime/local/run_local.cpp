@@ -155,6 +155,7 @@ int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& e
   server_options.project_dir = options.project_dir;
   server_options.runtime = options.runtime;
   server_options.gpus = options.gpus;
+  server_options.binds = options.binds;
   ContainerServer server(server_options);
 
   // Inputs are checked against the image's labelled schema before anything starts.
@@ -178,6 +179,7 @@ int serve_image(const ServeImageOptions& options, std::ostream& err) {
   server_options.runtime = options.runtime;
   server_options.debug = options.debug;
   server_options.gpus = options.gpus;
+  server_options.binds = options.binds;
 
   const sigset_t signals = block_signals({SIGINT, SIGTERM});
   ContainerServer server(server_options);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "builder/container/gpu.hpp"
+#include "builder/container/runtime_spec.hpp"
 
 namespace cog::runtime::local {
 
@@ -44,6 +45,7 @@ struct RunImageOptions {
   std::optional<std::filesystem::path> project_dir;  // development images: mounted at /src
   std::string runtime;                               // runc | crun | docker | podman | "" = detect
   builder::container::GpuAccess gpus;
+  std::vector<builder::container::BindMount> binds;  // managed weights, read-only at their targets
 };
 int run_image(const RunImageOptions& options, std::ostream& out, std::ostream& err);
 
@@ -57,6 +59,7 @@ struct ServeImageOptions {
   std::string runtime;
   bool debug = false;
   builder::container::GpuAccess gpus;
+  std::vector<builder::container::BindMount> binds;  // managed weights, read-only at their targets
 };
 int serve_image(const ServeImageOptions& options, std::ostream& err);
 
