@@ -54,7 +54,8 @@ WheelSetting read_wheel_setting(const std::string& variable, const std::string& 
       if (!setting.path.empty()) break;
     }
     if (setting.path.empty()) {
-      throw Error(ErrorKind::NotFound, variable + "=dist", "no " + package + "-*.whl in " + (project_dir / "dist").string(),
+      throw Error(ErrorKind::NotFound, variable + "=dist",
+                  "no " + package + "-*.whl in " + (project_dir / "dist").string(),
                   "build the wheel into dist/, or set " + variable + " to a wheel's path, pypi or pypi:<version>");
     }
   } else {

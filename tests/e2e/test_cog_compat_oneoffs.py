@@ -229,3 +229,30 @@ def test_debug_build_says_which_runtime_and_train_in_an_image_shows_setup_output
     train = cog(cog_bin, "train", tag, cwd=tmp_path)
     assert "runner setup says hi\n" in run.stderr and run.stdout == "1\n", run.stderr
     assert "trainer setup says hi\n" in train.stderr and train.stdout == "1\n", train.stderr
+
+
+# --- Python 3.13 (Debian trixie) images have a working ssl -------------------------------------------
+
+SSL_RUN_PY = '''import ssl
+import urllib.request
+
+from cog import BaseRunner
+
+
+class Runner(BaseRunner):
+    def run(self) -> str:
+        return ssl.OPENSSL_VERSION.split()[0] + " " + str(urllib.request.HTTPSHandler is not None)
+'''
+
+
+@needs_root
+def test_python_313_images_import_ssl(cog_bin, tmp_path, tags):
+    # Our runtime's libraries (/opt/cog/lib, first for everything the worker loads) held the build
+    # machine's libcrypto.so.3 (OpenSSL 3.0), which shadowed trixie's: `import ssl` failed with
+    # "version `OPENSSL_3.3.0' not found". A library the image has is no longer shipped.
+    project = make_project(tmp_path / "ssl", SSL_RUN_PY,
+                           cog_yaml='build:\n  python_version: "3.13"\nrun: "run.py:Runner"\n')
+    tag = tags()
+    cog(cog_bin, "build", "-t", tag, "--use-cog-base-image=false", "--progress", "quiet", cwd=project)
+    result = cog(cog_bin, "run", tag, cwd=tmp_path)
+    assert result.stdout == "OpenSSL True\n", result.stderr
