@@ -277,7 +277,7 @@ def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, pro
 
     with running(Registry(tmp_path / "registry")) as registry:
         target = f"{registry.host}/models/hello"
-        first = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
+        first = cog(cog_bin, "--debug", "push", target, NO_COG_BASE, "--progress", "plain", cwd=project)
         assert f"Pushing to {target}" in first.stderr
         digest = pushed_digest(first.stderr)
         inspect = json.loads(subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{target}"],
@@ -289,7 +289,7 @@ def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, pro
                             inspect["Labels"]["run.cog.push_id"]), inspect["Labels"].get("run.cog.push_id")
 
         (project / "run.py").write_text(HELLO_RUN_PY.replace('"hello"', '"hi"'))
-        second = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
+        second = cog(cog_bin, "--debug", "push", target, NO_COG_BASE, "--progress", "plain", cwd=project)
         stats = [l for l in second.stderr.splitlines() if l.startswith("push stats: ")][-1]
         # Only the new code layer and the new config travel; base and runtime layers are skipped.
         assert "blobs_uploaded=2 " in stats and "blobs_existing=2 " in stats, stats
