@@ -9,6 +9,7 @@
 #include "builder/pipeline/source_phase.hpp"
 #include "builder/pipeline/step_env.hpp"
 #include "builder/exec/install_steps.hpp"
+#include "builder/oci/files.hpp"
 
 namespace fs = std::filesystem;
 
@@ -56,7 +57,11 @@ void add_cog_base_packages(BuildContext& ctx) {
   const std::string description = "cog-base packages: apt-get install " + join(packages);
   const std::vector<std::string> inputs = {"cog-base packages 1"};
   const std::string key = next_key(ctx, description, inputs);
-  adopt_shared_layer(ctx, key);  // made for another image store: ~2 GB, not remade per store
+  // One build makes it at a time (two apt-gets on one apt cache would fail on its lock); the
+  // others wait, then find it in their store or adopt it from another (~2 GB: never remade per store).
+  fs::create_directories(ctx.cache_root / "shared-layers");
+  oci::files::Lock lock(ctx.cache_root / "shared-layers" / (key + ".lock"));
+  adopt_shared_layer(ctx, key);
   sandbox_layer(ctx, description, spec, inputs);
   share_layer(ctx, key);
 }
