@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "builder/pipeline/pipeline.hpp"
+#include "builder/plan/wheels.hpp"
 #include "cli/progress_view.hpp"
 #include "builder/config/load.hpp"
 #include "builder/container/engine_container.hpp"
@@ -78,6 +79,12 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
 
   builder::pipeline::BuildOptions options = build_options_from(flags);
+  if (global.debug) {
+    for (const auto& wheel : {builder::plan::sdk_wheel_setting(loaded.config.project_dir),
+                              builder::plan::coglet_wheel_setting(loaded.config.project_dir)}) {
+      std::cerr << "cog: debug: " << builder::plan::describe_wheel_setting(wheel) << "\n";
+    }
+  }
   // Both checked before building, so a mistake costs no build.
   std::optional<builder::registry::Reference> push_target;
   if (flags.push) {
@@ -114,6 +121,18 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
 
 }  // namespace
 
+std::optional<bool> parse_cog_base_flag(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  for (const char* yes : {"true", "1", "t", "T", "TRUE", "True"}) {
+    if (value == yes) return true;
+  }
+  for (const char* no : {"false", "0", "f", "F", "FALSE", "False"}) {
+    if (value == no) return false;
+  }
+  throw Error(ErrorKind::Usage, "--use-cog-base-image", "invalid argument \"" + value + "\": expected true or false",
+              "write --use-cog-base-image, --use-cog-base-image=true or --use-cog-base-image=false");
+}
+
 builder::pipeline::BuildOptions build_options_from(const BuildFlags& flags) {
   builder::pipeline::BuildOptions options = flags.options;
   options.config_file_name = flags.config_file;
@@ -124,6 +143,7 @@ builder::pipeline::BuildOptions build_options_from(const BuildFlags& flags) {
   }
   options.separate_weights = flags.separate_weights;
   options.use_cuda_base_image = flags.use_cuda_base_image;
+  options.use_cog_base_image = parse_cog_base_flag(flags.use_cog_base_image);
   if (options.registry_mirror.empty()) {
     if (const char* mirror = std::getenv("COG_REGISTRY_MIRROR"); mirror && *mirror) options.registry_mirror = mirror;
   }
@@ -166,8 +186,9 @@ void add_build_flags(CLI::App* build, BuildFlags* flags) {
       ->add_option("--use-cuda-base-image", flags->use_cuda_base_image,
                    "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base image)")
       ->check(CLI::IsMember({"auto", "true", "false"}));
-  build->add_option("--use-cog-base-image", flags->use_cog_base_image,
-                    "Use pre-built Cog base image for faster cold boots");
+  // A boolean flag as in Cog: bare (= true), or =true / =false.
+  build->add_flag("--use-cog-base-image", flags->use_cog_base_image,
+                  "Use pre-built Cog base image for faster cold boots");
   build->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
   build->add_option("--timestamp", flags->timestamp, "Number of seconds since Epoch to use for the build timestamp")
       ->group("");

@@ -1,6 +1,7 @@
 #pragma once
 // What other commands share with `cog build`: its flags, and running the pipeline with --progress's view.
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 #include "builder/pipeline/pipeline.hpp"
@@ -16,12 +17,15 @@ struct BuildFlags {
   std::string progress = default_progress();
   bool separate_weights = false;
   std::string use_cuda_base_image = "auto";
-  std::string use_cog_base_image;
+  std::string use_cog_base_image;  // "" = not given (Cog's default), else the flag's value
   long timestamp = -1;
 };
 
 // Adds them to `build` (build's -t/-o and push's IMAGE are each command's own).
 void add_build_flags(CLI::App* build, BuildFlags* flags);
+
+// --use-cog-base-image's value: nullopt when not given; Cog's boolean spellings, else a usage error.
+std::optional<bool> parse_cog_base_flag(const std::string& value);
 
 // The pipeline's options from the flags and the environment (SOURCE_DATE_EPOCH, COG_REGISTRY_MIRROR).
 builder::pipeline::BuildOptions build_options_from(const BuildFlags& flags);

@@ -9,6 +9,8 @@
 #include "builder/plan/image_name.hpp"
 #include "builder/plan/plan.hpp"
 #include "builder/plan/render.hpp"
+#include "builder/plan/wheels.hpp"
+#include "cli/build.hpp"
 #include "cli/command.hpp"
 
 namespace cog::cli {
@@ -27,17 +29,6 @@ struct DebugOptions {
 std::string env_or(const char* name, std::string fallback) {
   const char* value = std::getenv(name);
   return value && *value ? std::string(value) : fallback;
-}
-
-std::optional<bool> parse_bool_flag(const std::string& value) {
-  if (value.empty()) return std::nullopt;
-  if (value == "true" || value == "1" || value == "t" || value == "TRUE" || value == "True") {
-    return true;
-  }
-  if (value == "false" || value == "0" || value == "f" || value == "FALSE" || value == "False") {
-    return false;
-  }
-  throw Error(ErrorKind::Usage, "--use-cog-base-image", "invalid argument \"" + value + "\": expected true or false");
 }
 
 // Cog refuses two explicitly set base-image flags, naming the first two in flag order.
@@ -71,13 +62,15 @@ void run_debug(const CLI::App& command, const DebugOptions& options) {
   }
 
   builder::plan::PlanOptions plan_options;
-  plan_options.base.use_cog_base_image = parse_bool_flag(options.use_cog_base_image);
+  plan_options.base.use_cog_base_image = parse_cog_base_flag(options.use_cog_base_image);
   plan_options.base.use_cuda_base_image = options.use_cuda_base_image;
   plan_options.base.registry_host = env_or("COG_REGISTRY_HOST", "r8.im");
   plan_options.separate_weights = options.separate_weights;
   plan_options.config_file_name = options.config_file;
   plan_options.ca_cert = !env_or("COG_CA_CERT", "").empty();
-  plan_options.sdk_wheel = env_or("COG_SDK_WHEEL", "");
+  const auto sdk_wheel = builder::plan::sdk_wheel_setting(config_path.parent_path());
+  builder::plan::coglet_wheel_setting(config_path.parent_path());  // a missing path is an error here too
+  plan_options.sdk_wheel = sdk_wheel.path.empty() ? sdk_wheel.value : sdk_wheel.path.string();
   plan_options.image_name = options.image_name;
   if (plan_options.image_name.empty()) plan_options.image_name = loaded.config.image;
   if (plan_options.image_name.empty()) {

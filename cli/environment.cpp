@@ -10,6 +10,7 @@
 #include "builder/oci/store.hpp"
 #include "builder/plan/image_name.hpp"
 #include "builder/registry/pull.hpp"
+#include "cli/build.hpp"
 #include "cli/terminal.hpp"
 #include "builder/registry/transfer.hpp"
 #include "support/error.hpp"
@@ -23,6 +24,13 @@ void add_container_flags(CLI::App* command, ContainerFlags& flags) {
   command->add_option("--progress", flags.progress, "Build progress output: auto, plain or quiet");
   command->add_option("--gpus", flags.gpus,
                       "GPU devices to add to the container, in the same format as `docker run --gpus`");
+  command
+      ->add_option("--use-cuda-base-image", flags.use_cuda_base_image,
+                   "Use Nvidia CUDA base image, 'true' (default) or 'false' (use python base image)")
+      ->check(CLI::IsMember({"auto", "true", "false"}));
+  // A boolean flag as in Cog: bare (= true), or =true / =false.
+  command->add_flag("--use-cog-base-image", flags.use_cog_base_image,
+                    "Use pre-built Cog base image for faster cold boots");
 }
 
 std::vector<std::string> parse_env_flags(const std::vector<std::string>& values) {
@@ -35,9 +43,12 @@ std::vector<std::string> parse_env_flags(const std::vector<std::string>& values)
   return values;
 }
 
-std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file, bool quiet,
-                            bool model_optional) {
+std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file,
+                            const ContainerFlags& flags, bool model_optional) {
+  const bool quiet = flags.progress == "quiet";
   builder::pipeline::BuildOptions options;
+  options.use_cuda_base_image = flags.use_cuda_base_image;
+  options.use_cog_base_image = parse_cog_base_flag(flags.use_cog_base_image);
   options.dev = true;
   options.model_optional = model_optional;
   options.config_file_name = config_file;

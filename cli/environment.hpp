@@ -15,6 +15,10 @@ struct ContainerFlags {
   std::string runtime;            // --runtime runc|crun|docker|podman
   std::string progress = "auto";  // --progress of the development image build
   std::string gpus;               // --gpus, docker's syntax
+  // The development image's base, as `cog build`'s flags of the same names (no effect with --local
+  // or a named image).
+  std::string use_cuda_base_image = "auto";
+  std::string use_cog_base_image;  // "" = not given (Cog's default)
 };
 void add_container_flags(CLI::App* command, ContainerFlags& flags);
 
@@ -22,9 +26,10 @@ void add_container_flags(CLI::App* command, ContainerFlags& flags);
 std::vector<std::string> parse_env_flags(const std::vector<std::string>& values);
 
 // Builds the development image (no source layer: the project is mounted at /src) and returns
-// its name in the local store. `model_optional`: cog exec, which needs no model in cog.yaml.
-std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file, bool quiet,
-                            bool model_optional = false);
+// its name in the local store, with the base `flags` ask for (--progress quiet prints nothing).
+// `model_optional`: cog exec, which needs no model in cog.yaml.
+std::string build_dev_image(const builder::config::LoadedConfig& loaded, const std::string& config_file,
+                            const ContainerFlags& flags, bool model_optional = false);
 
 // `cog run/predict/train IMAGE`: makes sure the local store has `image`, pulling it (progress on
 // stderr, credentials from `cog login`) when only its registry does, as Cog does.

@@ -32,8 +32,7 @@ int run_exec(const ExecFlags& flags) {
   auto loaded = builder::config::load_config(config_path);
   for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
 
-  const std::string image = build_dev_image(loaded, flags.config_file, flags.container.progress == "quiet",
-                                            /*model_optional=*/true);
+  const std::string image = build_dev_image(loaded, flags.config_file, flags.container, /*model_optional=*/true);
   std::cerr << "Running '" << join_command(flags.command)
             << "' in a container with the current directory mounted as a volume...\n";
   builder::container::ImageRunOptions options;

@@ -28,7 +28,6 @@ struct RunFlags {
   std::string python;
   std::string config_file = "cog.yaml";
   std::string image;
-  std::string ignored;
   ContainerFlags container;
 };
 
@@ -65,9 +64,6 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
   cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
   add_container_flags(cmd, flags->container);
-  for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image"}) {
-    cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
-  }
   cmd->callback([flags, json, &global, name, deprecated, train] {
     if (train) {
       std::cerr << "Command \"train\" is deprecated, the train command will be removed in a future version of Cog\n";
@@ -111,7 +107,7 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
         auto loaded = builder::config::load_config(
             builder::config::find_config(std::filesystem::current_path(), flags->config_file));
         for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
-        image_options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
+        image_options.image = build_dev_image(loaded, flags->config_file, flags->container);
         image_options.project_dir = loaded.config.project_dir;
         weight_mounts = builder::weights::prepare_mounts(
             loaded.config, builder::registry::transfer_options_from_environment(), &std::cerr);

@@ -24,7 +24,6 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
     bool local = false;
     std::string python;
     std::string config_file = "cog.yaml";
-    std::string ignored;
     bool playground = false;
     int playground_port = 9000;
     ContainerFlags container;
@@ -38,9 +37,6 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--python", flags->python, "With --local: the Python interpreter whose packages to use");
   cmd->add_option("-f,--file", flags->config_file, "The name of the config file")->default_val("cog.yaml");
   add_container_flags(cmd, flags->container);
-  for (const char* accepted : {"--use-cuda-base-image", "--use-cog-base-image"}) {
-    cmd->add_option(accepted, flags->ignored, "Accepted for compatibility; ignored with --local");
-  }
   cmd->add_flag("--playground", flags->playground, "Also serve the browser playground (see cog playground)");
   cmd->add_option("--playground-port", flags->playground_port, "Port for --playground")->default_val(9000);
   cmd->callback([flags, &global] {
@@ -67,7 +63,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
           builder::config::find_config(std::filesystem::current_path(), flags->config_file));
       for (const auto& warning : loaded.warnings) std::cerr << "cog: warning: " << warning.describe() << "\n";
       runtime::local::ServeImageOptions options;
-      options.image = build_dev_image(loaded, flags->config_file, flags->container.progress == "quiet");
+      options.image = build_dev_image(loaded, flags->config_file, flags->container);
       options.project_dir = loaded.config.project_dir;
       auto weight_mounts = builder::weights::prepare_mounts(
           loaded.config, builder::registry::transfer_options_from_environment(), &std::cerr);

@@ -170,7 +170,12 @@ class LineClassifier {
            "put the path alone on its line");
       return std::nullopt;
     }
-    if (requirement.find('[') != std::string::npos || requirement.find_first_of(" \t") != std::string::npos) {
+    // A file name may hold spaces (`./pkgs/my pkg-1.0.zip`): pip keeps the line's words together
+    // as one path, so a line naming an existing file is that file.
+    std::error_code error;
+    const bool existing_file = std::filesystem::is_regular_file(project_dir_ / requirement, error);
+    if (requirement.find('[') != std::string::npos ||
+        (!existing_file && requirement.find_first_of(" \t") != std::string::npos)) {
       fail(line, invalid + "extras and version specifiers are not supported on local package lines",
            "put the path alone on its line");
       return std::nullopt;

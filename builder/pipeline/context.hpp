@@ -56,6 +56,8 @@ struct BuildContext {
 
   // Plan (pipeline.cpp).
   plan::Plan plan;
+  // Cog would start from r8.im/cog-base: its Debian packages are one shared layer over the base.
+  bool cog_base = false;
   int max_concurrency = 1;
 
   // Base phase (base_phase.cpp, external_base.cpp).

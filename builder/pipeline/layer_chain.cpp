@@ -1,5 +1,9 @@
 #include "builder/pipeline/layer_chain.hpp"
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "builder/exec/sandbox.hpp"
 #include "builder/oci/digest.hpp"
 #include "support/error.hpp"
@@ -83,6 +87,53 @@ void sandbox_layer(BuildContext& ctx, const std::string& description, const exec
     auto layer = ctx.image.add_layer_from_overlay(upper, layer_options(ctx), description);
     keep_layer(ctx, key, layer, upper);
   });
+}
+
+namespace {
+
+fs::path shared_layer_path(const BuildContext& ctx, const std::string& key) {
+  return ctx.cache_root / "shared-layers" / key;
+}
+
+}  // namespace
+
+void share_layer(BuildContext& ctx, const std::string& key) {
+  const auto layer = ctx.layer_cache.lookup(key);
+  const fs::path dir = shared_layer_path(ctx, key);
+  std::error_code ec;
+  if (!layer || fs::exists(dir / "layer.json", ec)) return;
+  fs::create_directories(dir, ec);
+  const fs::path blob = dir / "blob";
+  const fs::path stored = ctx.store.layout().blob_path(layer->descriptor.digest);
+  fs::remove(blob, ec);
+  fs::create_hard_link(stored, blob, ec);
+  if (ec) fs::copy_file(stored, blob, ec);
+  if (ec) return;  // only an optimisation: another store then builds the layer again
+  const nlohmann::json record = {{"descriptor", oci::to_json(layer->descriptor)}, {"diff_id", layer->diff_id.str()}};
+  std::ofstream(dir / "layer.json") << record.dump();
+}
+
+void adopt_shared_layer(BuildContext& ctx, const std::string& key) {
+  if (ctx.options.no_cache || ctx.layer_cache.lookup(key)) return;
+  const fs::path dir = shared_layer_path(ctx, key);
+  std::error_code ec;
+  if (!fs::exists(dir / "layer.json", ec)) return;
+  try {
+    std::ifstream file(dir / "layer.json");
+    const auto record = nlohmann::json::parse(file);
+    const oci::StoredLayer layer{oci::descriptor_from_json(record.at("descriptor")),
+                                 oci::Digest::parse(record.at("diff_id").get<std::string>())};
+    if (!fs::exists(ctx.layer_dirs / layer.diff_id.hex, ec)) return;
+    const fs::path destination = ctx.store.layout().blob_path(layer.descriptor.digest);
+    if (!fs::exists(destination, ec)) {
+      fs::create_directories(destination.parent_path(), ec);
+      fs::create_hard_link(dir / "blob", destination, ec);
+      if (ec) ctx.store.layout().write_blob_file(dir / "blob", layer.descriptor.media_type, layer.descriptor.digest);
+    }
+    ctx.layer_cache.store(key, layer);
+  } catch (const std::exception&) {
+    // A damaged record is a miss: the layer is built as if it had never been shared.
+  }
 }
 
 }  // namespace cog::builder::pipeline

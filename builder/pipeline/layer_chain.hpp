@@ -38,4 +38,11 @@ oci::LayerOptions layer_options(const BuildContext& ctx);
 void sandbox_layer(BuildContext& ctx, const std::string& description, const exec::StepSpec& spec,
                    const std::vector<std::string>& inputs);
 
+// Layers too large to remake per image store (cog-base's packages: ~2 GB unpacked) are also kept
+// outside any store, under <cache>/shared-layers/<key>: share_layer records the one just cached
+// under `key`, adopt_shared_layer brings it into this build's store (a hard link where it can)
+// so that the next sandbox_layer or reuse finds it. adopt is a no-op when there is nothing to adopt.
+void share_layer(BuildContext& ctx, const std::string& key);
+void adopt_shared_layer(BuildContext& ctx, const std::string& key);
+
 }  // namespace cog::builder::pipeline

@@ -1,5 +1,6 @@
 #include "builder/pipeline/package_phase.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include "builder/pipeline/cuda_layer.hpp"
@@ -8,6 +9,7 @@
 #include "builder/pipeline/source_phase.hpp"
 #include "builder/pipeline/step_env.hpp"
 #include "builder/exec/install_steps.hpp"
+#include "builder/oci/files.hpp"
 
 namespace fs = std::filesystem;
 
@@ -44,11 +46,39 @@ void add_cuda_runtime(BuildContext& ctx) {
   sandbox_layer(ctx, cuda->description, spec, with_env(ctx, {cuda->requirements, "cuda layer 1"}));
 }
 
-void install_system_packages(BuildContext& ctx, const plan::Step& step) {
-  auto spec = exec::apt_install_step(step.packages, ctx.caches, ctx.base.suite, "amd64", ctx.options.source_date_epoch);
+void add_cog_base_packages(BuildContext& ctx) {
+  if (!ctx.cog_base) return;
+  const auto& packages = plan::cog_base_apt_packages();
+  auto spec = exec::apt_install_step(packages, ctx.caches, ctx.base.suite, "amd64", ctx.options.source_date_epoch);
   spec.env = step_env(ctx);
   trust_host(spec);
-  sandbox_layer(ctx, "apt-get install " + join(step.packages), spec, with_env(ctx, step.packages));
+  // Keyed by the base and the package list only (no cog.yaml input comes before it), so every
+  // model on the same base shares the layer, as they share r8.im/cog-base.
+  const std::string description = "cog-base packages: apt-get install " + join(packages);
+  const std::vector<std::string> inputs = {"cog-base packages 1"};
+  const std::string key = next_key(ctx, description, inputs);
+  // One build makes it at a time (two apt-gets on one apt cache would fail on its lock); the
+  // others wait, then find it in their store or adopt it from another (~2 GB: never remade per store).
+  fs::create_directories(ctx.cache_root / "shared-layers");
+  oci::files::Lock lock(ctx.cache_root / "shared-layers" / (key + ".lock"));
+  adopt_shared_layer(ctx, key);
+  sandbox_layer(ctx, description, spec, inputs);
+  share_layer(ctx, key);
+}
+
+void install_system_packages(BuildContext& ctx, const plan::Step& step) {
+  std::vector<std::string> packages;
+  const auto& in_cog_base = plan::cog_base_apt_packages();
+  for (const auto& package : step.packages) {
+    // As Cog does on cog-base: what the base already has is left out.
+    if (ctx.cog_base && std::find(in_cog_base.begin(), in_cog_base.end(), package) != in_cog_base.end()) continue;
+    packages.push_back(package);
+  }
+  if (packages.empty()) return;
+  auto spec = exec::apt_install_step(packages, ctx.caches, ctx.base.suite, "amd64", ctx.options.source_date_epoch);
+  spec.env = step_env(ctx);
+  trust_host(spec);
+  sandbox_layer(ctx, "apt-get install " + join(packages), spec, with_env(ctx, packages));
 }
 
 void install_python_packages(BuildContext& ctx) {

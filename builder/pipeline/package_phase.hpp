@@ -9,7 +9,11 @@ namespace cog::builder::pipeline {
 // nvidia/cuda base (builder/pipeline/cuda_layer.hpp). A base image that has CUDA already is kept.
 void add_cuda_runtime(BuildContext& ctx);
 
-// build.system_packages: apt-get install.
+// Where Cog would start from r8.im/cog-base (ctx.cog_base): cog-base's Debian packages (ffmpeg,
+// libgl1, build tools, ...) as one layer right over the base, shared by every model on it.
+void add_cog_base_packages(BuildContext& ctx);
+
+// build.system_packages: apt-get install (less what the cog-base layer has).
 void install_system_packages(BuildContext& ctx, const plan::Step& step);
 
 // build.python_packages / python_requirements: pip install -r, local artifacts bound in.

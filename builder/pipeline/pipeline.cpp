@@ -19,6 +19,7 @@
 #include "builder/oci/transport.hpp"
 #include "builder/plan/image_name.hpp"
 #include "builder/plan/plan.hpp"
+#include "builder/plan/wheels.hpp"
 
 namespace cog::builder::pipeline {
 namespace {
@@ -30,10 +31,31 @@ void make_plan(BuildContext& ctx) {
   plan_options.image_name = ctx.result.image_name;
   plan_options.config_file_name = ctx.options.config_file_name;
   plan_options.base.use_cuda_base_image = ctx.options.use_cuda_base_image;
-  // We never start from r8.im's cog-base (unreachable here): plan for the plain layout.
+  std::vector<std::string> warnings;
+  // Would Cog start from cog-base? (An explicit --use-cog-base-image for a combination it does
+  // not publish fails here, as in Cog.) --base-image is a base of the user's choosing instead.
+  if (ctx.options.base_image.empty() && ctx.options.use_cog_base_image.value_or(true)) {
+    plan_options.base.use_cog_base_image = ctx.options.use_cog_base_image;
+    auto wanted = plan::make_plan(ctx.config, config::CompatMatrix::builtin(), plan_options);
+    ctx.cog_base = wanted.base.kind == config::BaseImageKind::CogBase;
+    for (const auto& warning : wanted.warnings) warnings.push_back(warning.describe());
+  }
+  // r8.im's cog-base itself is never pulled (unreachable here): the steps are the plain layout's,
+  // and cog-base's packages are a layer of their own over our Debian base (base_phase.cpp).
   plan_options.base.use_cog_base_image = false;
   ctx.plan = plan::make_plan(ctx.config, config::CompatMatrix::builtin(), plan_options);
-  for (const auto& warning : ctx.plan.warnings) ctx.progress("warning: " + warning.describe());
+  for (const auto& warning : ctx.plan.warnings) {
+    if (std::find(warnings.begin(), warnings.end(), warning.describe()) == warnings.end()) {
+      warnings.push_back(warning.describe());
+    }
+  }
+  // COG_SDK_WHEEL / COGLET_WHEEL: read as Cog reads them (a missing path fails the build), but
+  // never installed: the image runs this cog's runtime (builder/plan/wheels.hpp).
+  for (const auto& wheel :
+       {plan::sdk_wheel_setting(ctx.config.project_dir), plan::coglet_wheel_setting(ctx.config.project_dir)}) {
+    if (!wheel.value.empty()) warnings.push_back(plan::describe_wheel_setting(wheel));
+  }
+  for (const auto& warning : warnings) ctx.progress("warning: " + warning);
   ctx.max_concurrency = ctx.plan.config.concurrency ? ctx.plan.config.concurrency->max : ctx.schema.max_concurrency;
 }
 
@@ -124,6 +146,7 @@ BuildResult build_image(const config::LoadedConfig& loaded, const BuildOptions& 
   phase(ctx, "schema", [&] { make_schema(ctx); });
   phase(ctx, "plan", [&] { make_plan(ctx); });
   phase(ctx, "base", [&] { add_base(ctx); });
+  if (ctx.cog_base) phase(ctx, "cog-base", [&] { add_cog_base_packages(ctx); });
   phase(ctx, "cuda", [&] { add_cuda_runtime(ctx); });
   for (const auto& step : ctx.plan.steps) execute(ctx, step);
   if (!options.dev) phase(ctx, "labels", [&] { add_labels(ctx); });

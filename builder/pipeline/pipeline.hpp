@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,10 @@ struct BuildOptions {
   // --use-cuda-base-image: "false" is Cog's python base for gpu: true, without CUDA libraries
   // (torch and the like bring their own), so no CUDA layer; "auto" and "true" add it.
   std::string use_cuda_base_image = "auto";
+  // --use-cog-base-image: nullopt is Cog's default (on where Cog publishes a cog-base image for
+  // the CUDA/Python/torch combination); on, the image gets cog-base's Debian packages as one
+  // layer shared by every model on the same base; false, nothing extra.
+  std::optional<bool> use_cog_base_image;
   std::map<std::string, std::string> labels;  // added last (cog push: run.cog.push_id)
   std::filesystem::path openapi_schema_file;  // --openapi-schema
   std::vector<std::string> secrets;           // --secret id=ID,src=FILE | id=ID,env=VAR

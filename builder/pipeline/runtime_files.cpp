@@ -161,7 +161,8 @@ bool newer_library(const fs::path& candidate, const fs::path& current) {
   return strverscmp(candidate_file.filename().c_str(), current_file.filename().c_str()) > 0;
 }
 
-void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging, const std::string& python_link) {
+void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging, const std::string& python_link,
+                   const ImageLibrary& image_library) {
   const fs::path root = staging / fs::path(kImageRuntimeDir).relative_path();
   copy_file_to(runtime.server_binary, root / "bin" / "cog-server");
   copy_file_to(runtime.worker_binary, root / "bin" / "cog-worker");
@@ -178,7 +179,14 @@ void stage_runtime(const RuntimeFiles& runtime, const fs::path& staging, const s
   } else {
     for (const auto& [soname, file] : runtime.worker_libraries) offer(soname, file, true);
   }
-  for (const auto& [soname, file] : libraries) copy_file_to(fs::canonical(file), root / "lib" / soname);
+  for (const auto& [soname, file] : libraries) {
+    const fs::path real = fs::canonical(file);
+    if (image_library) {
+      const auto in_image = image_library(soname);
+      if (in_image && strverscmp(in_image->c_str(), real.filename().c_str()) >= 0) continue;
+    }
+    copy_file_to(real, root / "lib" / soname);
+  }
   // The SDK, without bytecode caches (they would make the layer differ from machine to machine).
   const fs::path sdk_source = runtime.sdk_dir / "cog";
   for (auto it = fs::recursive_directory_iterator(sdk_source); it != fs::recursive_directory_iterator(); ++it) {

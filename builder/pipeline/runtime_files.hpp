@@ -2,7 +2,9 @@
 // Our runtime as it goes into every image: the C++ server and worker, the shared libraries they
 // need that a Debian base may lack, and the Python `cog` SDK. One layer shared by all models.
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +58,12 @@ std::vector<std::string> needed_libraries(const std::filesystem::path& binary);
 // `python_link` is the target of a /usr/local/bin/python symlink: "/usr/bin/python3" over Debian's
 // Python (which ships only python3), "python3" over one in /usr/local/bin, empty for none (bases
 // that have their own python there, as python:*-slim do, which the link would shadow).
+// `image_library` gives the real file name of a soname the image below has (nullopt: none): a
+// library the image has in the same or a newer version is not shipped, since /opt/cog/lib comes
+// first for every object the worker loads (its DT_RPATH): trixie's Python 3.13 `_ssl` needs
+// OpenSSL 3.3+, and our bookworm libcrypto.so.3 would shadow the image's.
+using ImageLibrary = std::function<std::optional<std::string>(const std::string& soname)>;
 void stage_runtime(const RuntimeFiles& runtime, const std::filesystem::path& staging,
-                   const std::string& python_link = "/usr/bin/python3");
+                   const std::string& python_link = "/usr/bin/python3", const ImageLibrary& image_library = {});
 
 }  // namespace cog::builder::pipeline

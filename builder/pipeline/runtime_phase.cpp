@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 
 #include "builder/pipeline/layer_chain.hpp"
 #include "builder/pipeline/step_env.hpp"
@@ -16,6 +17,24 @@ using Clock = std::chrono::steady_clock;
 
 namespace cog::builder::pipeline {
 namespace {
+
+// The real file name of `soname` in the image's library directories, topmost layer first
+// (symlinks followed inside the layer: Debian's are relative); nullopt when no layer has it.
+std::optional<std::string> image_library(const std::vector<fs::path>& lowers, const std::string& soname) {
+  for (auto lower = lowers.rbegin(); lower != lowers.rend(); ++lower) {
+    for (const char* dir : {"usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib", "usr/local/lib"}) {
+      fs::path path = *lower / dir / soname;
+      std::error_code ec;
+      for (int hops = 0; hops < 8 && fs::is_symlink(path, ec); ++hops) {
+        const fs::path target = fs::read_symlink(path, ec);
+        if (ec || target.is_absolute()) break;
+        path = path.parent_path() / target;
+      }
+      if (fs::is_regular_file(path, ec)) return path.filename().string();
+    }
+  }
+  return std::nullopt;
+}
 
 // The worker here embeds another Python than the image's: one compiled inside the base's root
 // (builder/pipeline/worker_build.hpp), cached across builds, replaces it in the runtime layer.
@@ -85,13 +104,14 @@ void add_runtime(BuildContext& ctx) {
     inputs.push_back("python links to /usr/local/bin/python3");
   }
   // Bump when stage_runtime lays files out differently: the sources alone would not say so.
-  inputs.push_back("runtime layout 2");
+  inputs.push_back("runtime layout 3");
   const std::string description = "cog runtime (server, worker, SDK)";
   const std::string key = next_key(ctx, description, inputs);
   if (reuse(ctx, key, description)) return;
   announced(ctx, description, [&] {
     const fs::path staging = ctx.work.path / "runtime";
-    stage_runtime(ctx.runtime, staging, python_link);
+    stage_runtime(ctx.runtime, staging, python_link,
+                  [&](const std::string& soname) { return image_library(ctx.lowers, soname); });
     oci::LayerOptions options = layer_options(ctx);
     options.preserve_owner = false;
     auto layer = ctx.image.add_layer_from_directory(staging, options, description);

@@ -14,6 +14,8 @@ constexpr const char* kTiniVersion = "v0.19.0";
 constexpr const char* kUvImage = "ghcr.io/astral-sh/uv:0.9.26";
 constexpr int kServerPort = 5000;
 
+}  // namespace
+
 // Packages every cog-base image already has; Cog leaves them out of `system_packages` there.
 const std::vector<std::string> kCogBaseAptPackages = {"build-essential",
                                                       "cmake",
@@ -42,6 +44,10 @@ const std::vector<std::string> kCogBaseAptPackages = {"build-essential",
                                                       "wget",
                                                       "zip",
                                                       "zstd"};
+
+const std::vector<std::string>& cog_base_apt_packages() { return kCogBaseAptPackages; }
+
+namespace {
 
 // What Python needs on a bare nvidia/cuda image before uv can install it.
 const std::vector<std::string> kPythonToolchainPackages = {"wget", "curl", "xz-utils", "git", "ca-certificates"};
@@ -238,6 +244,10 @@ std::pair<std::string, bool> sdk_package_spec(const std::string& sdk_version, co
     return sdk_package_spec(version, "");
   }
   if (sdk_wheel.starts_with("https://") || sdk_wheel.starts_with("http://")) return {sdk_wheel, false};
+  // A local wheel (read_wheel_setting resolved it): Cog copies it into the build context's /tmp.
+  if (sdk_wheel.starts_with("/") && sdk_wheel.ends_with(".whl")) {
+    return {"/tmp/" + sdk_wheel.substr(sdk_wheel.rfind('/') + 1), false};
+  }
   if (!sdk_wheel.empty()) {
     throw Error(ErrorKind::Usage, "COG_SDK_WHEEL", "unsupported value \"" + sdk_wheel + "\"",
                 "use pypi, pypi:<version> or an https:// URL of a wheel");

@@ -99,6 +99,9 @@ struct Plan {
 // out the steps. Throws cog::Error on impossible combinations.
 Plan make_plan(config::Config config, const config::CompatMatrix& matrix, const PlanOptions& options);
 
+// The Debian packages every cog-base image carries (reference §3.2), sorted.
+const std::vector<std::string>& cog_base_apt_packages();
+
 // The Cog SDK pip spec for build.sdk_version / COG_SDK_WHEEL: {package, pre_release}.
 std::pair<std::string, bool> sdk_package_spec(const std::string& sdk_version, const std::string& sdk_wheel);
 

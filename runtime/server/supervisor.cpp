@@ -132,12 +132,12 @@ void Supervisor::on_frame(const json& frame) {
   const json& id_value = frame.contains("id") ? frame["id"] : json();
   if (type == "log" && !id_value.is_string()) {
     const std::string data = frame.value("data", "");
-    if (state_ == Health::Starting || state_ == Health::Unknown) {
-      setup_logs_ += data;
-    } else {
-      lock.unlock();
-      logger_.passthrough(data);
-    }
+    // Setup output is kept for GET /health-check's setup.logs and, like a prediction's, shown on
+    // the server's stderr as it comes (cog run / train / serve show it, as Cog's container logs do).
+    // The worker's own trace line (driver.py, as Cog's setup logs have it) is not the model's.
+    if (state_ == Health::Starting || state_ == Health::Unknown) setup_logs_ += data;
+    lock.unlock();
+    if (data != "File descriptor redirection complete\n") logger_.passthrough(data);
     return;
   }
   if (!id_value.is_string()) return;

@@ -46,9 +46,13 @@ def project(tmp_path):
 
 tag = tag_fixture("cog-e2e")
 
+# The layer-count tests count base, runtime and source: cog-base's package layer (test_cog_base.py),
+# and its ~2 GB rebuild under --no-cache, are not what they are about.
+NO_COG_BASE = "--use-cog-base-image=false"
+
 
 def test_build_labels_and_layers_are_valid_oci(cog_bin, project, tag, tmp_path):
-    result = cog(cog_bin, "build", "-t", tag, cwd=project)
+    result = cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project)
     digest, built, reused = build_counts(result.stderr)
     assert built + reused == 3  # base, runtime, source
 
@@ -103,33 +107,33 @@ def test_a_git_project_is_labelled_with_its_revision_and_version(cog_bin, projec
 
 
 def test_code_change_reuses_every_other_layer_and_same_inputs_same_digest(cog_bin, project, tag):
-    first, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
-    again, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
+    first, _, _ = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project).stderr)
+    again, built, reused = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project).stderr)
     assert again == first, "the same inputs must give the same image digest"
     assert built == 1 and reused == 2  # only the source layer is ever rebuilt
 
     (project / "run.py").write_text(HELLO_RUN_PY.replace('"hello"', '"hi"'))
-    changed, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
+    changed, built, reused = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project).stderr)
     assert changed != first
     assert (built, reused) == (1, 2)
 
 
 def test_no_cache_rebuild_gives_the_same_digest(cog_bin, project, tag):
-    cached, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, cwd=project).stderr)
-    fresh, built, reused = build_counts(cog(cog_bin, "build", "-t", tag, "--no-cache", cwd=project).stderr)
+    cached, _, _ = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project).stderr)
+    fresh, built, reused = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", tag, "--no-cache", cwd=project).stderr)
     assert reused == 0 and built == 3
     assert fresh == cached
     # The name is not part of the image: another tag, the same digest (as docker build -t gives the same ID).
     other = tag + "-again"
     try:
-        renamed, _, _ = build_counts(cog(cog_bin, "build", "-t", other, cwd=project).stderr)
+        renamed, _, _ = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", other, cwd=project).stderr)
         assert renamed == cached
     finally:
         cog(cog_bin, "rmi", other, check=False)
     # Another timestamp is another image: no layer made at epoch 0 is reused for it (their mtimes say 0).
     later = ["--timestamp", "1700000000"]
-    stamped, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, *later, cwd=project).stderr)
-    fresh_stamped, _, _ = build_counts(cog(cog_bin, "build", "-t", tag, *later, "--no-cache", cwd=project).stderr)
+    stamped, _, _ = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", tag, *later, cwd=project).stderr)
+    fresh_stamped, _, _ = build_counts(cog(cog_bin, "build", NO_COG_BASE, "-t", tag, *later, "--no-cache", cwd=project).stderr)
     assert stamped == fresh_stamped != cached
 
 
@@ -273,7 +277,7 @@ def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, pro
 
     with running(Registry(tmp_path / "registry")) as registry:
         target = f"{registry.host}/models/hello"
-        first = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
+        first = cog(cog_bin, "--debug", "push", target, NO_COG_BASE, "--progress", "plain", cwd=project)
         assert f"Pushing to {target}" in first.stderr
         digest = pushed_digest(first.stderr)
         inspect = json.loads(subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{target}"],
@@ -285,7 +289,7 @@ def test_push_builds_then_a_code_change_uploads_only_the_code_layer(cog_bin, pro
                             inspect["Labels"]["run.cog.push_id"]), inspect["Labels"].get("run.cog.push_id")
 
         (project / "run.py").write_text(HELLO_RUN_PY.replace('"hello"', '"hi"'))
-        second = cog(cog_bin, "--debug", "push", target, "--progress", "plain", cwd=project)
+        second = cog(cog_bin, "--debug", "push", target, NO_COG_BASE, "--progress", "plain", cwd=project)
         stats = [l for l in second.stderr.splitlines() if l.startswith("push stats: ")][-1]
         # Only the new code layer and the new config travel; base and runtime layers are skipped.
         assert "blobs_uploaded=2 " in stats and "blobs_existing=2 " in stats, stats

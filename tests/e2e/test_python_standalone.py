@@ -20,6 +20,10 @@ from cog_cli import image_digest, make_project, run_cog as cog, tags_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
+# cog-base's package layer (test_cog_base.py) is not what these builds are about; over the
+# Python-less base it would be another ~2 GB layer of its own.
+NO_COG_BASE = "--use-cog-base-image=false"
+
 RUN_PY = '''import os
 import sys
 
@@ -86,8 +90,8 @@ def built(cog_bin, archive, tmp_path_factory, tags):
     project = make_project(tmp_path_factory.mktemp("pbs-project") / "p", RUN_PY, COG_YAML)
     env = {"COG_PYTHON_STANDALONE": str(archive.parent)}
     tag = tags()
-    first = cog(cog_bin, "build", "-t", tag, cwd=project, env=env)
-    second = cog(cog_bin, "build", "-t", tag, cwd=project, env=env)
+    first = cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project, env=env)
+    second = cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project, env=env)
     return tag, archive.name.split("-")[1].split("+")[0], first, second
 
 
@@ -133,13 +137,13 @@ def test_an_archive_from_a_url_is_downloaded_once(cog_bin, built, archive, tmp_p
     try:
         url = f"http://127.0.0.1:{server.server_port}/{name.replace('+', '%2B')}"
         project = make_project(tmp_path / "p", RUN_PY, COG_YAML)
-        build = cog(cog_bin, "build", "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": url})
+        build = cog(cog_bin, "build", NO_COG_BASE, "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": url})
         assert f"FETCH {url}" in build.stderr
         assert cached.exists()
         assert f"CACHED python {version}" in build.stderr, "the layer is keyed by content, not by name"
         assert "CACHED cog-worker for Python 3.12 (python-build-standalone)" in build.stderr
         server.shutdown()
-        again = cog(cog_bin, "build", "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": url})
+        again = cog(cog_bin, "build", NO_COG_BASE, "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": url})
         assert "FETCH" not in again.stderr
     finally:
         server.shutdown()
@@ -148,13 +152,13 @@ def test_an_archive_from_a_url_is_downloaded_once(cog_bin, built, archive, tmp_p
 
 def test_without_a_matching_archive_the_error_names_every_source(cog_bin, archive, tmp_path, tags):
     project = make_project(tmp_path / "p", RUN_PY, COG_YAML.replace('"3.12"', '"3.10"'))
-    result = cog(cog_bin, "build", "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": str(archive.parent)},
+    result = cog(cog_bin, "build", NO_COG_BASE, "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": str(archive.parent)},
                  check=False)
     assert result.returncode == 1
     assert "Python 3.10 is not available" in result.stderr
     assert "3.11 (Debian bookworm), 3.13 (Debian trixie)" in result.stderr
     assert "COG_PYTHON_STANDALONE offers 3.12" in result.stderr
-    unset = cog(cog_bin, "build", "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": ""}, check=False)
+    unset = cog(cog_bin, "build", NO_COG_BASE, "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": ""}, check=False)
     assert unset.returncode == 1
     assert "COG_PYTHON_STANDALONE (python-build-standalone archives) is not set" in unset.stderr
 
@@ -168,7 +172,7 @@ def test_a_hostile_archive_is_refused_before_anything_is_built(cog_bin, tmp_path
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))
     project = make_project(tmp_path / "p", RUN_PY, COG_YAML)
-    result = cog(cog_bin, "build", "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": str(evil)}, check=False)
+    result = cog(cog_bin, "build", NO_COG_BASE, "-t", tags(), cwd=project, env={"COG_PYTHON_STANDALONE": str(evil)}, check=False)
     assert result.returncode == 1
     assert "\"etc\" is outside the archive's python/ directory" in result.stderr, result.stderr
     assert "Image built as" not in result.stderr

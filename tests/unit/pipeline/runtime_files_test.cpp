@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "builder/pipeline/runtime_files.hpp"
@@ -74,6 +76,34 @@ TEST_CASE("a compiled worker's libraries come from its root, the newer file wins
   CHECK_FALSE(fs::exists(lib / "libc.so.6"));
   CHECK(fs::exists(staging / "opt/cog/bin/cog-worker"));
   CHECK(fs::exists(staging / "usr/local/lib/python3.13/site-packages/cog-runtime.pth"));
+}
+
+TEST_CASE("a library the image has in the same or a newer version is not shipped") {
+  if (!fs::exists("/bin/true")) COG_SKIP("needs /bin/true");
+  TempDir dir;
+  RuntimeFiles runtime;
+  runtime.server_binary = "/bin/true";
+  runtime.worker_binary = "/bin/true";
+  runtime.sdk_dir = fs::path(COG_SOURCE_DIR) / "runtime" / "python";
+  runtime.python_version = "3.13";
+  const fs::path root = dir.path / "worker-root";
+  runtime.worker_libraries = {
+      {"libcrypto.so.3", write(root / "libcrypto.so.3", "ours")},              // the image has one too
+      {"libstdc++.so.6", write(root / "libstdc++.so.6.0.33", "ours, newer")},  // the image's is older
+      {"libbrotlidec.so.1", write(root / "libbrotlidec.so.1.0.9", "only ours")},
+  };
+  const std::map<std::string, std::string> in_image = {{"libcrypto.so.3", "libcrypto.so.3"},
+                                                       {"libstdc++.so.6", "libstdc++.so.6.0.30"}};
+  const fs::path staging = dir.path / "staging";
+  stage_runtime(runtime, staging, "/usr/bin/python3", [&](const std::string& soname) -> std::optional<std::string> {
+    const auto found = in_image.find(soname);
+    if (found == in_image.end()) return std::nullopt;
+    return found->second;
+  });
+  const fs::path lib = staging / "opt/cog/lib";
+  CHECK_FALSE(fs::exists(lib / "libcrypto.so.3"));  // trixie's OpenSSL 3.5 must not be shadowed
+  CHECK(read(lib / "libstdc++.so.6") == "ours, newer");
+  CHECK(read(lib / "libbrotlidec.so.1") == "only ours");
 }
 
 TEST_CASE("needed_libraries reads an executable's DT_NEEDED entries as ldd lists them") {
