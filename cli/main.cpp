@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
       std::cout << app.help();
     }
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and version exit 0; any usage error exits 1, as Cog's (cobra's) do, not CLI11's own codes.
+    return app.exit(e) == 0 ? 0 : 1;
   } catch (const cog::Errors& errors) {
     for (const auto& error : errors.all()) std::cerr << "cog: error: " << error.describe() << "\n";
     return 1;

@@ -256,3 +256,17 @@ def test_python_313_images_import_ssl(cog_bin, tmp_path, tags):
     cog(cog_bin, "build", "-t", tag, "--use-cog-base-image=false", "--progress", "quiet", cwd=project)
     result = cog(cog_bin, "run", tag, cwd=tmp_path)
     assert result.stdout == "OpenSSL True\n", result.stderr
+
+
+@pytest.mark.parametrize("args", [["weights"], ["build", "--no-such-flag"], ["run", "--setup-timeout", "soon"],
+                                  ["no-such-command"]])
+def test_usage_errors_exit_1_as_cogs_do(cog_bin, tmp_path, args):
+    # Cog's CLI (cobra) exits 1 on any usage error; CLI11's own codes (105-109) are not Cog's.
+    result = cog(cog_bin, *args, cwd=tmp_path, check=False)
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert result.stderr.strip(), "a usage error says what was wrong"
+
+
+def test_help_still_exits_0(cog_bin, tmp_path):
+    result = cog(cog_bin, "weights", "--help", cwd=tmp_path)
+    assert "import" in result.stdout
