@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <cctype>
 #include <regex>
 
 #include "support/error.hpp"
@@ -39,8 +40,9 @@ Target parse_target(const std::string& url) {
 bool allowed_api_call(const std::string& method, const std::string& path) {
   static const std::regex reads(R"(^/(openapi\.json|health-check)?$)");
   static const std::regex creates(R"(^/(predictions|trainings)$)");
-  static const std::regex by_id(R"(^/(predictions|trainings)/[A-Za-z0-9._~\-]{1,200}$)");
-  static const std::regex cancel(R"(^/(predictions|trainings)/[A-Za-z0-9._~\-]{1,200}/cancel$)");
+  // An id is not "." or "..": the target (or a proxy before it) would read those as path steps.
+  static const std::regex by_id(R"(^/(predictions|trainings)/(?!\.{1,2}(/|$))[A-Za-z0-9._~\-]{1,200}$)");
+  static const std::regex cancel(R"(^/(predictions|trainings)/(?!\.{1,2}/)[A-Za-z0-9._~\-]{1,200}/cancel$)");
   if (method == "GET") return std::regex_match(path, reads);
   if (method == "POST") return std::regex_match(path, creates) || std::regex_match(path, cancel);
   if (method == "PUT") return std::regex_match(path, by_id);
@@ -62,6 +64,19 @@ std::string cross_site_problem(const std::string& listen_host, const std::string
     if (name == allowed) return "";
   }
   return "the playground listens on " + listen_host + " and answers only to loopback names, not Host " + host_header;
+}
+
+std::string api_body_problem(const std::string& method, const std::string& path, const std::string& content_type) {
+  if (method != "POST" && method != "PUT") return "";
+  if (path != "/api" && path.rfind("/api/", 0) != 0) return "";
+  // The media type without its parameters (charset), compared case-insensitively.
+  std::string type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type == "application/json") return "";
+  return "the playground forwards " + method + " " + path.substr(4) +
+         " only with Content-Type: application/json (got " + (content_type.empty() ? "none" : content_type) +
+         ") — send the JSON body the Cog API takes";
 }
 
 std::string json_error(const std::string& message) { return nlohmann::json{{"error", message}}.dump(); }
@@ -93,7 +108,11 @@ ProxyResponse forward(const Target& target, const ProxyRequest& request) {
   client.set_read_timeout(24 * 3600, 0);  // a synchronous prediction answers when it is done
   client.set_write_timeout(60, 0);
   httplib::Headers headers;
-  for (const auto& [name, value] : request.headers) headers.emplace(name, value);
+  for (const auto& [name, value] : request.headers) {
+    // This cpp-httplib client writes values as given: a CR or LF would start a header of the
+    // caller's choosing (or a second request) on the way to the target.
+    if (value.find_first_of(std::string("\r\n\0", 3)) == std::string::npos) headers.emplace(name, value);
+  }
   const std::string path = target.prefix + request.path;
   const std::string content_type = "application/json";
   httplib::Result result = request.method == "GET"    ? client.Get(path, headers)

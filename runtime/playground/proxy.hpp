@@ -49,6 +49,13 @@ ProxyResponse forward(const Target& target, const ProxyRequest& request);
 std::string cross_site_problem(const std::string& listen_host, const std::string& webhook_host,
                                const std::string& host_header, const std::string& origin_header);
 
+// Whether a call to the playground's /api/… (`path` as requested, e.g. /api/predictions) carries
+// the JSON body the proxy forwards: POST and PUT must say Content-Type: application/json. Another
+// site's <form> can send only form types or text/plain, and fetch() a JSON type only after a CORS
+// preflight the playground never grants, so this stops cross-site requests even from a browser
+// that sends no Origin. Returns why not, or "" when it may.
+std::string api_body_problem(const std::string& method, const std::string& path, const std::string& content_type);
+
 // {"error": message} as a string.
 std::string json_error(const std::string& message);
 

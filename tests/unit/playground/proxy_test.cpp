@@ -120,3 +120,51 @@ TEST_CASE("forward answers the target's reply, or a JSON error of its own") {
   CHECK(refused.status == 404);
   CHECK(refused.body.find("only Cog API calls") != std::string::npos);
 }
+
+TEST_CASE("ids that are path steps are not forwarded") {
+  for (const char* path : {"/predictions/..", "/predictions/.", "/trainings/.."}) {
+    CAPTURE(path);
+    CHECK_FALSE(allowed_api_call("PUT", path));
+  }
+  CHECK_FALSE(allowed_api_call("POST", "/predictions/../cancel"));
+  CHECK_FALSE(allowed_api_call("POST", "/predictions/./cancel"));
+  CHECK(allowed_api_call("PUT", "/predictions/..a"));  // dots inside an id are fine
+  CHECK(allowed_api_call("POST", "/predictions/a.b/cancel"));
+}
+
+TEST_CASE("API writes must carry a JSON body, which no cross-site form can send") {
+  CHECK(api_body_problem("POST", "/api/predictions", "application/json").empty());
+  CHECK(api_body_problem("POST", "/api/predictions", "Application/JSON; charset=utf-8").empty());
+  CHECK(api_body_problem("GET", "/api/openapi.json", "").empty());
+  CHECK(api_body_problem("POST", "/webhook", "").empty());  // the model's webhooks: checked by Origin/Host
+  for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                           "application/jsonx"}) {
+    CAPTURE(type);
+    CHECK(api_body_problem("POST", "/api/predictions", type).find("Content-Type: application/json") !=
+          std::string::npos);
+    CHECK_FALSE(api_body_problem("PUT", "/api/predictions/x", type).empty());
+  }
+}
+
+TEST_CASE("forward drops header values that would split the forwarded request") {
+  httplib::Server server;
+  std::string seen_prefer;
+  bool injected = false;
+  server.Get("/openapi.json", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_prefer = req.get_header_value("Prefer");
+    injected = req.has_header("X-Injected");
+    res.set_content(R"({"paths":{}})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto target = parse_target("http://127.0.0.1:" + std::to_string(port));
+  auto answer = forward(target, {"GET", "/openapi.json", "", {{"Prefer", "wait\r\nX-Injected: 1"}}});
+  CHECK(answer.status == 200);
+  CHECK_FALSE(injected);
+  CHECK(seen_prefer.empty());
+  forward(target, {"GET", "/openapi.json", "", {{"Prefer", "respond-async"}}});
+  CHECK(seen_prefer == "respond-async");
+  server.stop();
+  thread.join();
+}
