@@ -15,6 +15,7 @@
 
 #include "runtime/playground/proxy.hpp"
 #include "runtime/playground/webhook_relay.hpp"
+#include "runtime/server/http_limits.hpp"
 
 namespace httplib {
 class Server;
@@ -29,6 +30,14 @@ struct PlaygroundOptions {
   std::string webhook_host = "host.docker.internal";    // how the target's server reaches us
   std::size_t max_request_bytes = 64u * 1024u * 1024u;  // a page's API call (file inputs inline)
   std::size_t max_webhook_bytes = 16u * 1024u * 1024u;  // one webhook body
+  // The connection guard cog-server uses (runtime/server/guarded_server.hpp): a deadline for each
+  // request head, idle keep-alive connections bounded, a connection budget. max_body_bytes is
+  // set from the two limits above.
+  server::HttpLimits http = [] {
+    server::HttpLimits limits;
+    limits.max_connections = 256;
+    return limits;
+  }();
 };
 
 class PlaygroundServer {

@@ -395,8 +395,17 @@ def test_proxy_forwards_only_cog_api_calls(image_model):
     assert status == 200 and "/predictions" in body["paths"]
     for method, path in (("POST", "api/shutdown"), ("GET", "api/predictions/../../etc/passwd"), ("DELETE", "api/predictions"),
                          ("GET", "api//example.com/")):
-        status, body = http(method, image_model.url + path, body=b"{}" if method == "POST" else None)
+        status, body = http(method, image_model.url + path, body=b"{}" if method == "POST" else None,
+                            headers={"Content-Type": "application/json"} if method == "POST" else None)
         assert status == 404 and "error" in body, (method, path, body)
+    # What another site's <form> can send (no JSON type), even from a browser sending no Origin.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        status, body = http("POST", image_model.url + "api/predictions", body=b'{"input": {"prompt": "csrf"}}',
+                            headers={"Content-Type": content_type})
+        assert status == 415 and "application/json" in body["error"], (content_type, body)
+    status, body = http("PUT", image_model.url + "api/predictions/..", body=b"{}",
+                        headers={"Content-Type": "application/json"})
+    assert status == 404, body
     status, body = http("POST", image_model.url + "api/predictions", body={"input": {"prompt": "csrf"}},
                         headers={"Content-Type": "application/json", "Origin": "http://evil.example"})
     assert status == 403 and "another site" in body["error"]
