@@ -3,6 +3,10 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <regex>
 
@@ -49,21 +53,56 @@ bool allowed_api_call(const std::string& method, const std::string& path) {
   return false;
 }
 
+namespace {
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// A DNS name can be rebound to this machine; an address literal cannot.
+bool is_address_literal(const std::string& name) {
+  in6_addr v6{};
+  in_addr v4{};
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    return ::inet_pton(AF_INET6, name.substr(1, name.size() - 2).c_str(), &v6) == 1;
+  }
+  return ::inet_pton(AF_INET, name.c_str(), &v4) == 1;
+}
+
+std::string this_machine_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return lower(name);
+}
+
+}  // namespace
+
 std::string cross_site_problem(const std::string& listen_host, const std::string& webhook_host,
                                const std::string& host_header, const std::string& origin_header) {
-  if (!origin_header.empty() && origin_header != "http://" + host_header) {
+  if (!origin_header.empty() && lower(origin_header) != "http://" + lower(host_header)) {
     return "requests from another site (Origin " + origin_header + ") are refused";
   }
-  const bool loopback = listen_host == "127.0.0.1" || listen_host == "localhost" || listen_host == "::1";
-  if (!loopback) return "";
   // The name without its port ("[::1]:9000" → "[::1]", "localhost:9000" → "localhost").
-  std::string name = host_header;
+  std::string name = lower(host_header);
   const auto colon = name.rfind(':');
   if (colon != std::string::npos && name.find(']', colon) == std::string::npos) name.resize(colon);
-  for (const auto& allowed : {std::string("127.0.0.1"), std::string("localhost"), std::string("[::1]"), webhook_host}) {
+  for (const auto& allowed :
+       {std::string("127.0.0.1"), std::string("localhost"), std::string("[::1]"), lower(webhook_host)}) {
     if (name == allowed) return "";
   }
-  return "the playground listens on " + listen_host + " and answers only to loopback names, not Host " + host_header;
+  const bool loopback = listen_host == "127.0.0.1" || listen_host == "localhost" || listen_host == "::1";
+  if (loopback) {
+    return "the playground listens on " + listen_host + " and answers only to loopback names, not Host " + host_header;
+  }
+  // Listening on other interfaces: other machines reach it by address or by this machine's name.
+  // Any other DNS name may be an attacker's, rebound to this machine for the user's browser.
+  if (is_address_literal(name) || name == lower(listen_host) || (!name.empty() && name == this_machine_name())) {
+    return "";
+  }
+  return "the playground answers to this machine's addresses, its name (" + this_machine_name() +
+         "), localhost and the --webhook-host, not Host " + host_header +
+         " (a name that may point here only for now) — open it by IP address, or pass that name as --webhook-host";
 }
 
 std::string api_body_problem(const std::string& method, const std::string& path, const std::string& content_type) {

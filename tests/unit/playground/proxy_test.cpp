@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <unistd.h>
+
 #include "support/error.hpp"
 
 using namespace cog::runtime::playground;
@@ -58,7 +60,21 @@ TEST_CASE("the playground refuses other sites and rebound names") {
         std::string::npos);
   CHECK(cross_site_problem("127.0.0.1", hdi, "evil.example:9000", "http://evil.example:9000").find("loopback") !=
         std::string::npos);
-  CHECK(cross_site_problem("0.0.0.0", hdi, "my-box:9000", "").empty());  // listening everywhere: any name
+  // Listening everywhere: addresses and this machine's name, but not any DNS name (rebinding).
+  char machine[256] = {};
+  REQUIRE(::gethostname(machine, sizeof machine - 1) == 0);
+  CHECK(cross_site_problem("0.0.0.0", hdi, std::string(machine) + ":9000", "").empty());
+  CHECK(cross_site_problem("0.0.0.0", hdi, "192.168.1.20:9000", "http://192.168.1.20:9000").empty());
+  CHECK(cross_site_problem("0.0.0.0", hdi, "[fe80::1]:9000", "").empty());
+  CHECK(cross_site_problem("0.0.0.0", hdi, "rebound.example:9000", "http://rebound.example:9000").find("IP address") !=
+        std::string::npos);
+  CHECK_FALSE(cross_site_problem("0.0.0.0", hdi, "[not-an-address]:9000", "").empty());
+  // Case does not matter in names (browsers send lower case; other clients may not).
+  CHECK(cross_site_problem("127.0.0.1", hdi, "LOCALHOST:9000", "http://localhost:9000").empty());
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "127.0.0.1:9000", "null").empty());  // sandboxed frames
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "127.0.0.1:9000", "http://127.0.0.1:9001").empty());
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "127.0.0.1.:9000", "").empty());
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "", "").empty());
   CHECK_FALSE(cross_site_problem("0.0.0.0", hdi, "my-box:9000", "http://evil.example").empty());
 }
 
