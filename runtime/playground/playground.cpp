@@ -37,7 +37,10 @@ PlaygroundServer::PlaygroundServer(PlaygroundOptions options)
       server_(std::make_unique<server::GuardedServer>(
           [this] {
             auto limits = options_.http;
-            limits.max_body_bytes = std::max(options_.max_request_bytes, options_.max_webhook_bytes);
+            // Twice the cap: cpp-httplib then answers a body somewhat over it with the JSON 413
+            // below after draining it, where the guard would close mid-upload; far larger ones
+            // are still cut off at the head.
+            limits.max_body_bytes = 2 * std::max(options_.max_request_bytes, options_.max_webhook_bytes);
             return limits;
           }(),
           nullptr)) {

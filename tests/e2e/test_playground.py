@@ -519,3 +519,61 @@ def test_serve_playground_in_a_container_gets_webhooks_through_host_docker_inter
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
+    """Markup in a schema's titles, descriptions and enum values, and in outputs, logs and errors,
+    is shown as text: no script of the model's runs in the page, and no javascript: link appears."""
+    payload = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
+    schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+        "Input": {"type": "object", "properties": {
+            "text": {"type": "string", "title": payload, "description": payload, "default": payload, "x-order": 0},
+            "mode": {"allOf": [{"$ref": "#/components/schemas/mode"}], "x-order": 1, "default": payload}},
+            "required": []},
+        "mode": {"title": payload, "enum": [payload, "plain"], "type": "string"},
+        "Output": {"type": "array", "items": {"type": "string"}}}}}
+    answer = {"status": "succeeded", "logs": payload, "error": None, "metrics": {"predict_time": 0.1},
+              "output": ["javascript:window.pwned=1", payload, "data:text/html,<script>window.pwned=1</script>"]}
+
+    class Hostile(http_server.BaseHTTPRequestHandler):
+        def reply(self, body):
+            raw = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")  # the proxy answers JSON regardless
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self):  # noqa: N802
+            self.reply(schema if self.path == "/openapi.json" else {"status": "READY"})
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.reply({**answer, "id": "x"})
+
+        def log_message(self, *args):
+            pass
+
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+        status, body = http("GET", playground.url + "api/health-check")
+        assert status == 200 and body == {"status": "READY"}
+        open_page(browser, playground.url)
+        assert payload in find(browser, '[data-field="text"] label').text
+        assert payload in find(browser, '[data-field="text"] .description').text
+        assert find(browser, "#in-text").get_attribute("value") == payload
+        options = [o.text for o in browser.find_elements("css selector", "#in-mode option")]
+        assert payload in options
+        find(browser, "#run").click()
+        wait_until(lambda: status_text(browser).startswith("succeeded"), 30, "the run to finish")
+        assert payload in find(browser, "#logs").text
+        assert payload in find(browser, "#output").text
+        shot(browser, "hostile-schema-and-output")
+        links = [a.get_attribute("href") or "" for a in browser.find_elements("css selector", "a")]
+        assert not [h for h in links if h.lower().startswith("javascript:")], links
+        assert not browser.find_elements("css selector", "#form img, #output img[src='x'], #logs img")
+        assert browser.execute_script("return window.pwned") is None
+    finally:
+        server.shutdown()
