@@ -577,3 +577,54 @@ def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
         assert browser.execute_script("return window.pwned") is None
     finally:
         server.shutdown()
+
+
+def test_async_runs_whose_webhooks_never_come_do_not_stall_the_page(browser, playground_for):
+    """Each async run follows its webhooks over one SSE connection, and a browser keeps about six
+    per host: runs whose webhooks never arrive must not take them all (the page would hang)."""
+
+    class Silent(http_server.BaseHTTPRequestHandler):
+        schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+            "Input": {"type": "object", "properties": {"text": {"type": "string", "default": "hi"}}},
+            "Output": {"type": "string"}}}}
+
+        def reply(self, status, body):
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self):  # noqa: N802
+            self.reply(200, self.schema if self.path == "/openapi.json" else {"status": "READY"})
+
+        def do_POST(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            self.reply(202, {"id": body.get("id"), "status": "starting"})  # and never a webhook
+
+        def log_message(self, *args):
+            pass
+
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Silent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+        open_page(browser, playground.url)
+        find(browser, "#async").click()
+        for run in range(8):
+            find(browser, "#run").click()
+            wait_until(lambda: find(browser, "#inspect-response").get_attribute("textContent").startswith("HTTP 202"),
+                       20, f"async run {run + 1} to be answered")
+        open_streams = browser.execute_script("return state.history.filter((e) => e.source).length")
+        assert open_streams <= 3, open_streams
+        # An older run, chosen again, is followed again (the sink replays its webhooks).
+        browser.find_elements("css selector", "#history button")[-1].click()
+        assert browser.execute_script("return state.current.source !== null && state.current.source !== undefined")
+        # A webhook whose error is not a string (an odd server) still updates the page.
+        run_id = browser.execute_script("return state.current.id")
+        assert http("POST", playground.url + "webhook", body={"id": run_id, "status": "processing",
+                                                              "error": {"code": 1}})[0] == 200
+        wait_until(lambda: status_text(browser).startswith("processing"), 10, "the webhook to be shown")
+    finally:
+        server.shutdown()

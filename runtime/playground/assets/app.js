@@ -285,14 +285,21 @@ function applyState(entry, s) {
   for (const key of ["status", "output", "logs", "error", "metrics"]) if (s[key] !== undefined) entry[key] = s[key];
 }
 
+// A browser keeps about six connections per host, and each followed run holds one: runs whose
+// webhooks never come must not take them all (every later request would wait). Beyond this many,
+// the oldest stop being followed; choosing one in History follows it again (the sink replays).
+const MAX_FOLLOWED = 3;
+
 function subscribe(entry) {
+  const followed = state.history.filter((e) => e !== entry && e.source);
+  for (const old of followed.slice(MAX_FOLLOWED - 1)) { old.source.close(); old.source = null; }
   const source = new EventSource("/events/" + encodeURIComponent(entry.id));
   entry.source = source;
   source.addEventListener("webhook", (event) => {
     const s = JSON.parse(event.data);
     applyState(entry, s);
     entry.webhooks = (entry.webhooks || 0) + 1;
-    if (entry.error && entry.error.startsWith("No webhook has arrived")) entry.error = undefined;
+    if (typeof entry.error === "string" && entry.error.startsWith("No webhook has arrived")) entry.error = undefined;
     if (TERMINAL.includes(s.status)) finish(entry);
     render();
   });
@@ -448,7 +455,11 @@ function render() {
 function renderHistory() {
   const list = $("history");
   list.replaceChildren(...state.history.map((entry) => el("li", { class: entry === state.current ? "current" : "" },
-    el("button", { type: "button", onclick: () => { state.current = entry; render(); } },
+    el("button", { type: "button", onclick: () => {
+      state.current = entry;
+      if (entry.async && !entry.source && !entry.finished && !TERMINAL.includes(entry.status)) subscribe(entry);
+      render();
+    } },
       entry.started.toLocaleTimeString() + " · " + entry.mode.replace(/s$/, "") + " · " + entry.status))));
 }
 
