@@ -628,3 +628,52 @@ def test_async_runs_whose_webhooks_never_come_do_not_stall_the_page(browser, pla
         wait_until(lambda: status_text(browser).startswith("processing"), 10, "the webhook to be shown")
     finally:
         server.shutdown()
+
+
+def test_closing_the_page_cancels_its_unfinished_run(browser, playground_for):
+    """A synchronous run holds the proxy's request (and the model) until it ends: a page that goes
+    away mid-run cancels it rather than leave the model busy for nobody."""
+    canceled = []
+    release = threading.Event()
+
+    class Slow(http_server.BaseHTTPRequestHandler):
+        schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+            "Input": {"type": "object", "properties": {"text": {"type": "string", "default": "hi"}}},
+            "Output": {"type": "string"}}}}
+
+        def reply(self, status, body):
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self):  # noqa: N802
+            self.reply(200, self.schema if self.path == "/openapi.json" else {"status": "READY"})
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path.endswith("/cancel"):
+                canceled.append(self.path)
+                release.set()
+                return self.reply(200, {})
+            release.wait(60)  # a prediction that runs until it is canceled
+            self.reply(200, {"status": "canceled", "output": None})
+
+        def log_message(self, *args):
+            pass
+
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+        open_page(browser, playground.url)
+        find(browser, "#run").click()
+        run_id = wait_until(lambda: browser.execute_script("return state.current && state.current.id"), 10, "a run")
+        browser.get("about:blank")
+        wait_until(lambda: canceled, 10, "the run to be canceled as the page went away")
+        assert canceled == [f"/predictions/{run_id}/cancel"]
+    finally:
+        release.set()
+        server.shutdown()

@@ -506,7 +506,19 @@ async function loadSchema() {
   buildForm();
 }
 
+// A page that goes away mid-run cancels what it started: a synchronous run would otherwise keep
+// the model busy (and the proxy's request open) for nobody, and no page could show its result.
+// keepalive lets the request outlive the page.
+function cancelUnfinishedRuns() {
+  for (const entry of state.history) {
+    if (entry.finished || TERMINAL.includes(entry.status)) continue;
+    fetch("/api/" + entry.mode + "/" + encodeURIComponent(entry.id) + "/cancel",
+      { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
+  }
+}
+
 async function start() {
+  window.addEventListener("pagehide", cancelUnfinishedRuns);
   $("form").addEventListener("submit", run);
   $("cancel").addEventListener("click", cancel);
   $("reset").addEventListener("click", () => { if (state.schema) buildForm(); });
