@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,21 @@ bool terminal_status(const json& state) {
   return status == "succeeded" || status == "failed" || status == "canceled";
 }
 
+// Who may post webhooks: only a sender that was told the URL (the target, through the page's
+// prediction request). Without it any local process, any machine (--host 0.0.0.0) or a
+// cross-site form from a browser sending no Origin could feed the page states of its choosing.
+std::string random_token() {
+  std::random_device source;
+  std::string token;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    const auto byte = source() & 0xffu;
+    token += kHex[byte >> 4];
+    token += kHex[byte & 0xfu];
+  }
+  return token;
+}
+
 void reply_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json");
@@ -34,6 +50,7 @@ void reply_json(httplib::Response& res, int status, const std::string& body) {
 PlaygroundServer::PlaygroundServer(PlaygroundOptions options)
     : options_(std::move(options)),
       target_(parse_target(options_.target)),
+      webhook_token_(random_token()),
       server_(std::make_unique<server::GuardedServer>(
           [this] {
             auto limits = options_.http;
@@ -118,7 +135,13 @@ void PlaygroundServer::add_routes() {
   server.Put(R"(/api(/.*)?)", api);
   server.Delete(R"(/api(/.*)?)", api);  // refused by the allow-list, with a clear message
 
-  server.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
+  server.Post(R"(/webhook(/.*)?)", [this](const httplib::Request& req, httplib::Response& res) {
+    if (req.matches[1].str() != "/" + webhook_token_) {
+      return reply_json(res, 403,
+                        json_error("webhooks go to the URL this playground hands out (/playground/config "
+                                   "\"webhook_url\", /webhook/<its token>), not " +
+                                   req.path));
+    }
     if (req.body.size() > options_.max_webhook_bytes) {
       return reply_json(
           res, 413,
@@ -209,7 +232,7 @@ std::string PlaygroundServer::url() const {
 }
 
 std::string PlaygroundServer::webhook_url() const {
-  return "http://" + options_.webhook_host + ":" + std::to_string(bound_port_) + "/webhook";
+  return "http://" + options_.webhook_host + ":" + std::to_string(bound_port_) + "/webhook/" + webhook_token_;
 }
 
 BackgroundPlayground::BackgroundPlayground(PlaygroundOptions options) : server_(std::move(options)) {

@@ -6,7 +6,8 @@
 //   GET  /                      the page (and /app.js, /app.css)
 //   GET  /playground/config     {"target", "webhook_url", "limits"} for the page
 //   GET|POST|PUT /api/<path>    the Cog API call <path>, forwarded to the target
-//   POST /webhook               a webhook from the target (body: the prediction state)
+//   POST /webhook/<token>       a webhook from the target (body: the prediction state); the token
+//                               is random per server and only the page and the target learn it
 //   GET  /events/<id>           SSE: `event: webhook` per webhook received for prediction <id>
 #include <cstddef>
 #include <memory>
@@ -57,7 +58,7 @@ class PlaygroundServer {
   void stop();
 
   std::string url() const;          // http://host:port/ as bound
-  std::string webhook_url() const;  // http://webhook_host:port/webhook
+  std::string webhook_url() const;  // http://webhook_host:port/webhook/<token>
 
  private:
   void add_routes();
@@ -65,6 +66,7 @@ class PlaygroundServer {
   PlaygroundOptions options_;
   Target target_;
   int bound_port_ = 0;
+  std::string webhook_token_;  // 32 hex digits from the system's random source
   WebhookRelay relay_;
   std::unique_ptr<httplib::Server> server_;
 };

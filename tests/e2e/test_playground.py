@@ -420,7 +420,7 @@ def test_proxy_forwards_only_cog_api_calls(image_model):
     assert reply.startswith(b"HTTP/1.1 404"), reply[:200]
     config = http("GET", image_model.url + "playground/config")[1]
     assert config["target"] == f"http://127.0.0.1:{image_model.port}"
-    assert config["webhook_url"] == f"http://127.0.0.1:{image_model.playground_port}/webhook"
+    assert re.fullmatch(f"http://127.0.0.1:{image_model.playground_port}/webhook/[0-9a-f]{{32}}", config["webhook_url"])
 
 
 def test_proxy_caps_request_bodies(image_model):
@@ -429,12 +429,22 @@ def test_proxy_caps_request_bodies(image_model):
     assert status == 413 and "larger than" in body["error"]
 
 
+def webhook_sink(base):
+    """The playground's webhook URL (it holds a random token), reached through `base`."""
+    url = http("GET", base + "playground/config")[1]["webhook_url"]
+    return base + url[url.index("/webhook/") + 1:]
+
+
 def test_webhook_sink_relays_to_sse_and_caps_bodies(image_model):
     base = image_model.url
-    assert http("POST", base + "webhook", body=b"not json")[0] == 400
-    assert http("POST", base + "webhook", body=b'{"id":"' + b"x" * (16 * 1024 * 1024) + b'"}')[0] == 413
+    sink = webhook_sink(base)
+    status, body = http("POST", base + "webhook", body={"id": "sink-1", "status": "succeeded"},
+                        headers={"Content-Type": "application/json"})
+    assert status == 403 and "/playground/config" in body["error"]  # only a sender told the token
+    assert http("POST", sink, body=b"not json")[0] == 400
+    assert http("POST", sink, body=b'{"id":"' + b"x" * (16 * 1024 * 1024) + b'"}')[0] == 413
     for state in ({"id": "sink-1", "status": "processing"}, {"id": "sink-1", "status": "succeeded", "output": "ok"}):
-        assert http("POST", base + "webhook", body=state)[0] == 200
+        assert http("POST", sink, body=state)[0] == 200
     with urllib.request.urlopen(base + "events/sink-1", timeout=10) as response:
         assert response.headers["Content-Type"].startswith("text/event-stream")
         text = response.read().decode()  # the stream ends after the terminal state
@@ -502,7 +512,7 @@ def test_serve_playground_in_a_container_gets_webhooks_through_host_docker_inter
         wait_until(lambda: process.poll() is None and http("GET", base + "api/health-check")[1].get("status") == "READY",
                    timeout=600, what="the container's server behind the playground")
         config = http("GET", base + "playground/config")[1]
-        assert config["webhook_url"] == f"http://host.docker.internal:{playground_port}/webhook"
+        assert re.fullmatch(f"http://host.docker.internal:{playground_port}/webhook/[0-9a-f]{{32}}", config["webhook_url"])
         body = {"id": "in-container", "input": {"text": "a b c", "delay": 0.1}, "webhook": config["webhook_url"]}
         status, answer = http("POST", base + "api/predictions", body=body,
                               headers={"Content-Type": "application/json", "Prefer": "respond-async"})
@@ -528,9 +538,12 @@ def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
     schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
         "Input": {"type": "object", "properties": {
             "text": {"type": "string", "title": payload, "description": payload, "default": payload, "x-order": 0},
-            "mode": {"allOf": [{"$ref": "#/components/schemas/mode"}], "x-order": 1, "default": payload}},
+            "mode": {"allOf": [{"$ref": "#/components/schemas/mode"}], "x-order": 1, "default": payload},
+            "loop": {"$ref": "#/components/schemas/loop", "x-order": 2},  # a $ref cycle
+            "odd": {"anyOf": [None, {"type": "null"}, {"type": "string"}], "x-order": 3}},
             "required": []},
         "mode": {"title": payload, "enum": [payload, "plain"], "type": "string"},
+        "loop": {"$ref": "#/components/schemas/loop"},
         "Output": {"type": "array", "items": {"type": "string"}}}}}
     answer = {"status": "succeeded", "logs": payload, "error": None, "metrics": {"predict_time": 0.1},
               "output": ["javascript:window.pwned=1", payload, "data:text/html,<script>window.pwned=1</script>"]}
@@ -564,6 +577,7 @@ def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
         assert payload in find(browser, '[data-field="text"] label').text
         assert payload in find(browser, '[data-field="text"] .description').text
         assert find(browser, "#in-text").get_attribute("value") == payload
+        assert find(browser, '[data-field="loop"]') and find(browser, '[data-field="odd"]')
         options = [o.text for o in browser.find_elements("css selector", "#in-mode option")]
         assert payload in options
         find(browser, "#run").click()
@@ -623,7 +637,7 @@ def test_async_runs_whose_webhooks_never_come_do_not_stall_the_page(browser, pla
         assert browser.execute_script("return state.current.source !== null && state.current.source !== undefined")
         # A webhook whose error is not a string (an odd server) still updates the page.
         run_id = browser.execute_script("return state.current.id")
-        assert http("POST", playground.url + "webhook", body={"id": run_id, "status": "processing",
+        assert http("POST", webhook_sink(playground.url), body={"id": run_id, "status": "processing",
                                                               "error": {"code": 1}})[0] == 200
         wait_until(lambda: status_text(browser).startswith("processing"), 10, "the webhook to be shown")
     finally:

@@ -67,17 +67,21 @@ function deref(ref) {
 
 // Follows $ref, a one-element allOf (Cog's enums) and Optional's anyOf [X, null]; the outer
 // keys (title, description, default, x-order) win over the referenced schema's.
-function resolve(schema) {
-  if (!schema) return {};
+// A schema is the model's to write: $refs that form a cycle stop after MAX_REF_DEPTH steps (the
+// field then takes JSON) rather than overflow the stack and leave no form.
+const MAX_REF_DEPTH = 32;
+
+function resolve(schema, depth = 0) {
+  if (!schema || typeof schema !== "object" || depth > MAX_REF_DEPTH) return {};
   const rest = { ...schema };
   let inner = null;
-  if (rest.$ref) { inner = deref(rest.$ref); delete rest.$ref; }
-  else if (Array.isArray(rest.allOf) && rest.allOf.length === 1) { inner = resolve(rest.allOf[0]); delete rest.allOf; }
+  if (rest.$ref) { inner = typeof rest.$ref === "string" ? deref(rest.$ref) : {}; delete rest.$ref; }
+  else if (Array.isArray(rest.allOf) && rest.allOf.length === 1) { inner = resolve(rest.allOf[0], depth + 1); delete rest.allOf; }
   else if (Array.isArray(rest.anyOf)) {
-    const others = rest.anyOf.filter((s) => s.type !== "null");
-    if (others.length === 1) { inner = resolve(others[0]); delete rest.anyOf; rest.nullable = true; }
+    const others = rest.anyOf.filter((s) => s && s.type !== "null");
+    if (others.length === 1) { inner = resolve(others[0], depth + 1); delete rest.anyOf; rest.nullable = true; }
   }
-  return inner ? { ...resolve(inner), ...rest } : rest;
+  return inner ? { ...resolve(inner, depth + 1), ...rest } : rest;
 }
 
 const LONG_TEXT = /prompt|text|caption|description|message|question|instruction|context|system/i;

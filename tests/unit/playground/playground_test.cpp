@@ -35,12 +35,24 @@ TEST_CASE("the server serves the page, its config and relays webhooks over SSE")
 
   auto config = nlohmann::json::parse(client.Get("/playground/config")->body);
   CHECK(config["target"] == "http://127.0.0.1:9");
-  CHECK(config["webhook_url"] == "http://127.0.0.1:" + std::to_string(port) + "/webhook");
+  const std::string webhook_base = "http://127.0.0.1:" + std::to_string(port) + "/webhook/";
+  const auto webhook_url = config["webhook_url"].get<std::string>();
+  REQUIRE(webhook_url.rfind(webhook_base, 0) == 0);
+  const auto webhook = webhook_url.substr(webhook_url.find("/webhook/"));
+  CHECK(webhook.size() == std::string("/webhook/").size() + 32);  // 128 random bits
 
-  CHECK(client.Post("/webhook", std::string(2000, ' '), "application/json")->status == 413);
-  CHECK(client.Post("/webhook", R"({"status":"processing"})", "application/json")->status == 400);
-  CHECK(client.Post("/webhook", R"({"id":"p1","status":"processing"})", "application/json")->status == 200);
-  CHECK(client.Post("/webhook", R"({"id":"p1","status":"canceled"})", "application/json")->status == 200);
+  // Only a sender told the URL may post: no token, or a wrong one, is refused before the body counts.
+  for (const char* path : {"/webhook", "/webhook/", "/webhook/0123456789abcdef0123456789abcdef"}) {
+    CAPTURE(path);
+    auto refused = client.Post(path, R"({"id":"p1","status":"succeeded"})", "application/json");
+    REQUIRE(refused);
+    CHECK(refused->status == 403);
+    CHECK(refused->body.find("/playground/config") != std::string::npos);
+  }
+  CHECK(client.Post(webhook, std::string(2000, ' '), "application/json")->status == 413);
+  CHECK(client.Post(webhook, R"({"status":"processing"})", "application/json")->status == 400);
+  CHECK(client.Post(webhook, R"({"id":"p1","status":"processing"})", "application/json")->status == 200);
+  CHECK(client.Post(webhook, R"({"id":"p1","status":"canceled"})", "application/json")->status == 200);
   auto events = client.Get("/events/p1");  // ends after the terminal state
   REQUIRE(events);
   CHECK(events->get_header_value("Content-Type") == "text/event-stream");
