@@ -122,6 +122,11 @@ std::string json_error(const std::string& message) { return nlohmann::json{{"err
 
 namespace {
 
+std::string describe(std::chrono::milliseconds span) {
+  if (span.count() % 1000 != 0) return std::to_string(span.count()) + " ms";
+  return std::to_string(span.count() / 1000) + " s";
+}
+
 bool looks_like_json(const std::string& body) { return nlohmann::json::accept(body); }
 
 std::string snippet(const std::string& body) {
@@ -134,6 +139,12 @@ std::string snippet(const std::string& body) {
 
 }  // namespace
 
+std::chrono::milliseconds answer_timeout(const std::string& method, const std::string& path) {
+  static const std::regex runs(R"(^/(predictions|trainings)(/[^/]+)?$)");
+  if ((method == "POST" || method == "PUT") && std::regex_match(path, runs)) return std::chrono::hours(24);
+  return std::chrono::seconds(30);
+}
+
 ProxyResponse forward(const Target& target, const ProxyRequest& request) {
   ProxyResponse out;
   if (!allowed_api_call(request.method, request.path)) {
@@ -144,7 +155,10 @@ ProxyResponse forward(const Target& target, const ProxyRequest& request) {
   }
   httplib::Client client(target.host, target.port);
   client.set_connection_timeout(5, 0);
-  client.set_read_timeout(24 * 3600, 0);  // a synchronous prediction answers when it is done
+  const auto waited = request.answer_timeout.value_or(answer_timeout(request.method, request.path));
+  client.set_read_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(waited).count(),
+      std::chrono::duration_cast<std::chrono::microseconds>(waited % std::chrono::seconds(1)).count());
   client.set_write_timeout(60, 0);
   httplib::Headers headers;
   for (const auto& [name, value] : request.headers) {
@@ -157,6 +171,12 @@ ProxyResponse forward(const Target& target, const ProxyRequest& request) {
   httplib::Result result = request.method == "GET"    ? client.Get(path, headers)
                            : request.method == "POST" ? client.Post(path, headers, request.body, content_type)
                                                       : client.Put(path, headers, request.body, content_type);
+  if (!result && result.error() == httplib::Error::Read) {
+    out.status = 504;
+    out.body = json_error("the Cog server at " + target.url() + " did not answer " + request.method + " " +
+                          request.path + " within " + describe(waited) + " — is it stuck? its logs may say why");
+    return out;
+  }
   if (!result) {
     out.body = json_error("cannot reach the Cog server at " + target.url() + " (" + httplib::to_string(result.error()) +
                           ") — start it with `cog serve`, or point the playground at it with --target");

@@ -184,3 +184,30 @@ TEST_CASE("forward drops header values that would split the forwarded request") 
   server.stop();
   thread.join();
 }
+
+TEST_CASE("a target that does not answer in time is a 504, and only runs may take hours") {
+  using namespace std::chrono_literals;
+  CHECK(answer_timeout("GET", "/health-check") == 30s);
+  CHECK(answer_timeout("GET", "/openapi.json") == 30s);
+  CHECK(answer_timeout("POST", "/predictions/x/cancel") == 30s);
+  CHECK(answer_timeout("POST", "/predictions") == 24h);
+  CHECK(answer_timeout("PUT", "/trainings/x") == 24h);
+
+  httplib::Server server;
+  server.Get("/health-check", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(2s);  // accepted, answered too late
+    res.set_content(R"({"status":"READY"})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(1ms);
+  ProxyRequest call{"GET", "/health-check", "", {}};
+  call.answer_timeout = 300ms;
+  const auto began = std::chrono::steady_clock::now();
+  auto answer = forward(parse_target("http://127.0.0.1:" + std::to_string(port)), call);
+  CHECK(std::chrono::steady_clock::now() - began < 1500ms);
+  CHECK(answer.status == 504);
+  CHECK(answer.body.find("did not answer GET /health-check within 300 ms") != std::string::npos);
+  server.stop();
+  thread.join();
+}
