@@ -2,9 +2,13 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 #include "runtime/playground/assets.hpp"
+#include "runtime/server/guarded_server.hpp"
 #include "support/error.hpp"
 #include "support/subprocess.hpp"
 
@@ -21,6 +25,21 @@ bool terminal_status(const json& state) {
   return status == "succeeded" || status == "failed" || status == "canceled";
 }
 
+// Who may post webhooks: only a sender that was told the URL (the target, through the page's
+// prediction request). Without it any local process, any machine (--host 0.0.0.0) or a
+// cross-site form from a browser sending no Origin could feed the page states of its choosing.
+std::string random_token() {
+  std::random_device source;
+  std::string token;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    const auto byte = source() & 0xffu;
+    token += kHex[byte >> 4];
+    token += kHex[byte & 0xfu];
+  }
+  return token;
+}
+
 void reply_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json");
@@ -31,10 +50,22 @@ void reply_json(httplib::Response& res, int status, const std::string& body) {
 PlaygroundServer::PlaygroundServer(PlaygroundOptions options)
     : options_(std::move(options)),
       target_(parse_target(options_.target)),
-      server_(std::make_unique<httplib::Server>()) {
+      webhook_token_(random_token()),
+      server_(std::make_unique<server::GuardedServer>(
+          [this] {
+            auto limits = options_.http;
+            // Twice the cap: cpp-httplib then answers a body somewhat over it with the JSON 413
+            // below after draining it, where the guard would close mid-upload; far larger ones
+            // are still cut off at the head.
+            limits.max_body_bytes = 2 * std::max(options_.max_request_bytes, options_.max_webhook_bytes);
+            return limits;
+          }(),
+          nullptr)) {
+  // A plain cpp-httplib server would let a client that sends a byte now and then, or a few dozen
+  // that send nothing, hold every thread (its timeouts are per read; its pool is fixed): the
+  // guard bounds each request head and idle connection, and gives each connection its thread
+  // (SSE streams hold one while open) up to a budget.
   server_->set_payload_max_length(options_.max_request_bytes);
-  // Each SSE stream holds a thread while it is open; leave room for several pages.
-  server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
   server_->set_read_timeout(300, 0);
   add_routes();
 }
@@ -43,11 +74,28 @@ PlaygroundServer::~PlaygroundServer() { stop(); }
 
 void PlaygroundServer::add_routes() {
   auto& server = *server_;
+  // On every answer: no other site may frame the page (clickjacking its Run button), no answer is
+  // sniffed into HTML, and the page runs only its own script, whatever a model's schema or output
+  // holds (outputs may show images and media from anywhere, and data: URLs).
+  server.set_default_headers({
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+       "img-src 'self' data: blob: http: https:; media-src 'self' data: blob: http: https:; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"},
+      {"X-Frame-Options", "DENY"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+  });
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     auto problem = cross_site_problem(options_.host, options_.webhook_host, req.get_header_value("Host"),
                                       req.get_header_value("Origin"));
+    int status = 403;
+    if (problem.empty()) {
+      problem = api_body_problem(req.method, req.path, req.get_header_value("Content-Type"));
+      status = 415;
+    }
     if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    reply_json(res, 403, json_error(problem));
+    reply_json(res, status, json_error(problem));
     return httplib::Server::HandlerResponse::Handled;
   });
   for (const auto& asset : page_assets()) {
@@ -78,14 +126,22 @@ void PlaygroundServer::add_routes() {
     call.headers["Accept"] = "application/json";
     auto answer = forward(target_, call);
     res.status = answer.status;
-    res.set_content(answer.body, answer.content_type.c_str());
+    // Always JSON (forward() passes only JSON bodies): a target's text/html would turn a JSON
+    // string holding markup into a page on the playground's origin.
+    res.set_content(answer.body, "application/json");
   };
   server.Get(R"(/api(/.*)?)", api);
   server.Post(R"(/api(/.*)?)", api);
   server.Put(R"(/api(/.*)?)", api);
   server.Delete(R"(/api(/.*)?)", api);  // refused by the allow-list, with a clear message
 
-  server.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
+  server.Post(R"(/webhook(/.*)?)", [this](const httplib::Request& req, httplib::Response& res) {
+    if (req.matches[1].str() != "/" + webhook_token_) {
+      return reply_json(res, 403,
+                        json_error("webhooks go to the URL this playground hands out (/playground/config "
+                                   "\"webhook_url\", /webhook/<its token>), not " +
+                                   req.path));
+    }
     if (req.body.size() > options_.max_webhook_bytes) {
       return reply_json(
           res, 413,
@@ -106,7 +162,8 @@ void PlaygroundServer::add_routes() {
     res.set_header("Cache-Control", "no-store");
     res.set_chunked_content_provider("text/event-stream", [this, id, next](std::size_t, httplib::DataSink& sink) {
       if (!sink.is_writable()) return false;
-      auto events = relay_.wait(id, *next, std::chrono::duration_cast<std::chrono::milliseconds>(kKeepAlive));
+      std::size_t after = *next;
+      auto events = relay_.wait(id, *next, std::chrono::duration_cast<std::chrono::milliseconds>(kKeepAlive), &after);
       if (relay_.stopped()) {
         sink.done();
         return true;
@@ -121,7 +178,7 @@ void PlaygroundServer::add_routes() {
         if (!sink.write(frame.data(), frame.size())) return false;
         finished = finished || terminal_status(json::parse(event, nullptr, false));
       }
-      *next += events.size();
+      *next = after;
       if (finished) sink.done();
       return true;
     });
@@ -175,7 +232,7 @@ std::string PlaygroundServer::url() const {
 }
 
 std::string PlaygroundServer::webhook_url() const {
-  return "http://" + options_.webhook_host + ":" + std::to_string(bound_port_) + "/webhook";
+  return "http://" + options_.webhook_host + ":" + std::to_string(bound_port_) + "/webhook/" + webhook_token_;
 }
 
 BackgroundPlayground::BackgroundPlayground(PlaygroundOptions options) : server_(std::move(options)) {

@@ -6,7 +6,8 @@
 //   GET  /                      the page (and /app.js, /app.css)
 //   GET  /playground/config     {"target", "webhook_url", "limits"} for the page
 //   GET|POST|PUT /api/<path>    the Cog API call <path>, forwarded to the target
-//   POST /webhook               a webhook from the target (body: the prediction state)
+//   POST /webhook/<token>       a webhook from the target (body: the prediction state); the token
+//                               is random per server and only the page and the target learn it
 //   GET  /events/<id>           SSE: `event: webhook` per webhook received for prediction <id>
 #include <cstddef>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "runtime/playground/proxy.hpp"
 #include "runtime/playground/webhook_relay.hpp"
+#include "runtime/server/http_limits.hpp"
 
 namespace httplib {
 class Server;
@@ -29,6 +31,14 @@ struct PlaygroundOptions {
   std::string webhook_host = "host.docker.internal";    // how the target's server reaches us
   std::size_t max_request_bytes = 64u * 1024u * 1024u;  // a page's API call (file inputs inline)
   std::size_t max_webhook_bytes = 16u * 1024u * 1024u;  // one webhook body
+  // The connection guard cog-server uses (runtime/server/guarded_server.hpp): a deadline for each
+  // request head, idle keep-alive connections bounded, a connection budget. max_body_bytes is
+  // set from the two limits above.
+  server::HttpLimits http = [] {
+    server::HttpLimits limits;
+    limits.max_connections = 256;
+    return limits;
+  }();
 };
 
 class PlaygroundServer {
@@ -48,7 +58,7 @@ class PlaygroundServer {
   void stop();
 
   std::string url() const;          // http://host:port/ as bound
-  std::string webhook_url() const;  // http://webhook_host:port/webhook
+  std::string webhook_url() const;  // http://webhook_host:port/webhook/<token>
 
  private:
   void add_routes();
@@ -56,6 +66,7 @@ class PlaygroundServer {
   PlaygroundOptions options_;
   Target target_;
   int bound_port_ = 0;
+  std::string webhook_token_;  // 32 hex digits from the system's random source
   WebhookRelay relay_;
   std::unique_ptr<httplib::Server> server_;
 };

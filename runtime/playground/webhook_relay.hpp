@@ -27,9 +27,11 @@ class WebhookRelay {
   // Stores one webhook body (a JSON prediction state, as one line) for `id` and wakes its readers.
   void publish(const std::string& id, std::string event);
 
-  // The events of `id` from index `next` on, waiting up to `timeout` for one to arrive. Empty on
-  // timeout or once stop() was called.
-  std::vector<std::string> wait(const std::string& id, std::size_t next, std::chrono::milliseconds timeout);
+  // The events of `id` from index `next` on (from the oldest kept, when those were dropped),
+  // waiting up to `timeout` for one to arrive. Empty on timeout or once stop() was called.
+  // `next_after`, when given, receives the index to ask for next.
+  std::vector<std::string> wait(const std::string& id, std::size_t next, std::chrono::milliseconds timeout,
+                                std::size_t* next_after = nullptr);
 
   // Wakes every waiter for good (the server is shutting down).
   void stop();
@@ -41,7 +43,11 @@ class WebhookRelay {
   RelayLimits limits_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::map<std::string, std::vector<std::string>> events_;
+  struct Stream {
+    std::size_t first = 0;           // the index of events.front() among all events of the id
+    std::deque<std::string> events;  // those still kept
+  };
+  std::map<std::string, Stream> events_;
   std::deque<std::string> order_;  // ids, oldest first
   std::size_t bytes_ = 0;
   bool stopped_ = false;

@@ -395,8 +395,17 @@ def test_proxy_forwards_only_cog_api_calls(image_model):
     assert status == 200 and "/predictions" in body["paths"]
     for method, path in (("POST", "api/shutdown"), ("GET", "api/predictions/../../etc/passwd"), ("DELETE", "api/predictions"),
                          ("GET", "api//example.com/")):
-        status, body = http(method, image_model.url + path, body=b"{}" if method == "POST" else None)
+        status, body = http(method, image_model.url + path, body=b"{}" if method == "POST" else None,
+                            headers={"Content-Type": "application/json"} if method == "POST" else None)
         assert status == 404 and "error" in body, (method, path, body)
+    # What another site's <form> can send (no JSON type), even from a browser sending no Origin.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        status, body = http("POST", image_model.url + "api/predictions", body=b'{"input": {"prompt": "csrf"}}',
+                            headers={"Content-Type": content_type})
+        assert status == 415 and "application/json" in body["error"], (content_type, body)
+    status, body = http("PUT", image_model.url + "api/predictions/..", body=b"{}",
+                        headers={"Content-Type": "application/json"})
+    assert status == 404, body
     status, body = http("POST", image_model.url + "api/predictions", body={"input": {"prompt": "csrf"}},
                         headers={"Content-Type": "application/json", "Origin": "http://evil.example"})
     assert status == 403 and "another site" in body["error"]
@@ -411,7 +420,7 @@ def test_proxy_forwards_only_cog_api_calls(image_model):
     assert reply.startswith(b"HTTP/1.1 404"), reply[:200]
     config = http("GET", image_model.url + "playground/config")[1]
     assert config["target"] == f"http://127.0.0.1:{image_model.port}"
-    assert config["webhook_url"] == f"http://127.0.0.1:{image_model.playground_port}/webhook"
+    assert re.fullmatch(f"http://127.0.0.1:{image_model.playground_port}/webhook/[0-9a-f]{{32}}", config["webhook_url"])
 
 
 def test_proxy_caps_request_bodies(image_model):
@@ -420,12 +429,22 @@ def test_proxy_caps_request_bodies(image_model):
     assert status == 413 and "larger than" in body["error"]
 
 
+def webhook_sink(base):
+    """The playground's webhook URL (it holds a random token), reached through `base`."""
+    url = http("GET", base + "playground/config")[1]["webhook_url"]
+    return base + url[url.index("/webhook/") + 1:]
+
+
 def test_webhook_sink_relays_to_sse_and_caps_bodies(image_model):
     base = image_model.url
-    assert http("POST", base + "webhook", body=b"not json")[0] == 400
-    assert http("POST", base + "webhook", body=b'{"id":"' + b"x" * (16 * 1024 * 1024) + b'"}')[0] == 413
+    sink = webhook_sink(base)
+    status, body = http("POST", base + "webhook", body={"id": "sink-1", "status": "succeeded"},
+                        headers={"Content-Type": "application/json"})
+    assert status == 403 and "/playground/config" in body["error"]  # only a sender told the token
+    assert http("POST", sink, body=b"not json")[0] == 400
+    assert http("POST", sink, body=b'{"id":"' + b"x" * (16 * 1024 * 1024) + b'"}')[0] == 413
     for state in ({"id": "sink-1", "status": "processing"}, {"id": "sink-1", "status": "succeeded", "output": "ok"}):
-        assert http("POST", base + "webhook", body=state)[0] == 200
+        assert http("POST", sink, body=state)[0] == 200
     with urllib.request.urlopen(base + "events/sink-1", timeout=10) as response:
         assert response.headers["Content-Type"].startswith("text/event-stream")
         text = response.read().decode()  # the stream ends after the terminal state
@@ -493,7 +512,7 @@ def test_serve_playground_in_a_container_gets_webhooks_through_host_docker_inter
         wait_until(lambda: process.poll() is None and http("GET", base + "api/health-check")[1].get("status") == "READY",
                    timeout=600, what="the container's server behind the playground")
         config = http("GET", base + "playground/config")[1]
-        assert config["webhook_url"] == f"http://host.docker.internal:{playground_port}/webhook"
+        assert re.fullmatch(f"http://host.docker.internal:{playground_port}/webhook/[0-9a-f]{{32}}", config["webhook_url"])
         body = {"id": "in-container", "input": {"text": "a b c", "delay": 0.1}, "webhook": config["webhook_url"]}
         status, answer = http("POST", base + "api/predictions", body=body,
                               headers={"Content-Type": "application/json", "Prefer": "respond-async"})
@@ -510,3 +529,165 @@ def test_serve_playground_in_a_container_gets_webhooks_through_host_docker_inter
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
+    """Markup in a schema's titles, descriptions and enum values, and in outputs, logs and errors,
+    is shown as text: no script of the model's runs in the page, and no javascript: link appears."""
+    payload = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
+    schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+        "Input": {"type": "object", "properties": {
+            "text": {"type": "string", "title": payload, "description": payload, "default": payload, "x-order": 0},
+            "mode": {"allOf": [{"$ref": "#/components/schemas/mode"}], "x-order": 1, "default": payload},
+            "loop": {"$ref": "#/components/schemas/loop", "x-order": 2},  # a $ref cycle
+            "odd": {"anyOf": [None, {"type": "null"}, {"type": "string"}], "x-order": 3}},
+            "required": []},
+        "mode": {"title": payload, "enum": [payload, "plain"], "type": "string"},
+        "loop": {"$ref": "#/components/schemas/loop"},
+        "Output": {"type": "array", "items": {"type": "string"}}}}}
+    answer = {"status": "succeeded", "logs": payload, "error": None, "metrics": {"predict_time": 0.1},
+              "output": ["javascript:window.pwned=1", payload, "data:text/html,<script>window.pwned=1</script>"]}
+
+    class Hostile(http_server.BaseHTTPRequestHandler):
+        def reply(self, body):
+            raw = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")  # the proxy answers JSON regardless
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self):  # noqa: N802
+            self.reply(schema if self.path == "/openapi.json" else {"status": "READY"})
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.reply({**answer, "id": "x"})
+
+        def log_message(self, *args):
+            pass
+
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+        status, body = http("GET", playground.url + "api/health-check")
+        assert status == 200 and body == {"status": "READY"}
+        open_page(browser, playground.url)
+        assert payload in find(browser, '[data-field="text"] label').text
+        assert payload in find(browser, '[data-field="text"] .description').text
+        assert find(browser, "#in-text").get_attribute("value") == payload
+        assert find(browser, '[data-field="loop"]') and find(browser, '[data-field="odd"]')
+        options = [o.text for o in browser.find_elements("css selector", "#in-mode option")]
+        assert payload in options
+        find(browser, "#run").click()
+        wait_until(lambda: status_text(browser).startswith("succeeded"), 30, "the run to finish")
+        assert payload in find(browser, "#logs").text
+        assert payload in find(browser, "#output").text
+        shot(browser, "hostile-schema-and-output")
+        links = [a.get_attribute("href") or "" for a in browser.find_elements("css selector", "a")]
+        assert not [h for h in links if h.lower().startswith("javascript:")], links
+        assert not browser.find_elements("css selector", "#form img, #output img[src='x'], #logs img")
+        assert browser.execute_script("return window.pwned") is None
+    finally:
+        server.shutdown()
+
+
+def test_async_runs_whose_webhooks_never_come_do_not_stall_the_page(browser, playground_for):
+    """Each async run follows its webhooks over one SSE connection, and a browser keeps about six
+    per host: runs whose webhooks never arrive must not take them all (the page would hang)."""
+
+    class Silent(http_server.BaseHTTPRequestHandler):
+        schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+            "Input": {"type": "object", "properties": {"text": {"type": "string", "default": "hi"}}},
+            "Output": {"type": "string"}}}}
+
+        def reply(self, status, body):
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self):  # noqa: N802
+            self.reply(200, self.schema if self.path == "/openapi.json" else {"status": "READY"})
+
+        def do_POST(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            self.reply(202, {"id": body.get("id"), "status": "starting"})  # and never a webhook
+
+        def log_message(self, *args):
+            pass
+
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Silent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+        open_page(browser, playground.url)
+        find(browser, "#async").click()
+        for run in range(8):
+            find(browser, "#run").click()
+            wait_until(lambda: find(browser, "#inspect-response").get_attribute("textContent").startswith("HTTP 202"),
+                       20, f"async run {run + 1} to be answered")
+        open_streams = browser.execute_script("return state.history.filter((e) => e.source).length")
+        assert open_streams <= 3, open_streams
+        # An older run, chosen again, is followed again (the sink replays its webhooks).
+        browser.find_elements("css selector", "#history button")[-1].click()
+        assert browser.execute_script("return state.current.source !== null && state.current.source !== undefined")
+        # A webhook whose error is not a string (an odd server) still updates the page.
+        run_id = browser.execute_script("return state.current.id")
+        assert http("POST", webhook_sink(playground.url), body={"id": run_id, "status": "processing",
+                                                              "error": {"code": 1}})[0] == 200
+        wait_until(lambda: status_text(browser).startswith("processing"), 10, "the webhook to be shown")
+    finally:
+        server.shutdown()
+
+
+def test_closing_the_page_cancels_its_unfinished_run(browser, playground_for):
+    """A synchronous run holds the proxy's request (and the model) until it ends: a page that goes
+    away mid-run cancels it rather than leave the model busy for nobody."""
+    canceled = []
+    release = threading.Event()
+
+    class Slow(http_server.BaseHTTPRequestHandler):
+        schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+            "Input": {"type": "object", "properties": {"text": {"type": "string", "default": "hi"}}},
+            "Output": {"type": "string"}}}}
+
+        def reply(self, status, body):
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self):  # noqa: N802
+            self.reply(200, self.schema if self.path == "/openapi.json" else {"status": "READY"})
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path.endswith("/cancel"):
+                canceled.append(self.path)
+                release.set()
+                return self.reply(200, {})
+            release.wait(60)  # a prediction that runs until it is canceled
+            self.reply(200, {"status": "canceled", "output": None})
+
+        def log_message(self, *args):
+            pass
+
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+        open_page(browser, playground.url)
+        find(browser, "#run").click()
+        run_id = wait_until(lambda: browser.execute_script("return state.current && state.current.id"), 10, "a run")
+        browser.get("about:blank")
+        wait_until(lambda: canceled, 10, "the run to be canceled as the page went away")
+        assert canceled == [f"/predictions/{run_id}/cancel"]
+    finally:
+        release.set()
+        server.shutdown()

@@ -67,17 +67,21 @@ function deref(ref) {
 
 // Follows $ref, a one-element allOf (Cog's enums) and Optional's anyOf [X, null]; the outer
 // keys (title, description, default, x-order) win over the referenced schema's.
-function resolve(schema) {
-  if (!schema) return {};
+// A schema is the model's to write: $refs that form a cycle stop after MAX_REF_DEPTH steps (the
+// field then takes JSON) rather than overflow the stack and leave no form.
+const MAX_REF_DEPTH = 32;
+
+function resolve(schema, depth = 0) {
+  if (!schema || typeof schema !== "object" || depth > MAX_REF_DEPTH) return {};
   const rest = { ...schema };
   let inner = null;
-  if (rest.$ref) { inner = deref(rest.$ref); delete rest.$ref; }
-  else if (Array.isArray(rest.allOf) && rest.allOf.length === 1) { inner = resolve(rest.allOf[0]); delete rest.allOf; }
+  if (rest.$ref) { inner = typeof rest.$ref === "string" ? deref(rest.$ref) : {}; delete rest.$ref; }
+  else if (Array.isArray(rest.allOf) && rest.allOf.length === 1) { inner = resolve(rest.allOf[0], depth + 1); delete rest.allOf; }
   else if (Array.isArray(rest.anyOf)) {
-    const others = rest.anyOf.filter((s) => s.type !== "null");
-    if (others.length === 1) { inner = resolve(others[0]); delete rest.anyOf; rest.nullable = true; }
+    const others = rest.anyOf.filter((s) => s && s.type !== "null");
+    if (others.length === 1) { inner = resolve(others[0], depth + 1); delete rest.anyOf; rest.nullable = true; }
   }
-  return inner ? { ...resolve(inner), ...rest } : rest;
+  return inner ? { ...resolve(inner, depth + 1), ...rest } : rest;
 }
 
 const LONG_TEXT = /prompt|text|caption|description|message|question|instruction|context|system/i;
@@ -285,14 +289,21 @@ function applyState(entry, s) {
   for (const key of ["status", "output", "logs", "error", "metrics"]) if (s[key] !== undefined) entry[key] = s[key];
 }
 
+// A browser keeps about six connections per host, and each followed run holds one: runs whose
+// webhooks never come must not take them all (every later request would wait). Beyond this many,
+// the oldest stop being followed; choosing one in History follows it again (the sink replays).
+const MAX_FOLLOWED = 3;
+
 function subscribe(entry) {
+  const followed = state.history.filter((e) => e !== entry && e.source);
+  for (const old of followed.slice(MAX_FOLLOWED - 1)) { old.source.close(); old.source = null; }
   const source = new EventSource("/events/" + encodeURIComponent(entry.id));
   entry.source = source;
   source.addEventListener("webhook", (event) => {
     const s = JSON.parse(event.data);
     applyState(entry, s);
     entry.webhooks = (entry.webhooks || 0) + 1;
-    if (entry.error && entry.error.startsWith("No webhook has arrived")) entry.error = undefined;
+    if (typeof entry.error === "string" && entry.error.startsWith("No webhook has arrived")) entry.error = undefined;
     if (TERMINAL.includes(s.status)) finish(entry);
     render();
   });
@@ -448,7 +459,11 @@ function render() {
 function renderHistory() {
   const list = $("history");
   list.replaceChildren(...state.history.map((entry) => el("li", { class: entry === state.current ? "current" : "" },
-    el("button", { type: "button", onclick: () => { state.current = entry; render(); } },
+    el("button", { type: "button", onclick: () => {
+      state.current = entry;
+      if (entry.async && !entry.source && !entry.finished && !TERMINAL.includes(entry.status)) subscribe(entry);
+      render();
+    } },
       entry.started.toLocaleTimeString() + " · " + entry.mode.replace(/s$/, "") + " · " + entry.status))));
 }
 
@@ -495,7 +510,19 @@ async function loadSchema() {
   buildForm();
 }
 
+// A page that goes away mid-run cancels what it started: a synchronous run would otherwise keep
+// the model busy (and the proxy's request open) for nobody, and no page could show its result.
+// keepalive lets the request outlive the page.
+function cancelUnfinishedRuns() {
+  for (const entry of state.history) {
+    if (entry.finished || TERMINAL.includes(entry.status)) continue;
+    fetch("/api/" + entry.mode + "/" + encodeURIComponent(entry.id) + "/cancel",
+      { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
+  }
+}
+
 async function start() {
+  window.addEventListener("pagehide", cancelUnfinishedRuns);
   $("form").addEventListener("submit", run);
   $("cancel").addEventListener("click", cancel);
   $("reset").addEventListener("click", () => { if (state.schema) buildForm(); });

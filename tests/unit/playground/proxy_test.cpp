@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <unistd.h>
+
 #include "support/error.hpp"
 
 using namespace cog::runtime::playground;
@@ -58,7 +60,21 @@ TEST_CASE("the playground refuses other sites and rebound names") {
         std::string::npos);
   CHECK(cross_site_problem("127.0.0.1", hdi, "evil.example:9000", "http://evil.example:9000").find("loopback") !=
         std::string::npos);
-  CHECK(cross_site_problem("0.0.0.0", hdi, "my-box:9000", "").empty());  // listening everywhere: any name
+  // Listening everywhere: addresses and this machine's name, but not any DNS name (rebinding).
+  char machine[256] = {};
+  REQUIRE(::gethostname(machine, sizeof machine - 1) == 0);
+  CHECK(cross_site_problem("0.0.0.0", hdi, std::string(machine) + ":9000", "").empty());
+  CHECK(cross_site_problem("0.0.0.0", hdi, "192.168.1.20:9000", "http://192.168.1.20:9000").empty());
+  CHECK(cross_site_problem("0.0.0.0", hdi, "[fe80::1]:9000", "").empty());
+  CHECK(cross_site_problem("0.0.0.0", hdi, "rebound.example:9000", "http://rebound.example:9000").find("IP address") !=
+        std::string::npos);
+  CHECK_FALSE(cross_site_problem("0.0.0.0", hdi, "[not-an-address]:9000", "").empty());
+  // Case does not matter in names (browsers send lower case; other clients may not).
+  CHECK(cross_site_problem("127.0.0.1", hdi, "LOCALHOST:9000", "http://localhost:9000").empty());
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "127.0.0.1:9000", "null").empty());  // sandboxed frames
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "127.0.0.1:9000", "http://127.0.0.1:9001").empty());
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "127.0.0.1.:9000", "").empty());
+  CHECK_FALSE(cross_site_problem("127.0.0.1", hdi, "", "").empty());
   CHECK_FALSE(cross_site_problem("0.0.0.0", hdi, "my-box:9000", "http://evil.example").empty());
 }
 
@@ -119,4 +135,79 @@ TEST_CASE("forward answers the target's reply, or a JSON error of its own") {
       forward(parse_target("http://127.0.0.1:" + std::to_string(closed_port)), {"POST", "/shutdown", "", {}});
   CHECK(refused.status == 404);
   CHECK(refused.body.find("only Cog API calls") != std::string::npos);
+}
+
+TEST_CASE("ids that are path steps are not forwarded") {
+  for (const char* path : {"/predictions/..", "/predictions/.", "/trainings/.."}) {
+    CAPTURE(path);
+    CHECK_FALSE(allowed_api_call("PUT", path));
+  }
+  CHECK_FALSE(allowed_api_call("POST", "/predictions/../cancel"));
+  CHECK_FALSE(allowed_api_call("POST", "/predictions/./cancel"));
+  CHECK(allowed_api_call("PUT", "/predictions/..a"));  // dots inside an id are fine
+  CHECK(allowed_api_call("POST", "/predictions/a.b/cancel"));
+}
+
+TEST_CASE("API writes must carry a JSON body, which no cross-site form can send") {
+  CHECK(api_body_problem("POST", "/api/predictions", "application/json").empty());
+  CHECK(api_body_problem("POST", "/api/predictions", "Application/JSON; charset=utf-8").empty());
+  CHECK(api_body_problem("GET", "/api/openapi.json", "").empty());
+  CHECK(api_body_problem("POST", "/webhook", "").empty());  // the model's webhooks: checked by Origin/Host
+  for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                           "application/jsonx"}) {
+    CAPTURE(type);
+    CHECK(api_body_problem("POST", "/api/predictions", type).find("Content-Type: application/json") !=
+          std::string::npos);
+    CHECK_FALSE(api_body_problem("PUT", "/api/predictions/x", type).empty());
+  }
+}
+
+TEST_CASE("forward drops header values that would split the forwarded request") {
+  httplib::Server server;
+  std::string seen_prefer;
+  bool injected = false;
+  server.Get("/openapi.json", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_prefer = req.get_header_value("Prefer");
+    injected = req.has_header("X-Injected");
+    res.set_content(R"({"paths":{}})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto target = parse_target("http://127.0.0.1:" + std::to_string(port));
+  auto answer = forward(target, {"GET", "/openapi.json", "", {{"Prefer", "wait\r\nX-Injected: 1"}}});
+  CHECK(answer.status == 200);
+  CHECK_FALSE(injected);
+  CHECK(seen_prefer.empty());
+  forward(target, {"GET", "/openapi.json", "", {{"Prefer", "respond-async"}}});
+  CHECK(seen_prefer == "respond-async");
+  server.stop();
+  thread.join();
+}
+
+TEST_CASE("a target that does not answer in time is a 504, and only runs may take hours") {
+  using namespace std::chrono_literals;
+  CHECK(answer_timeout("GET", "/health-check") == 30s);
+  CHECK(answer_timeout("GET", "/openapi.json") == 30s);
+  CHECK(answer_timeout("POST", "/predictions/x/cancel") == 30s);
+  CHECK(answer_timeout("POST", "/predictions") == 24h);
+  CHECK(answer_timeout("PUT", "/trainings/x") == 24h);
+
+  httplib::Server server;
+  server.Get("/health-check", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(2s);  // accepted, answered too late
+    res.set_content(R"({"status":"READY"})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(1ms);
+  ProxyRequest call{"GET", "/health-check", "", {}};
+  call.answer_timeout = 300ms;
+  const auto began = std::chrono::steady_clock::now();
+  auto answer = forward(parse_target("http://127.0.0.1:" + std::to_string(port)), call);
+  CHECK(std::chrono::steady_clock::now() - began < 1500ms);
+  CHECK(answer.status == 504);
+  CHECK(answer.body.find("did not answer GET /health-check within 300 ms") != std::string::npos);
+  server.stop();
+  thread.join();
 }

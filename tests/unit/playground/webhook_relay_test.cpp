@@ -51,3 +51,20 @@ TEST_CASE("the relay forgets the oldest ids beyond its limits") {
   CHECK(small.wait("a", 0, 1ms).empty());
   CHECK(small.wait("b", 0, 1ms).size() == 1);
 }
+
+TEST_CASE("one id alone cannot outgrow the byte bound: its older states go, its latest stays") {
+  WebhookRelay relay(RelayLimits{10, 100});
+  for (int i = 0; i < 1000; ++i) relay.publish("only", std::string(40, 'a') + std::to_string(i));
+  std::size_t next_after = 0;
+  auto kept = relay.wait("only", 0, 1ms, &next_after);
+  // Two of 42-43 bytes fit in 100: without the trim all 1000 would be kept.
+  REQUIRE(kept.size() == 2);
+  CHECK(kept.back() == std::string(40, 'a') + "999");
+  CHECK(next_after == 1000);  // a reader resumes after the last event, not after the kept count
+  CHECK(relay.wait("only", 1000, 1ms).empty());
+  relay.publish("only", "x");
+  CHECK(relay.wait("only", next_after, 1ms) == std::vector<std::string>{"x"});
+  WebhookRelay huge(RelayLimits{10, 10});
+  huge.publish("big", std::string(50, 'b'));  // one state larger than the bound is still kept
+  CHECK(huge.wait("big", 0, 1ms).size() == 1);
+}
