@@ -7,6 +7,7 @@
 
 #include "support/error.hpp"
 #include "builder/config/load.hpp"
+#include "builder/weights/image_weights.hpp"
 #include "builder/weights/runtime.hpp"
 #include "builder/container/engine_container.hpp"
 #include "builder/container/rootfs_cache.hpp"
@@ -111,12 +112,16 @@ void register_run(CLI::App& app, GlobalOptions& global, const std::string& name,
         image_options.project_dir = loaded.config.project_dir;
         weight_mounts = builder::weights::prepare_mounts(
             loaded.config, builder::registry::transfer_options_from_environment(), &std::cerr);
-        if (weight_mounts)
-          for (const auto& mount : weight_mounts->mounts())
-            image_options.binds.push_back({mount.source, mount.target, true});
       } else {
         ensure_image(flags->image);
+        // Its /.cog/weights.json: mounted from the cache, pulled as this directory's lock says.
+        weight_mounts =
+            builder::weights::prepare_image_mounts(flags->image, std::filesystem::current_path(), flags->config_file,
+                                                   builder::registry::transfer_options_from_environment(), &std::cerr);
       }
+      if (weight_mounts)
+        for (const auto& mount : weight_mounts->mounts())
+          image_options.binds.push_back({mount.source, mount.target, true});
       image_options.gpus = gpu_access_for(flags->container.gpus, image_options.image, flags->container.runtime);
       code = runtime::local::run_image(image_options, std::cout, std::cerr);
     }

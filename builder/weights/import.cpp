@@ -12,6 +12,7 @@
 #include "builder/oci/tar_writer.hpp"
 #include "builder/registry/push.hpp"
 #include "builder/weights/content_store.hpp"
+#include "builder/weights/image_weights.hpp"
 #include "builder/weights/sources.hpp"
 #include "support/error.hpp"
 #include "support/human_size.hpp"
@@ -240,6 +241,7 @@ WeightsLock import_weights(const config::Config& config, const WeightsOptions& o
       *out << "  pushed " << files.size() << " file(s), " << support::human_size(packed.locked.size) << " in "
            << packed.locked.layers.size() << " layer(s) to " << result.reference << "@" << result.digest.str() << "\n";
     for (const auto& file : files) store.add(file.file.location, file.digest, file.file.downloaded);
+    remember_set(store, packed.locked);
     lock.weights.push_back(std::move(packed.locked));
   }
   if (options.dry_run) return previous.value_or(WeightsLock{});

@@ -6,6 +6,7 @@
 #include "builder/oci/layout.hpp"
 #include "builder/oci/unpack.hpp"
 #include "builder/registry/pull.hpp"
+#include "builder/weights/image_weights.hpp"
 #include "support/error.hpp"
 #include "support/human_size.hpp"
 #include "support/scratch_dir.hpp"
@@ -93,6 +94,7 @@ void pull_weights(const config::Config& config, const WeightsLock& lock, const W
         if (options.verbose && out) *out << "  " << file->path << "  " << file->digest << "\n";
       }
     }
+    remember_set(store, weight);
     if (out) *out << "Pulled " << weight.name << " (" << support::human_size(weight.size) << ")\n";
   }
   if (pulled == 0 && out) *out << "All " << considered << " weight(s) already cached\n";

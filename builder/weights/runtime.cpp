@@ -7,6 +7,7 @@
 #include "builder/oci/image.hpp"
 #include "builder/registry/repository.hpp"
 #include "builder/registry/reference.hpp"
+#include "builder/weights/image_weights.hpp"
 #include "builder/weights/import.hpp"
 #include "builder/weights/pull.hpp"
 #include "support/error.hpp"
@@ -22,14 +23,15 @@ std::string runtime_manifest_json(const WeightsLock& lock) {
   return nlohmann::ordered_json{{"weights", weights}}.dump() + "\n";
 }
 
-PreparedMounts::PreparedMounts(const config::Config& config, const WeightsLock& lock, const ContentStore& store) {
+PreparedMounts::PreparedMounts(const fs::path& parent, const std::vector<LockedWeight>& weights,
+                               const ContentStore& store) {
   std::random_device random;
   char id[17];
   std::snprintf(id, sizeof id, "%08x%08x", random(), random());
-  dir_ = config.project_dir / ".cog" / "mounts" / id;
+  dir_ = parent / id;
   fs::create_directories(dir_);
   try {
-    for (const auto& weight : lock.weights) {
+    for (const auto& weight : weights) {
       const fs::path root = dir_ / weight.name;
       fs::create_directories(root);
       for (const auto& file : weight.files) {
@@ -45,6 +47,7 @@ PreparedMounts::PreparedMounts(const config::Config& config, const WeightsLock& 
         if (error) fs::copy_file(store.path_of(digest), link, fs::copy_options::overwrite_existing);
       }
       mounts_.push_back({root, weight.target});
+      remember_set(store, weight);
     }
   } catch (...) {
     std::error_code ignored;
@@ -71,7 +74,7 @@ std::unique_ptr<PreparedMounts> prepare_mounts(const config::Config& config, con
   for (const auto& weight : lock->weights)
     for (const auto& file : weight.files) complete = complete && store.has(oci::Digest::parse(file.digest));
   if (!complete) pull_weights(config, *lock, options);
-  return std::make_unique<PreparedMounts>(config, *lock, store);
+  return std::make_unique<PreparedMounts>(config.project_dir / ".cog" / "mounts", lock->weights, store);
 }
 
 std::string push_weights_index(const std::string& target, const std::string& image_digest, const WeightsLock& lock,

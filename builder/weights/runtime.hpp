@@ -23,12 +23,15 @@ struct WeightMount {
   std::string target;            // inside the container, mounted read-only
 };
 
-// The files of every locked weight, hard-linked (copied across file systems) from the store into
-// <project>/.cog/mounts/<id>/<name>/. The directory goes when the object does.
+// The files of every weight, hard-linked (copied across file systems) from the store into
+// <parent>/<id>/<name>/ (the project's .cog/mounts, or the cache's weights/mounts for a named
+// image), each mounted at the weight's target. The directory goes when the object does; the
+// store remembers each set (image_weights.hpp).
 class PreparedMounts {
  public:
   // Throws cog::Error naming the weight when the store lacks a file (run cog weights pull).
-  PreparedMounts(const config::Config& config, const WeightsLock& lock, const ContentStore& store);
+  PreparedMounts(const std::filesystem::path& parent, const std::vector<LockedWeight>& weights,
+                 const ContentStore& store);
   ~PreparedMounts();
   PreparedMounts(const PreparedMounts&) = delete;
   PreparedMounts& operator=(const PreparedMounts&) = delete;

@@ -245,6 +245,45 @@ def test_run_mounts_the_weights_read_only_at_the_target(cog_bin, project, regist
     assert found == [expected]
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
+def test_run_of_a_named_image_mounts_its_weights_from_the_lock_or_the_cache(cog_bin, project, registry, tmp_path,
+                                                                           tag):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "COG_CACHE_DIR": str(tmp_path / "weights-cache"),
+           "COG_NO_UPDATE_CHECK": "1"}
+    run_cog(cog_bin, "weights", "import", cwd=project, base_env=env)
+    run_cog(cog_bin, "build", "-t", tag, cwd=project, base_env=env)
+    expected = "beta:" + hashlib.sha256(MODEL).hexdigest()[:16] + ":ro"
+
+    # Another directory with the project's cog.yaml and lock (not its weights/), an empty cache:
+    # the lock says what to pull, and the files are mounted read-only at the image's target.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in ("cog.yaml", "weights.lock", "run.py"):
+        shutil.copy(project / name, elsewhere / name)
+    pulled_cache = tmp_path / "pulled-cache"
+    result = run_cog(cog_bin, "run", tag, "-i", "index=1", cwd=elsewhere,
+                     base_env={**env, "COG_CACHE_DIR": str(pulled_cache)})
+    assert result.stdout.strip() == expected
+    assert "Pulled tiny" in result.stderr
+    assert not (pulled_cache / "weights" / "mounts").exists()  # cleaned up on exit
+
+    # No project at all: the cache that holds the set mounts it by itself.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    result = run_cog(cog_bin, "run", tag, "-i", "index=1", cwd=bare, base_env={**env, "COG_CACHE_DIR": str(pulled_cache)})
+    assert result.stdout.strip() == expected
+    assert "Pulling" not in result.stderr
+
+    # Neither cached nor locked: a clear error naming the weight and what to do.
+    result = run_cog(cog_bin, "run", tag, "-i", "index=1", cwd=bare, check=False,
+                     base_env={**env, "COG_CACHE_DIR": str(tmp_path / "empty-cache")})
+    assert result.returncode != 0
+    assert f'weight "tiny" of {tag}' in result.stderr, result.stderr
+    assert "neither in the weights cache" in result.stderr
+    assert "run cog weights pull in the model's project" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="building images needs root")
 def test_push_sends_an_index_of_the_image_and_the_weights(cog_bin, project, registry, tmp_path):
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "COG_CACHE_DIR": str(tmp_path / "weights-cache"),
