@@ -50,8 +50,8 @@ Found search_layer(const std::filesystem::path& blob, const std::string& path, s
         throw Error(ErrorKind::Validation, "/" + path, "is larger than " + std::to_string(max_size) + " bytes",
                     "rebuild the image with cog build");
       content.assign(static_cast<std::size_t>(archive_entry_size(entry)), '\0');
-      if (!content.empty() && archive_read_data(reader.get(), content.data(), content.size()) !=
-                                  static_cast<la_ssize_t>(content.size()))
+      if (!content.empty() &&
+          archive_read_data(reader.get(), content.data(), content.size()) != static_cast<la_ssize_t>(content.size()))
         throw Error(ErrorKind::Validation, blob.string(), "cannot read /" + path, "the layer is truncated or corrupt");
       return Found::File;
     }

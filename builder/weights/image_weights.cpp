@@ -57,8 +57,8 @@ std::vector<ImageWeight> parse_runtime_manifest(const std::string& text, const s
   for (std::size_t i = 0; i < json["weights"].size(); ++i) {
     const auto& item = json["weights"][i];
     ImageWeight weight;
-    for (auto [field, value] : {std::pair{"name", &weight.name}, {"target", &weight.target},
-                                {"setDigest", &weight.set_digest}}) {
+    for (auto [field, value] :
+         {std::pair{"name", &weight.name}, {"target", &weight.target}, {"setDigest", &weight.set_digest}}) {
       if (!item.is_object() || !item.contains(field) || !item[field].is_string() ||
           item[field].get<std::string>().empty())
         throw Error(ErrorKind::Parse, where + ": weights[" + std::to_string(i) + "]." + field,
@@ -101,8 +101,8 @@ std::optional<std::vector<LockedFile>> remembered_set(const ContentStore& store,
     if (!item.is_object() || !item.value("path", nlohmann::json()).is_string() ||
         !item.value("digest", nlohmann::json()).is_string())
       return std::nullopt;
-    files.push_back({item["path"].get<std::string>(), item.value("size", std::int64_t{0}),
-                     item["digest"].get<std::string>(), ""});
+    files.push_back(
+        {item["path"].get<std::string>(), item.value("size", std::int64_t{0}), item["digest"].get<std::string>(), ""});
   }
   // A record that does not add up to its name is ignored (then the lock or an error decides).
   if (weights::set_digest(files) != set_digest) return std::nullopt;
@@ -147,9 +147,8 @@ std::unique_ptr<PreparedMounts> prepare_image_mounts(const std::string& image, c
       mount.set_digest = weight.set_digest;
     } else {
       throw Error(ErrorKind::NotFound, "weight \"" + weight.name + "\" of " + image,
-                  "its files (" + weight.set_digest + ") are neither in the weights cache (" +
-                      store.root().string() + ") nor in a weights.lock " +
-                      (project ? "of " + project->config.project_dir.string() : "here"),
+                  "its files (" + weight.set_digest + ") are neither in the weights cache (" + store.root().string() +
+                      ") nor in a weights.lock " + (project ? "of " + project->config.project_dir.string() : "here"),
                   "run cog weights pull in the model's project, or run this command there");
     }
     mount.name = weight.name;  // the image's name and target decide where it is mounted
