@@ -46,26 +46,32 @@ class ConfigParse : public Check {
   }
 };
 
+// The loader's errors that are (or, without `references`, are not) about a run/predict/train
+// reference, each as a finding, with `remediation` where the loader gave none; skipped when
+// cog.yaml does not parse (config-parse reports that).
+CheckOutcome load_error_findings(const Project& project, bool references, const std::string& remediation) {
+  CheckOutcome outcome;
+  if (project.parse_error) {
+    outcome.skipped = project.config_label + " does not parse";
+    return outcome;
+  }
+  for (const auto& error : project.load_errors) {
+    if (is_reference_error(error) != references) continue;
+    Finding finding = from_error(error);
+    if (finding.remediation.empty()) finding.remediation = remediation;
+    outcome.findings.push_back(finding);
+  }
+  return outcome;
+}
+
 class ConfigSchema : public Check {
  public:
   std::string id() const override { return "config-schema"; }
   std::string description() const override { return "cog.yaml fields and values"; }
   CheckOutcome run(const Project& project, const Host&) const override {
-    CheckOutcome outcome;
-    if (project.parse_error) {
-      outcome.skipped = project.config_label + " does not parse";
-      return outcome;
-    }
-    for (const auto& error : project.load_errors) {
-      if (is_reference_error(error)) continue;
-      Finding finding = from_error(error);
-      if (finding.remediation.empty()) {
-        finding.remediation = "correct this field in " + project.config_label +
-                              " (its shape is in schemas/cog.yaml.schema.json, its meaning in docs/building.md)";
-      }
-      outcome.findings.push_back(finding);
-    }
-    return outcome;
+    return load_error_findings(project, false,
+                               "correct this field in " + project.config_label +
+                                   " (its shape is in schemas/cog.yaml.schema.json, its meaning in docs/building.md)");
   }
 };
 
@@ -74,14 +80,8 @@ class PredictRef : public Check {
   std::string id() const override { return "config-predict-ref"; }
   std::string description() const override { return "run/predict reference names an existing file and class"; }
   CheckOutcome run(const Project& project, const Host&) const override {
-    CheckOutcome outcome;
-    if (project.parse_error) {
-      outcome.skipped = project.config_label + " does not parse";
-      return outcome;
-    }
-    for (const auto& error : project.load_errors) {
-      if (is_reference_error(error)) outcome.findings.push_back(from_error(error));
-    }
+    CheckOutcome outcome = load_error_findings(project, true, "");
+    if (!outcome.skipped.empty()) return outcome;
     if (project.references.empty() && !project.document.contains("run") && !project.document.contains("predict") &&
         !project.document.contains("train")) {
       Finding finding;

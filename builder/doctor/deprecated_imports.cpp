@@ -4,7 +4,6 @@
 #include <set>
 
 #include "builder/doctor/doctor.hpp"
-#include "builder/doctor/edit.hpp"
 #include "builder/doctor/python_files.hpp"
 #include "builder/doctor/python_scan.hpp"
 
@@ -40,12 +39,6 @@ constexpr const char* kWarningName = "ExperimentalFeatureWarning";
 
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
-struct FilePlan {
-  std::vector<Finding> findings;
-  std::vector<SourceEdit> edits;
-  bool fixable = true;  // every fixable finding in the file can be fixed together
-};
-
 Finding warning(const PythonFile& file, int line, std::string message, std::string remediation, bool fixable) {
   Finding finding;
   finding.severity = Severity::Warning;
@@ -79,8 +72,9 @@ bool warning_uses(std::string_view source, std::vector<SourceEdit>& edits) {
   return true;
 }
 
-FilePlan plan_file(const PythonFile& file) {
+FilePlan plan_python_file(const PythonFile& file) {
   FilePlan plan;
+  plan.fixable = true;  // until an import that cannot be rewritten turns up
   std::vector<SourceEdit> filter_edits;
   bool warning_removable = warning_uses(file.source, filter_edits);
   bool warning_imported = false;
@@ -146,30 +140,14 @@ FilePlan plan_file(const PythonFile& file) {
   return plan;
 }
 
-class DeprecatedImports : public Check {
+class DeprecatedImports : public PythonFileCheck {
  public:
   std::string id() const override { return "python-deprecated-imports"; }
   std::string description() const override { return "Deprecated cog imports"; }
 
-  CheckOutcome run(const Project& project, const Host&) const override {
-    CheckOutcome outcome;
-    for (const auto& file : python_files(project)) {
-      auto plan = plan_file(file);
-      outcome.findings.insert(outcome.findings.end(), plan.findings.begin(), plan.findings.end());
-    }
-    return outcome;
-  }
-
-  std::vector<std::string> fix(const Project& project) const override {
-    std::vector<std::string> changes;
-    for (const auto& file : python_files(project)) {
-      auto plan = plan_file(file);
-      if (plan.edits.empty() || !plan.fixable) continue;
-      edit::write_file(file.path, apply_edits(file.source, plan.edits));
-      changes.push_back(file.label + ": deprecated cog imports rewritten");
-    }
-    return changes;
-  }
+ protected:
+  FilePlan plan_file(const PythonFile& file) const override { return plan_python_file(file); }
+  std::string fix_summary() const override { return "deprecated cog imports rewritten"; }
 };
 
 }  // namespace

@@ -3,7 +3,6 @@
 // cog.BaseModel, which takes cog's types as they are. --fix swaps the import and drops the
 // configuration when that is all the file uses pydantic's BaseModel for.
 #include "builder/doctor/doctor.hpp"
-#include "builder/doctor/edit.hpp"
 #include "builder/doctor/python_files.hpp"
 #include "builder/doctor/python_scan.hpp"
 
@@ -16,12 +15,6 @@ int name_uses(std::string_view source, std::string_view name) {
   python::rename(source, name, name, &count);
   return count;
 }
-
-struct FilePlan {
-  std::vector<Finding> findings;
-  bool fixable = false;
-  std::string new_source;
-};
 
 // The statements to delete so the class no longer configures arbitrary_types_allowed, or empty
 // when the configuration is anything but the two plain forms.
@@ -69,7 +62,7 @@ std::vector<SourceEdit> config_removal(std::string_view source, const python::Cl
   return edits;
 }
 
-FilePlan plan_file(const PythonFile& file) {
+FilePlan plan_python_file(const PythonFile& file) {
   FilePlan plan;
   const std::string& source = file.source;
   const python::Import* pydantic_import = nullptr;
@@ -143,35 +136,21 @@ FilePlan plan_file(const PythonFile& file) {
   }
   replacement += "from cog import BaseModel\n";
   edits.push_back({pydantic_import->statement.begin, pydantic_import->statement.end, replacement});
-  plan.new_source = apply_edits(source, edits);
+  plan.edits = std::move(edits);
   plan.fixable = true;
   for (auto& finding : plan.findings) finding.fixable = true;
   return plan;
 }
 
-class PydanticBaseModel : public Check {
+class PydanticBaseModel : public PythonFileCheck {
  public:
   std::string id() const override { return "python-pydantic-basemodel"; }
   std::string description() const override { return "pydantic BaseModel with arbitrary_types_allowed"; }
 
-  CheckOutcome run(const Project& project, const Host&) const override {
-    CheckOutcome outcome;
-    for (const auto& file : python_files(project)) {
-      auto plan = plan_file(file);
-      outcome.findings.insert(outcome.findings.end(), plan.findings.begin(), plan.findings.end());
-    }
-    return outcome;
-  }
-
-  std::vector<std::string> fix(const Project& project) const override {
-    std::vector<std::string> changes;
-    for (const auto& file : python_files(project)) {
-      auto plan = plan_file(file);
-      if (!plan.fixable) continue;
-      edit::write_file(file.path, plan.new_source);
-      changes.push_back(file.label + ": pydantic's BaseModel → cog.BaseModel, arbitrary_types_allowed removed");
-    }
-    return changes;
+ protected:
+  FilePlan plan_file(const PythonFile& file) const override { return plan_python_file(file); }
+  std::string fix_summary() const override {
+    return "pydantic's BaseModel → cog.BaseModel, arbitrary_types_allowed removed";
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "builder/doctor/edit.hpp"
 #include "support/text_file.hpp"
 
 namespace cog::builder::doctor {
@@ -48,6 +49,26 @@ std::string apply_edits(std::string source, std::vector<SourceEdit> edits) {
   std::sort(edits.begin(), edits.end(), [](const SourceEdit& a, const SourceEdit& b) { return a.begin > b.begin; });
   for (const auto& edit : edits) source.replace(edit.begin, edit.end - edit.begin, edit.text);
   return source;
+}
+
+CheckOutcome PythonFileCheck::run(const Project& project, const Host&) const {
+  CheckOutcome outcome;
+  for (const auto& file : python_files(project)) {
+    auto plan = plan_file(file);
+    outcome.findings.insert(outcome.findings.end(), plan.findings.begin(), plan.findings.end());
+  }
+  return outcome;
+}
+
+std::vector<std::string> PythonFileCheck::fix(const Project& project) const {
+  std::vector<std::string> changes;
+  for (const auto& file : python_files(project)) {
+    auto plan = plan_file(file);
+    if (plan.edits.empty() || !plan.fixable) continue;
+    edit::write_file(file.path, apply_edits(file.source, plan.edits));
+    changes.push_back(file.label + ": " + fix_summary());
+  }
+  return changes;
 }
 
 }  // namespace cog::builder::doctor

@@ -1,10 +1,11 @@
 #pragma once
-// The model's Python files as the doctor's Python checks see them, and edits applied to a source
-// by offset.
+// The model's Python files as the doctor's Python checks see them, edits applied to a source by
+// offset, and the base of the checks that look at each file on its own.
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "builder/doctor/doctor.hpp"
 #include "builder/doctor/project.hpp"
 
 namespace cog::builder::doctor {
@@ -27,5 +28,24 @@ struct SourceEdit {
   std::string text;
 };
 std::string apply_edits(std::string source, std::vector<SourceEdit> edits);
+
+// What a per-file check finds in one file, and the edits that fix it (made only when `fixable`).
+struct FilePlan {
+  std::vector<Finding> findings;
+  std::vector<SourceEdit> edits;
+  bool fixable = false;  // every fixable finding in the file can be fixed together
+};
+
+// A check that plans each Python file on its own: run() gathers every file's findings, fix()
+// rewrites each fixable file with its edits and reports "<file>: <fix_summary()>".
+class PythonFileCheck : public Check {
+ public:
+  CheckOutcome run(const Project& project, const Host& host) const override;
+  std::vector<std::string> fix(const Project& project) const override;
+
+ protected:
+  virtual FilePlan plan_file(const PythonFile& file) const = 0;
+  virtual std::string fix_summary() const = 0;  // "deprecated cog imports rewritten"
+};
 
 }  // namespace cog::builder::doctor

@@ -180,39 +180,45 @@ def test_deprecated_fields_and_fix(cog_bin, tmp_path):
     assert "Remediation: remove concurrency.max" in fixed.stderr
 
 
+def check_python_fix(cog_bin, project, source, warnings, fixed_check, kept, gone):
+    """run.py = source: doctor warns with each of `warnings` (exit 0), --fix reports `Fixed: <fixed_check>`,
+    the rewritten run.py holds `kept` and none of `gone`, and doctor then finds nothing."""
+    clean_project(project)
+    (project / "run.py").write_text(source)
+    result = doctor(cog_bin, project)
+    assert result.returncode == 0, result.stderr
+    for warning in warnings:
+        assert warning in result.stderr
+    fixed = doctor(cog_bin, project, "--fix")
+    assert f"Fixed: {fixed_check}" in fixed.stderr
+    text = (project / "run.py").read_text()
+    assert kept in text
+    assert not any(word in text for word in gone), text
+    assert "no issues found" in doctor(cog_bin, project).stderr
+
+
 def test_pydantic_basemodel_fix(cog_bin, tmp_path):
-    clean_project(tmp_path)
-    (tmp_path / "run.py").write_text(
+    check_python_fix(
+        cog_bin, tmp_path,
         "from cog import BaseRunner, Path\nfrom pydantic import BaseModel, ConfigDict\n\n\n"
         "class Output(BaseModel):\n    model_config = ConfigDict(arbitrary_types_allowed=True)\n"
         "    file: Path\n\n\nclass Runner(BaseRunner):\n    def run(self) -> Output:\n"
-        "        return Output(file=Path(__file__))\n")
-    result = doctor(cog_bin, tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "run.py:5: warning: class Output subclasses pydantic's BaseModel" in result.stderr
-    fixed = doctor(cog_bin, tmp_path, "--fix")
-    assert "Fixed: pydantic BaseModel with arbitrary_types_allowed" in fixed.stderr
-    text = (tmp_path / "run.py").read_text()
-    assert "from cog import BaseModel\n" in text
-    assert "pydantic" not in text and "arbitrary_types_allowed" not in text
-    assert "no issues found" in doctor(cog_bin, tmp_path).stderr
+        "        return Output(file=Path(__file__))\n",
+        warnings=["run.py:5: warning: class Output subclasses pydantic's BaseModel"],
+        fixed_check="pydantic BaseModel with arbitrary_types_allowed",
+        kept="from cog import BaseModel\n", gone=["pydantic", "arbitrary_types_allowed"])
 
 
 def test_deprecated_import_fix(cog_bin, tmp_path):
-    clean_project(tmp_path)
-    (tmp_path / "run.py").write_text(
+    check_python_fix(
+        cog_bin, tmp_path,
         "import warnings\n\nfrom cog import BaseRunner\nfrom cog.types import ExperimentalFeatureWarning, Path\n\n"
         'warnings.filterwarnings("ignore", category=ExperimentalFeatureWarning)\n\n\n'
-        "class Runner(BaseRunner):\n    def run(self) -> Path:\n        return Path(__file__)\n")
-    result = doctor(cog_bin, tmp_path)
-    assert "run.py:4: warning: ExperimentalFeatureWarning is deprecated" in result.stderr
-    assert "run.py:4: warning: cog.types is not part of Cog's public SDK" in result.stderr
-    fixed = doctor(cog_bin, tmp_path, "--fix")
-    assert "Fixed: Deprecated cog imports" in fixed.stderr
-    text = (tmp_path / "run.py").read_text()
-    assert "from cog import Path\n" in text
-    assert "ExperimentalFeatureWarning" not in text and "cog.types" not in text
-    assert "no issues found" in doctor(cog_bin, tmp_path).stderr
+        "class Runner(BaseRunner):\n    def run(self) -> Path:\n        return Path(__file__)\n",
+        warnings=["run.py:4: warning: ExperimentalFeatureWarning is deprecated",
+                  "run.py:4: warning: cog.types is not part of Cog's public SDK"],
+        fixed_check="Deprecated cog imports",
+        kept="from cog import Path\n", gone=["ExperimentalFeatureWarning", "cog.types"])
 
 
 def test_missing_annotations_are_errors(cog_bin, tmp_path):

@@ -5,14 +5,7 @@
 using namespace cog::builder::doctor;
 using cog::test::DoctorProject;
 using cog::test::FakeHost;
-
-namespace {
-
-std::vector<Finding> findings(const std::unique_ptr<Check>& check, const DoctorProject& project) {
-  return check->run(project.inspect(), FakeHost{}.host()).findings;
-}
-
-}  // namespace
+using cog::test::findings;
 
 TEST_CASE("config-parse reports YAML syntax at its line, later config checks skip") {
   DoctorProject project;

@@ -52,6 +52,12 @@ struct FakeHost {
   }
 };
 
+// What `check` finds in `project` on a default FakeHost.
+inline std::vector<builder::doctor::Finding> findings(const std::unique_ptr<builder::doctor::Check>& check,
+                                                      const DoctorProject& project) {
+  return check->run(project.inspect(), FakeHost{}.host()).findings;
+}
+
 inline const char* const kRunnerPy =
     "from cog import BaseRunner\n\n\nclass Runner(BaseRunner):\n    def run(self, name: str) -> str:\n"
     "        return name\n";
