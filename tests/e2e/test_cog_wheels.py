@@ -35,7 +35,18 @@ class Runner(BaseRunner):
         return f"hello {name} ({served_by})"
 '''
 
-COG_YAML = 'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\n'
+# A trainer function (coglet 0.23.1 loads no class with only a train method: "run or predict
+# method not found").
+TRAIN_PY = '''import sys
+
+
+def train(name: str = "world") -> str:
+    coglet = sys.modules.get("coglet")
+    served_by = "coglet " + coglet.__version__ if coglet else "not coglet"
+    return f"trained {name} ({served_by})"
+'''
+
+COG_YAML = 'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\ntrain: "train.py:train"\n'
 
 
 def pypi_reachable():
@@ -66,7 +77,9 @@ def wheel_env(coglet_wheel_dir):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return make_project(tmp_path_factory.mktemp("wheels") / "hello", RUN_PY, cog_yaml=COG_YAML)
+    project = make_project(tmp_path_factory.mktemp("wheels") / "hello", RUN_PY, cog_yaml=COG_YAML)
+    (project / "train.py").write_text(TRAIN_PY)
+    return project
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +112,14 @@ def test_build_installs_cogs_wheels_and_says_so(image, coglet_wheel_dir):
 
 
 @needs_root
-def test_run_image_is_served_by_coglet(cog_bin, image, tmp_path):
+def test_run_and_train_image_are_served_by_coglet(cog_bin, image, tmp_path):
     tag, _ = image
     result = cog(cog_bin, "run", tag, "-i", "name=wheels", cwd=tmp_path)
     assert result.stdout == f"hello wheels (coglet {COGLET_VERSION})\n", result.stderr
+    # Stopped by POST /shutdown, not SIGINT (Cog's launcher prints a KeyboardInterrupt traceback).
+    assert "Traceback" not in result.stderr, result.stderr
+    trained = cog(cog_bin, "train", tag, "-i", "name=wheels", cwd=tmp_path)
+    assert trained.stdout == f"trained wheels (coglet {COGLET_VERSION})\n", trained.stderr
 
 
 @needs_root
@@ -136,7 +153,7 @@ def test_serve_and_run_of_the_dev_image_use_the_wheels_too(cog_bin, project, whe
 
 
 def test_our_runtime_stays_the_default(cog_bin, tmp_path):
-    project = make_project(tmp_path / "plain", RUN_PY, cog_yaml=COG_YAML)
+    project = make_project(tmp_path / "plain", RUN_PY, cog_yaml=COG_YAML.replace('train: "train.py:train"\n', ""))
     result = cog(cog_bin, "run", "--local", "-i", "name=ours", cwd=project, env={"COG_SDK_WHEEL": "",
                                                                                  "COGLET_WHEEL": ""})
     assert result.stdout == "hello ours (not coglet)\n", result.stderr
