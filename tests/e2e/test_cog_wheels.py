@@ -35,8 +35,8 @@ class Runner(BaseRunner):
         return f"hello {name} ({served_by})"
 '''
 
-# A trainer function (coglet 0.23.1 loads no class with only a train method: "run or predict
-# method not found").
+# A trainer function: coglet 0.23.1 fails a class trainer's setup with "run or predict method not
+# found" (a known quirk, test_coglet_differential.py).
 TRAIN_PY = '''import sys
 
 
