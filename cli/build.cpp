@@ -80,9 +80,11 @@ void run_build(const BuildCommandFlags& flags, const GlobalOptions& global) {
 
   builder::pipeline::BuildOptions options = build_options_from(flags);
   if (global.debug) {
-    for (const auto& wheel : {builder::plan::sdk_wheel_setting(loaded.config.project_dir),
-                              builder::plan::coglet_wheel_setting(loaded.config.project_dir)}) {
-      std::cerr << "cog: debug: " << builder::plan::describe_wheel_setting(wheel) << "\n";
+    const auto sdk = builder::plan::sdk_wheel_setting(loaded.config.project_dir);
+    const auto coglet = builder::plan::coglet_wheel_setting(loaded.config.project_dir);
+    const bool cog_runtime = builder::plan::uses_cog_runtime(sdk, coglet);
+    for (const auto& wheel : {sdk, coglet}) {
+      std::cerr << "cog: debug: " << builder::plan::describe_wheel_setting(wheel, cog_runtime) << "\n";
     }
   }
   // Both checked before building, so a mistake costs no build.

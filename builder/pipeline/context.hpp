@@ -20,6 +20,7 @@
 #include "builder/oci/layer_cache.hpp"
 #include "builder/oci/store.hpp"
 #include "builder/plan/plan.hpp"
+#include "builder/plan/wheels.hpp"
 #include "support/scratch_dir.hpp"
 
 namespace cog::builder::pipeline {
@@ -59,6 +60,11 @@ struct BuildContext {
   // Cog would start from r8.im/cog-base: its Debian packages are one shared layer over the base.
   bool cog_base = false;
   int max_concurrency = 1;
+  // COG_SDK_WHEEL / COGLET_WHEEL; cog_runtime when either is set: the wheel phase installs Cog's
+  // runtime instead of ours, and the image's command is Cog's server (wheel_phase.hpp).
+  plan::WheelSetting sdk_wheel;
+  plan::WheelSetting coglet_wheel;
+  bool cog_runtime = false;
 
   // Base phase (base_phase.cpp, external_base.cpp).
   exec::DebianBase base;

@@ -13,6 +13,7 @@
 #include "builder/pipeline/runtime_phase.hpp"
 #include "builder/pipeline/schema_phase.hpp"
 #include "builder/pipeline/source_phase.hpp"
+#include "builder/pipeline/wheel_phase.hpp"
 #include "builder/pipeline/step_env.hpp"
 #include "builder/config/compat.hpp"
 #include "builder/oci/store.hpp"
@@ -49,13 +50,17 @@ void make_plan(BuildContext& ctx) {
       warnings.push_back(warning.describe());
     }
   }
-  // COG_SDK_WHEEL / COGLET_WHEEL: read as Cog reads them (a missing path fails the build), but
-  // never installed: the image runs this cog's runtime (builder/plan/wheels.hpp).
-  for (const auto& wheel :
-       {plan::sdk_wheel_setting(ctx.config.project_dir), plan::coglet_wheel_setting(ctx.config.project_dir)}) {
-    if (!wheel.value.empty()) warnings.push_back(plan::describe_wheel_setting(wheel));
-  }
   for (const auto& warning : warnings) ctx.progress("warning: " + warning);
+  // COG_SDK_WHEEL / COGLET_WHEEL: read as Cog reads them (a missing path fails the build); either
+  // set, the image runs Cog's runtime from those wheels (wheel_phase.hpp).
+  ctx.sdk_wheel = plan::sdk_wheel_setting(ctx.config.project_dir);
+  ctx.coglet_wheel = plan::coglet_wheel_setting(ctx.config.project_dir);
+  ctx.cog_runtime = plan::uses_cog_runtime(ctx.sdk_wheel, ctx.coglet_wheel);
+  if (ctx.cog_runtime) {
+    for (const auto& wheel : {ctx.sdk_wheel, ctx.coglet_wheel}) {
+      ctx.progress("  NOTE " + plan::describe_wheel_setting(wheel, true));
+    }
+  }
   ctx.max_concurrency = ctx.plan.config.concurrency ? ctx.plan.config.concurrency->max : ctx.schema.max_concurrency;
 }
 
@@ -75,8 +80,12 @@ void execute(BuildContext& ctx, const plan::Step& step) {
       phase(ctx, "python packages", [&] { install_python_packages(ctx); });
       break;
     case StepKind::SdkInstall:
-      // Deviation: our runtime (C++ server, worker, SDK) instead of the cog wheel.
-      phase(ctx, "runtime", [&] { add_runtime(ctx); });
+      // Our runtime (C++ server, worker, SDK) instead of the cog wheel, unless a wheel is named.
+      if (ctx.cog_runtime) {
+        phase(ctx, "runtime", [&] { install_cog_wheels(ctx); });
+      } else {
+        phase(ctx, "runtime", [&] { add_runtime(ctx); });
+      }
       break;
     case StepKind::RunCommand:
       phase(ctx, "run", [&] { run_command(ctx, step); });
@@ -115,12 +124,13 @@ void commit(BuildContext& ctx) {
   auto& runtime = ctx.image.config().config;
   if (!runtime.get_env("PATH")) runtime.set_env("PATH", kDefaultPath);
   for (const auto& [name, value] : ctx.user_env) runtime.set_env(name, value);
-  runtime.set_env("COG_SDK_DIR", kImageSdkDir);
+  if (!ctx.cog_runtime) runtime.set_env("COG_SDK_DIR", kImageSdkDir);
   runtime.set_env("PIP_BREAK_SYSTEM_PACKAGES", "1");
   if (ctx.max_concurrency > 1) runtime.set_env("COG_MAX_CONCURRENCY", std::to_string(ctx.max_concurrency));
   runtime.entrypoint = std::nullopt;  // a base's own entrypoint is replaced, as by ours
   if (!ctx.base.init_path.empty()) runtime.entrypoint = std::vector<std::string>{ctx.base.init_path, "--"};
-  runtime.cmd = std::vector<std::string>{kImageServer};
+  runtime.cmd = ctx.cog_runtime ? std::vector<std::string>{kCogServerCommand.begin(), kCogServerCommand.end()}
+                                : std::vector<std::string>{kImageServer};
   runtime.working_dir = "/src";
   // A base image's EXPOSEd ports stay, as after FROM; ours is added.
   if (std::find(runtime.exposed_ports.begin(), runtime.exposed_ports.end(), "5000/tcp") ==

@@ -88,12 +88,40 @@ WheelSetting coglet_wheel_setting(const fs::path& project_dir) {
   return read_wheel_setting("COGLET_WHEEL", value ? value : "", "coglet", project_dir);
 }
 
-std::string describe_wheel_setting(const WheelSetting& setting) {
-  const std::string runtime = "this cog's own runtime (cog-server, cog-worker, runtime/python's cog package)";
-  if (setting.value.empty()) return setting.variable + " is not set: the image runs " + runtime;
-  std::string asked = setting.path.empty() ? setting.value : setting.path.string();
-  return setting.variable + "=" + setting.value + " asks for " + asked + "; it is not installed: the image runs " +
-         runtime;
+bool uses_cog_runtime(const WheelSetting& sdk, const WheelSetting& coglet) {
+  return !sdk.value.empty() || !coglet.value.empty();
+}
+
+std::string wheel_requirement(const WheelSetting& setting, const std::string& package, const std::string& local_path,
+                              const std::string& sdk_version) {
+  if (setting.value.empty()) {
+    if (package != "cog") return "";
+    return sdk_version.empty() ? package : package + "==" + sdk_version;
+  }
+  if (setting.kind == "pypi") return package;
+  if (setting.kind == "pypi-version") return package + "==" + setting.value.substr(5);
+  if (setting.kind == "url") return setting.value;
+  return local_path;
+}
+
+bool is_coglet_artifact(const WheelSetting& coglet) {
+  return coglet.kind == "url" || coglet.kind == "file" || coglet.kind == "dist";
+}
+
+std::string describe_wheel_setting(const WheelSetting& setting, bool cog_runtime) {
+  const std::string ours = "this cog's own runtime (cog-server, cog-worker, runtime/python's cog package)";
+  const std::string cogs = "Cog's own server (python -m cog.server.http)";
+  const std::string package = setting.variable == "COGLET_WHEEL" ? "coglet" : "cog";
+  if (setting.value.empty()) {
+    if (!cog_runtime) return setting.variable + " is not set: the image runs " + ours;
+    return setting.variable + " is not set: " +
+           (package == "cog" ? "the image installs cog from PyPI (build.sdk_version's pin, else the latest)"
+                             : "coglet comes as the cog SDK's dependency") +
+           " and runs " + cogs;
+  }
+  const std::string used = setting.path.empty() ? setting.value : setting.path.string();
+  return setting.variable + "=" + setting.value + ": the image installs " + package + " from " + used + " and runs " +
+         cogs;
 }
 
 }  // namespace cog::builder::plan

@@ -1,5 +1,7 @@
 #include "runtime/local/container_server.hpp"
 
+#include <httplib.h>
+
 #include <csignal>
 #include <chrono>
 #include <thread>
@@ -44,7 +46,19 @@ bool ContainerServer::running() { return container_ && container_->running(); }
 
 void ContainerServer::stop() {
   if (!container_ || !container_->running()) return;
-  container_->signal(SIGINT);
+  // The server's own graceful exit first (POST /shutdown, which Cog's servers and ours answer):
+  // Cog's Python launcher prints a KeyboardInterrupt traceback when SIGINT ends it.
+  {
+    httplib::Client client("127.0.0.1", options_.port);
+    client.set_connection_timeout(0, 250000);
+    client.set_read_timeout(1, 0);
+    if (client.Post("/shutdown")) {
+      for (int i = 0; i < 30 && container_->running(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+  if (container_->running()) container_->signal(SIGINT);
   for (int i = 0; i < 100 && container_->running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -35,7 +35,7 @@ class ContainerServer {
   void wait_ready(double timeout_s);
   int wait();
   bool running();
-  // Asks the server to drain and exit (SIGINT, which it obeys even with
+  // Asks the server to exit: POST /shutdown (3 s), then SIGINT (which it obeys even with
   // --await-explicit-shutdown), then SIGTERM and SIGKILL if it lingers.
   void stop();
   int port() const { return options_.port; }

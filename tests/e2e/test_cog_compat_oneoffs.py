@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from cog_cli import make_project, run_cog as cog, tags_fixture
+from cog_cli import make_project, run_cog as cog, stored_image, tags_fixture
 from registry_helpers import free_port
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
@@ -221,10 +221,11 @@ def test_debug_build_says_which_runtime_and_train_in_an_image_shows_setup_output
     project = setup_project(tmp_path / "image")
     tag = tags()
     built = cog(cog_bin, "--debug", "build", "-t", tag, "--use-cog-base-image=false", "--progress", "plain",
-                cwd=project, env={"COG_SDK_WHEEL": "pypi", "COGLET_WHEEL": ""})
-    assert "COG_SDK_WHEEL=pypi asks for pypi; it is not installed: the image runs this cog's own runtime" \
-        in built.stderr, built.stderr
-    assert "COGLET_WHEEL is not set" in built.stderr
+                cwd=project, env={"COG_SDK_WHEEL": "", "COGLET_WHEEL": ""})
+    # Unset, the image runs our runtime (set, Cog's: test_cog_wheels.py).
+    for variable in ("COG_SDK_WHEEL", "COGLET_WHEEL"):
+        assert f"{variable} is not set: the image runs this cog's own runtime" in built.stderr, built.stderr
+    assert stored_image(tag)[1]["config"]["Cmd"] == ["/opt/cog/bin/cog-server"]
     run = cog(cog_bin, "run", tag, cwd=tmp_path)
     train = cog(cog_bin, "train", tag, cwd=tmp_path)
     assert "runner setup says hi\n" in run.stderr and run.stdout == "1\n", run.stderr
