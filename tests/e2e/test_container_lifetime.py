@@ -159,7 +159,10 @@ def test_a_killed_cog_serve_takes_its_container_with_it(cog_bin, project, tmp_pa
             os.killpg(process.pid, signal.SIGKILL)
         else:
             for pid in [process.pid, *descendants(process.pid)]:
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass  # a child that died with its parent before its turn (PDEATHSIG)
         process.wait()
         assert wait_until_gone(container, port) == []
     finally:
