@@ -33,9 +33,12 @@ TEST_CASE("read_image_file: the top layer's copy wins, whiteouts and opaque dire
         "{\"weights\":[]}");
   CHECK(read_image_file(layout, manifest_of(layout, {dir / "base.tar"}), "etc/os") == "debian");
   CHECK_FALSE(read_image_file(layout, manifest_of(layout, {dir / "base.tar"}), "etc/none"));
-  CHECK_FALSE(read_image_file(layout, manifest_of(layout, {dir / "base.tar", dir / "removed.tar"}), ".cog/weights.json"));
-  CHECK_FALSE(read_image_file(layout, manifest_of(layout, {dir / "base.tar", dir / "opaque.tar"}), ".cog/weights.json"));
-  CHECK_FALSE(read_image_file(layout, manifest_of(layout, {dir / "base.tar", dir / "dir-gone.tar"}), ".cog/weights.json"));
+  CHECK_FALSE(
+      read_image_file(layout, manifest_of(layout, {dir / "base.tar", dir / "removed.tar"}), ".cog/weights.json"));
+  CHECK_FALSE(
+      read_image_file(layout, manifest_of(layout, {dir / "base.tar", dir / "opaque.tar"}), ".cog/weights.json"));
+  CHECK_FALSE(
+      read_image_file(layout, manifest_of(layout, {dir / "base.tar", dir / "dir-gone.tar"}), ".cog/weights.json"));
   // A whiteout below the file's own layer hides nothing above it.
   CHECK(read_image_file(layout, manifest_of(layout, {dir / "base.tar", dir / "removed.tar", dir / "top.tar"}),
                         ".cog/weights.json") == "{\"weights\":[]}");
