@@ -7,8 +7,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <fstream>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "builder/container/overlay_layer.hpp"
 #include "builder/oci/unpack.hpp"
@@ -213,16 +216,37 @@ void enter_private_mount_namespace() {
   }
 }
 
+namespace {
+
+// Every stored image's layers. Another cog may untag an image and collect its blobs between the
+// listing and the reads (a rebuild under the same tag, another `cog rmi`): the snapshot is taken
+// again then, and while an entry stays unreadable (a damaged store) there is none, so nothing is
+// pruned on a partial view.
+std::optional<std::vector<std::vector<oci::Digest>>> layers_of_stored_images(const oci::ImageStore& store) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::vector<std::vector<oci::Digest>> images;
+    try {
+      for (const auto& image : store.list()) {
+        images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
+      }
+      return images;
+    } catch (const Error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 int prune_unused_rootfs(const oci::ImageStore& store) {
   if (!oci::is_shared_store(store.layout().root())) return 0;
-  std::vector<std::vector<oci::Digest>> images;
-  for (const auto& image : store.list()) {
-    images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
-  }
+  const auto images = layers_of_stored_images(store);
+  if (!images) return 0;
   std::chrono::seconds grace{30 * 60};
   if (const char* text = std::getenv("COG_ROOTFS_GRACE_SECONDS"); text && *text)
     grace = std::chrono::seconds(std::atoll(text));
-  return RootfsCache(default_rootfs_cache_path()).prune(images, grace);
+  return RootfsCache(default_rootfs_cache_path()).prune(*images, grace);
 }
 
 }  // namespace cog::builder::container
