@@ -74,7 +74,7 @@ ImageContainer::ImageContainer(const ImageRunOptions& options) : options_(option
 
   runtime_ = detect_runtime(options.runtime);
   reap_stopped_containers(runtime_, state_dir);
-  RootfsCache cache(default_rootfs_cache_path());
+  RootfsCache cache(default_rootfs_cache_path(), default_layer_donors());
   overlay_ = std::make_unique<Overlay>(cache.ensure_layers(store.layout(), manifest, config_), scratch);
 
   ContainerSpec spec;

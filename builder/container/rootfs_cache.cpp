@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "builder/container/overlay_layer.hpp"
-#include "builder/oci/unpack.hpp"
 #include "support/error.hpp"
 #include "support/scratch_dir.hpp"
 
@@ -63,7 +62,10 @@ fs::path default_rootfs_cache_path() {
   return fs::path(home && *home ? home : "/root") / ".cache" / "cog" / "rootfs";
 }
 
-RootfsCache::RootfsCache(fs::path dir) : dir_(std::move(dir)) {}
+std::vector<fs::path> default_layer_donors() { return {oci::default_cache_root() / "layer-dirs"}; }
+
+RootfsCache::RootfsCache(fs::path dir, std::vector<fs::path> donors)
+    : dir_(std::move(dir)), donors_(std::move(donors)) {}
 
 void RootfsCache::check_layers(const oci::Manifest& manifest, const oci::ImageConfig& config) const {
   if (manifest.layers.size() != config.diff_ids.size()) {
@@ -120,11 +122,27 @@ fs::path RootfsCache::ensure_layer(const oci::Layout& layout, const oci::Descrip
     return target;
   }
   const support::ScratchDir staging(dir_ / "layers", ".unpack-");  // gone on every path but the rename
-  unpack_layer_for_overlay(layout.blob_path(layer.digest), staging.path);
+  if (!link_from_donor(diff_id, staging.path)) unpack_layer_for_overlay(layout.blob_path(layer.digest), staging.path);
   fs::permissions(staging.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                     fs::perms::others_read | fs::perms::others_exec);
   move_into_place(staging.path, target, "layer", [&] { return fs::is_directory(target); });
   return target;
+}
+
+bool RootfsCache::link_from_donor(const oci::Digest& diff_id, const fs::path& staging) const {
+  for (const auto& donor : donors_) {
+    const fs::path source = donor / diff_id.hex;
+    std::error_code ec;
+    if (!fs::is_directory(source, ec)) continue;
+    try {
+      link_layer_dir(source, staging);
+      return true;
+    } catch (const Error&) {
+      // Another file system, or the build cache collected it meanwhile: start again empty.
+      for (const auto& entry : fs::directory_iterator(staging, ec)) fs::remove_all(entry.path(), ec);
+    }
+  }
+  return false;
 }
 
 fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manifest& manifest,
@@ -135,10 +153,12 @@ fs::path RootfsCache::ensure_merged(const oci::Layout& layout, const oci::Manife
     return root;
   }
 
-  const support::ScratchDir staging(dir_, ".unpack-");  // gone on every path but the rename
-  for (const auto& layer : manifest.layers) {
-    oci::apply_layer(layout.blob_path(layer.digest), staging.path);
+  std::vector<fs::path> layers;  // bottom first
+  for (size_t i = 0; i < manifest.layers.size(); ++i) {
+    layers.push_back(ensure_layer(layout, manifest.layers[i], config.diff_ids[i]));
   }
+  const support::ScratchDir staging(dir_, ".unpack-");  // gone on every path but the rename
+  for (const auto& layer : layers) stack_layer_dir(layer, staging.path);
   // A marker outside any layer's namespace: a root without it is an unfinished unpack.
   std::ofstream(staging.path / ".cog-complete").put('\n');
   move_into_place(staging.path, root, "root", [&] { return fs::exists(root / ".cog-complete"); });

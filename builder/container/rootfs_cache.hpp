@@ -2,8 +2,10 @@
 // Unpacked images, and a container's writable overlay on top of them. Each layer is unpacked
 // once, by diff ID, into <cache>/layers/<hex> (whiteouts in overlayfs form, overlay_layer.hpp),
 // and an image is the overlay of its layers: images that share layers share their files on disk.
-// An image with more layers than one overlay mount can take is merged instead into one root
-// cached by chain ID, <cache>/<chain-id hex>.
+// A layer the build already holds unpacked (its layer-dirs) is hard-linked from there instead,
+// so a model built here and then run costs its files once. An image with more layers than one
+// overlay mount can take, and a --base-image a build inspects, is one merged root cached by chain
+// ID, <cache>/<chain-id hex>: its layer directories stacked as hard links, no file copied.
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -23,9 +25,16 @@ oci::Digest chain_id(const std::vector<oci::Digest>& diff_ids);
 // $COG_ROOTFS_CACHE, else $XDG_CACHE_HOME/cog/rootfs, else ~/.cache/cog/rootfs.
 std::filesystem::path default_rootfs_cache_path();
 
+// Where builds keep their layers unpacked by diff ID (<cog cache>/layer-dirs): the directories a
+// RootfsCache links layers from before it unpacks a blob.
+std::vector<std::filesystem::path> default_layer_donors();
+
 class RootfsCache {
  public:
-  explicit RootfsCache(std::filesystem::path dir);
+  // `donors`: directories holding layers already unpacked in overlay form, by diff ID hex (a
+  // build's layer-dirs). A layer found there is hard-linked; any failure to link (another file
+  // system) falls back to unpacking the blob.
+  explicit RootfsCache(std::filesystem::path dir, std::vector<std::filesystem::path> donors = {});
 
   // The read-only lower directories (top first) that make up the image's root, unpacking what is
   // missing: one directory per layer (layer_dir), or one merged root when the layers do not fit
@@ -59,8 +68,10 @@ class RootfsCache {
   std::filesystem::path ensure_merged(const oci::Layout& layout, const oci::Manifest& manifest,
                                       const oci::ImageConfig& config) const;
   void check_layers(const oci::Manifest& manifest, const oci::ImageConfig& config) const;
+  bool link_from_donor(const oci::Digest& diff_id, const std::filesystem::path& staging) const;
 
   std::filesystem::path dir_;
+  std::vector<std::filesystem::path> donors_;
 };
 
 // A writable overlay (lower dirs + a fresh upper dir) mounted at `merged()`; unmounted and deleted

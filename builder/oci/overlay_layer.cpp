@@ -6,9 +6,8 @@
 
 namespace cog::builder::oci {
 namespace fs = std::filesystem;
-namespace {
 
-bool is_opaque(const fs::path& dir) {
+bool is_opaque_dir(const fs::path& dir) {
   // "trusted." needs CAP_SYS_ADMIN (a rootful overlay); "user." is what `userxattr` mounts use.
   for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque"}) {
     char value[4] = {};
@@ -17,6 +16,8 @@ bool is_opaque(const fs::path& dir) {
   }
   return false;
 }
+
+namespace {
 
 TarEntry marker(const std::string& path, std::int64_t mtime) {
   TarEntry entry;
@@ -44,7 +45,7 @@ std::vector<TarEntry> collect_overlay_entries(const fs::path& upper_dir, const L
       std::string name = slash == std::string::npos ? entry.path : entry.path.substr(slash + 1);
       TarEntry whiteout = marker(with_name(entry.path, whiteout_prefix + name), entry.mtime);
       entry = std::move(whiteout);
-    } else if (entry.kind == TarEntry::Kind::Directory && is_opaque(entry.source)) {
+    } else if (entry.kind == TarEntry::Kind::Directory && is_opaque_dir(entry.source)) {
       markers.push_back(marker(entry.path + "/" + whiteout_opaque, entry.mtime));
     }
   }

@@ -10,6 +10,10 @@
 
 namespace cog::builder::oci {
 
+// Whether the directory is marked opaque (trusted.overlay.opaque=y, or user.overlay.opaque=y as
+// `userxattr` mounts write it): it hides whatever the layers below hold at its path.
+bool is_opaque_dir(const std::filesystem::path& dir);
+
 std::vector<TarEntry> collect_overlay_entries(const std::filesystem::path& upper_dir, const LayerOptions& options);
 
 LayerBlob write_layer_from_overlay(const std::filesystem::path& upper_dir, const std::filesystem::path& out_file,

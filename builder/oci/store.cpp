@@ -36,9 +36,11 @@ bool is_shared_store(const fs::path& root, const EnvLookup& env) {
   return fs::absolute(root).lexically_normal() == fs::absolute(shared).lexically_normal();
 }
 
+fs::path default_cache_root(const EnvLookup& env) { return xdg_dir(env, "XDG_CACHE_HOME", ".cache"); }
+
 fs::path default_layer_cache_path(const EnvLookup& env) {
   if (const char* cache = lookup(env, "COG_LAYER_CACHE")) return cache;
-  return xdg_dir(env, "XDG_CACHE_HOME", ".cache") / "layers";
+  return default_cache_root(env) / "layers";
 }
 
 std::string normalize_image_name(std::string_view name) {

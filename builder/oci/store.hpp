@@ -22,6 +22,8 @@ std::filesystem::path default_store_path(const EnvLookup& env = {});
 // ~/.local/share/cog/images), whatever COG_IMAGE_STORE says: a private store does not know what the
 // shared caches' other users need.
 bool is_shared_store(const std::filesystem::path& root, const EnvLookup& env = {});
+// $XDG_CACHE_HOME/cog, else ~/.cache/cog: the build's caches (layer-dirs, step caches, bases).
+std::filesystem::path default_cache_root(const EnvLookup& env = {});
 // $COG_LAYER_CACHE, else $XDG_CACHE_HOME/cog/layers, else ~/.cache/cog/layers.
 std::filesystem::path default_layer_cache_path(const EnvLookup& env = {});
 

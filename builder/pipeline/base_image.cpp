@@ -183,10 +183,11 @@ ResolvedBase resolve_base_image(const std::string& text, oci::ImageStore& store,
 }
 
 std::vector<fs::path> unpack_base(const oci::Layout& layout, const oci::Descriptor& manifest,
-                                  const fs::path& rootfs_cache, const std::string& source) {
+                                  const fs::path& rootfs_cache, const std::string& source,
+                                  const std::vector<fs::path>& layer_donors) {
   try {
     const auto parsed = layout.read_manifest(manifest.digest);
-    return container::RootfsCache(rootfs_cache).ensure(layout, parsed, layout.read_config(parsed));
+    return container::RootfsCache(rootfs_cache, layer_donors).ensure(layout, parsed, layout.read_config(parsed));
   } catch (const Error& error) {
     throw Error(error.kind(), "--base-image " + source,
                 "cannot unpack the base: " + error.where() + ": " + error.message(),

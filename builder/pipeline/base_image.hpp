@@ -36,11 +36,13 @@ ResolvedBase resolve_base_image(const std::string& text, oci::ImageStore& store,
                                 const std::function<void(const std::string&)>& progress);
 
 // The base's root file system, its layers applied in order once (cached by chain ID under
-// `rootfs_cache`, shared with `cog run`): the lowest layer of the build's sandboxed steps.
+// `rootfs_cache`, shared with `cog run`): the lowest layer of the build's sandboxed steps. Layers
+// already unpacked under one of `layer_donors` (the build's layer-dirs) are linked, not unpacked.
 // Hostile layers (`..` entries, hard links or whiteouts reaching outside, links followed out of
 // the root) are rejected with cog::Error(Validation) naming the base; absolute paths land inside.
 std::vector<std::filesystem::path> unpack_base(const oci::Layout& layout, const oci::Descriptor& manifest,
-                                               const std::filesystem::path& rootfs_cache, const std::string& source);
+                                               const std::filesystem::path& rootfs_cache, const std::string& source,
+                                               const std::vector<std::filesystem::path>& layer_donors = {});
 
 // Throws cog::Error(Compatibility) unless the config says linux/amd64 (what the build targets).
 void check_base_platform(const oci::ImageConfig& config, const std::string& source);

@@ -9,22 +9,12 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace cog::builder::pipeline {
-namespace {
-
-fs::path default_cache_root() {
-  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return fs::path(cache) / "cog";
-  const char* home = std::getenv("HOME");
-  return fs::path(home && *home ? home : "/root") / ".cache" / "cog";
-}
-
-}  // namespace
-
 BuildContext::BuildContext(const config::LoadedConfig& loaded, const BuildOptions& options,
                            const ProgressSink& progress)
     : config(loaded.config),
       options(options),
       progress(progress),
-      cache_root(options.cache_dir.empty() ? default_cache_root() : options.cache_dir),
+      cache_root(options.cache_dir.empty() ? oci::default_cache_root() : options.cache_dir),
       store(options.store_dir.empty() ? oci::default_store_path() : options.store_dir),
       layer_cache(oci::default_layer_cache_path(), store.layout()),
       image(store.layout()),

@@ -63,8 +63,8 @@ void add_external_base(BuildContext& ctx) {
   const auto manifest = ctx.store.layout().read_manifest(base.manifest.digest);
   ctx.progress("  BASE " + base.source + " (" + std::to_string(manifest.layers.size()) + " layers, " +
                base.manifest.digest.str() + ")");
-  ctx.lowers =
-      unpack_base(ctx.store.layout(), base.manifest, container::default_rootfs_cache_path(), ctx.options.base_image);
+  ctx.lowers = unpack_base(ctx.store.layout(), base.manifest, container::default_rootfs_cache_path(),
+                           ctx.options.base_image, {ctx.layer_dirs});
   ctx.result.layers_reused += static_cast<int>(manifest.layers.size());
   ctx.chain_key = first_key(ctx, "base image", base.manifest.digest.str());
   ctx.base_env = ctx.image.config().config.env;

@@ -155,8 +155,14 @@ TEST_CASE("a hostile base layer is rejected or contained, never writes outside t
       CHECK_FALSE(fs::equivalent(lowers.front() / "link", dir.path / "victim"));
     }
   }
-  // Nothing but finished roots stays in the cache after a rejected unpack.
+  // Nothing but finished roots and finished layers stays in the cache after a rejected unpack.
   for (const auto& entry : fs::directory_iterator(cache)) {
+    if (entry.path().filename() == "layers") {
+      for (const auto& layer : fs::directory_iterator(entry.path())) {
+        CHECK_FALSE(layer.path().filename().string().starts_with(".unpack-"));
+      }
+      continue;
+    }
     CHECK(fs::exists(entry.path() / ".cog-complete"));
   }
 }
