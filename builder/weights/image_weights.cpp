@@ -65,6 +65,14 @@ std::vector<ImageWeight> parse_runtime_manifest(const std::string& text, const s
                     "expected a non-empty string", "rebuild the image with cog build");
       *value = item[field].get<std::string>();
     }
+    // The name becomes a directory on this machine and the target a mount in the container.
+    const std::string at = where + ": weights[" + std::to_string(i) + "]";
+    if (!is_weight_name(weight.name))
+      throw Error(ErrorKind::Parse, at + ".name", "\"" + weight.name + "\" is not an OCI-safe weight name",
+                  "rebuild the image with cog build");
+    if (!is_weight_target(weight.target))
+      throw Error(ErrorKind::Parse, at + ".target", "\"" + weight.target + "\" is not an absolute path without . or ..",
+                  "rebuild the image with cog build");
     weights.push_back(std::move(weight));
   }
   return weights;
@@ -99,7 +107,8 @@ std::optional<std::vector<LockedFile>> remembered_set(const ContentStore& store,
   std::vector<LockedFile> files;
   for (const auto& item : json["files"]) {
     if (!item.is_object() || !item.value("path", nlohmann::json()).is_string() ||
-        !item.value("digest", nlohmann::json()).is_string())
+        !item.value("digest", nlohmann::json()).is_string() || !is_inner_path(item["path"].get<std::string>()) ||
+        !oci::Digest::try_parse(item["digest"].get<std::string>()))
       return std::nullopt;
     files.push_back(
         {item["path"].get<std::string>(), item.value("size", std::int64_t{0}), item["digest"].get<std::string>(), ""});

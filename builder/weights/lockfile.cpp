@@ -20,6 +20,41 @@ const LockedWeight* WeightsLock::find(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+bool is_plain_name(std::string_view part) { return !part.empty() && part != "." && part != ".."; }
+
+// Whether every '/'-separated component of `path` is a plain name.
+bool all_plain(std::string_view path) {
+  while (true) {
+    const auto slash = path.find('/');
+    if (!is_plain_name(path.substr(0, slash))) return false;
+    if (slash == std::string_view::npos) return true;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+}  // namespace
+
+bool is_weight_name(std::string_view name) {
+  if (name.empty() || !is_lower_alnum(name.front()) || !is_lower_alnum(name.back())) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (is_lower_alnum(name[i])) continue;
+    if (name[i] != '.' && name[i] != '_' && name[i] != '-') return false;
+    if (!is_lower_alnum(name[i + 1])) return false;  // separators are single, never last (checked above)
+  }
+  return true;
+}
+
+bool is_inner_path(std::string_view path) { return !path.empty() && path.front() != '/' && all_plain(path); }
+
+bool is_weight_target(std::string_view target) {
+  while (target.size() > 1 && target.back() == '/') target.remove_suffix(1);
+  return target.size() > 1 && target.front() == '/' && all_plain(target.substr(1));
+}
+
 std::string set_digest(std::vector<LockedFile> files) {
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   std::string lines;
@@ -104,6 +139,13 @@ WeightsLock parse_lock(const std::string& text, const std::string& where) {
     LockedWeight weight;
     weight.name = field<std::string>(entry, "name", path, where);
     weight.target = field<std::string>(entry, "target", path, where);
+    if (!is_weight_name(weight.name))
+      throw Error(ErrorKind::Parse, where, path + ".name \"" + weight.name + "\" is not an OCI-safe weight name",
+                  "run cog weights import to rewrite it");
+    if (!is_weight_target(weight.target))
+      throw Error(ErrorKind::Parse, where,
+                  path + ".target \"" + weight.target + "\" is not an absolute path without . or ..",
+                  "run cog weights import to rewrite it");
     weight.digest = field<std::string>(entry, "digest", path, where);
     weight.set_digest = field<std::string>(entry, "setDigest", path, where);
     weight.size = field<std::int64_t>(entry, "size", path, where);
@@ -120,6 +162,13 @@ WeightsLock parse_lock(const std::string& text, const std::string& where) {
                               field<std::int64_t>(file, "size", path + ".files", where),
                               field<std::string>(file, "digest", path + ".files", where),
                               field<std::string>(file, "layer", path + ".files", where)});
+      if (!is_inner_path(weight.files.back().path))
+        throw Error(ErrorKind::Parse, where,
+                    path + ".files: \"" + weight.files.back().path + "\" is not a relative path without . or ..",
+                    "run cog weights import to rewrite it");
+      if (!oci::Digest::try_parse(weight.files.back().layer))
+        throw Error(ErrorKind::Parse, where, path + ".files: \"" + weight.files.back().layer + "\" is not a digest",
+                    "run cog weights import to rewrite it");
       if (!oci::Digest::try_parse(weight.files.back().digest))
         throw Error(ErrorKind::Parse, where, path + ".files: \"" + weight.files.back().digest + "\" is not a digest",
                     "run cog weights import to rewrite it");

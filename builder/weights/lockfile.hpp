@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "builder/config/config.hpp"
@@ -58,6 +59,16 @@ struct WeightsLock {
 
   const LockedWeight* find(const std::string& name) const;
 };
+
+// Every name, file path and target a lock, an image's /.cog/weights.json or the cache's set
+// records carry becomes a path on this machine (mounts/<name>/<path>) or in the container, and an
+// image or a lock may come from anyone: they are checked wherever one is read.
+// An OCI-safe weight name, as cog.yaml requires: [a-z0-9]+ joined by single '.', '_' or '-'.
+bool is_weight_name(std::string_view name);
+// A relative path of plain names: not absolute, no empty, "." or ".." component.
+bool is_inner_path(std::string_view path);
+// An absolute path other than "/" with no "." or ".." component.
+bool is_weight_target(std::string_view target);
 
 // sha256 of "<digest>  <path>\n" lines sorted by path (sha256sum's format): the identity of a set
 // of files, whatever layers carry them.

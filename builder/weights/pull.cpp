@@ -15,6 +15,21 @@ namespace cog::builder::weights {
 
 namespace fs = std::filesystem;
 
+bool is_file_in_layer(const fs::path& root, const std::string& path) {
+  if (!is_inner_path(path)) return false;
+  const fs::path relative(path);
+  fs::path at = root;
+  std::error_code error;
+  for (auto part = relative.begin(); part != relative.end(); ++part) {
+    at /= *part;
+    const auto status = fs::symlink_status(at, error);
+    if (error) return false;
+    const bool last = std::next(part) == relative.end();
+    if (last ? !fs::is_regular_file(status) : !fs::is_directory(status)) return false;
+  }
+  return true;
+}
+
 std::vector<WeightStatus> weights_status(const config::Config& config, const WeightsLock* lock,
                                          const ContentStore& store) {
   std::vector<WeightStatus> result;
@@ -86,8 +101,7 @@ void pull_weights(const config::Config& config, const WeightsLock& lock, const W
       oci::apply_layer(layout.blob_path(oci::Digest::parse(layer)), root, unpack);
       for (const auto* file : files) {
         const fs::path unpacked = root / file->path;
-        std::error_code error;
-        if (!fs::is_regular_file(unpacked, error))
+        if (!is_file_in_layer(root, file->path))
           throw Error(ErrorKind::Validation, weight_reference(config, weight),
                       "layer " + layer + " lacks " + file->path, "run cog weights import again");
         store.add(unpacked, oci::Digest::parse(file->digest), true);  // verifies the digest

@@ -32,9 +32,16 @@ PreparedMounts::PreparedMounts(const fs::path& parent, const std::vector<LockedW
   fs::create_directories(dir_);
   try {
     for (const auto& weight : weights) {
+      // Checked where they were read too; here because each becomes a host path under dir_.
+      if (!is_weight_name(weight.name))
+        throw Error(ErrorKind::Validation, "weight \"" + weight.name + "\"", "is not an OCI-safe weight name",
+                    "rebuild the image with cog build");
       const fs::path root = dir_ / weight.name;
       fs::create_directories(root);
       for (const auto& file : weight.files) {
+        if (!is_inner_path(file.path))
+          throw Error(ErrorKind::Validation, "weight \"" + weight.name + "\"",
+                      "file \"" + file.path + "\" is not a relative path without . or ..", "run cog weights import");
         const auto digest = oci::Digest::parse(file.digest);
         if (!store.has(digest))
           throw Error(ErrorKind::NotFound, "weight \"" + weight.name + "\"",

@@ -6,6 +6,8 @@
 
 #include "builder/oci/digest.hpp"
 #include "builder/weights/image_weights.hpp"
+#include "builder/weights/pull.hpp"
+#include "builder/weights/runtime.hpp"
 #include "support/error.hpp"
 #include "tests/unit/temp_dir.hpp"
 
@@ -50,4 +52,58 @@ TEST_CASE("the cache remembers a set by its digest, and ignores a record that do
   std::filesystem::copy_file(store.root().parent_path() / "sets" / (weight.set_digest.substr(7) + ".json"),
                              store.root().parent_path() / "sets" / (other.substr(7) + ".json"));
   CHECK_FALSE(remembered_set(store, other));
+}
+
+TEST_CASE("a hostile image's weights.json cannot name a host path, nor can a tampered set record") {
+  for (const char* manifest :
+       {R"({"weights":[{"name":"../../../etc/profile.d","target":"/weights","setDigest":"sha256:ab"}]})",
+        R"({"weights":[{"name":"x/y","target":"/weights","setDigest":"sha256:ab"}]})"}) {
+    try {
+      parse_runtime_manifest(manifest, "img:/.cog/weights.json");
+      FAIL("expected an error");
+    } catch (const cog::Error& error) {
+      CHECK(error.where() == "img:/.cog/weights.json: weights[0].name");
+    }
+  }
+  CHECK_THROWS_WITH_AS(
+      parse_runtime_manifest(R"({"weights":[{"name":"tiny","target":"/../../etc","setDigest":"sha256:ab"}]})", "x"),
+      doctest::Contains("is not an absolute path without . or .."), cog::Error);
+
+  // A set record whose digest adds up but whose path climbs out is not used.
+  cog::test::TempDir dir;
+  ContentStore store(dir.path);
+  LockedWeight weight;
+  weight.name = "tiny";
+  weight.files = {{"../../outside.sh", 1, cog::builder::oci::sha256_of("a").str(), ""}};
+  weight.set_digest = set_digest(weight.files);
+  remember_set(store, weight);
+  CHECK_FALSE(remembered_set(store, weight.set_digest));
+
+  // And the mounts refuse it even when handed one directly.
+  const auto file = dir.path / "a.txt";
+  std::ofstream(file) << "a";
+  store.add(file, cog::builder::oci::sha256_of("a"));
+  CHECK_THROWS_WITH_AS(PreparedMounts(dir.path / "mounts", {weight}, store),
+                       doctest::Contains("is not a relative path"), cog::Error);
+  weight.name = "../escape";
+  weight.files[0].path = "a.txt";
+  CHECK_THROWS_WITH_AS(PreparedMounts(dir.path / "mounts", {weight}, store),
+                       doctest::Contains("is not an OCI-safe weight name"), cog::Error);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "escape"));
+}
+
+TEST_CASE("pull takes only a regular file the layer holds itself, never through a symlink") {
+  cog::test::TempDir dir;
+  const auto root = dir.path / "layer";
+  std::filesystem::create_directories(root / "sub");
+  std::ofstream(root / "sub/model.bin") << "weights";
+  std::ofstream(dir.path / "secret") << "host file";
+  std::filesystem::create_symlink(dir.path, root / "link-dir");
+  std::filesystem::create_symlink(dir.path / "secret", root / "link-file");
+  CHECK(is_file_in_layer(root, "sub/model.bin"));
+  CHECK_FALSE(is_file_in_layer(root, "link-dir/secret"));
+  CHECK_FALSE(is_file_in_layer(root, "link-file"));
+  CHECK_FALSE(is_file_in_layer(root, "../secret"));
+  CHECK_FALSE(is_file_in_layer(root, "sub"));
+  CHECK_FALSE(is_file_in_layer(root, "sub/missing.bin"));
 }

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -126,4 +127,41 @@ TEST_CASE("require_current_lock names cog.yaml, weights.lock and the fix") {
   }
   config::Config none;
   CHECK_FALSE(weights::require_current_lock(none).has_value());
+}
+
+TEST_CASE("names, file paths and targets that would leave their place are refused wherever a lock is read") {
+  CHECK(weights::is_weight_name("tiny"));
+  CHECK(weights::is_weight_name("llama-3.1_8b"));
+  for (const char* name : {"", "..", ".", "../x", "a/b", "Tiny", "a..b", "-a", "a-", "a b"}) {
+    CHECK_MESSAGE(!weights::is_weight_name(name), name);
+  }
+  CHECK(weights::is_inner_path("model.bin"));
+  CHECK(weights::is_inner_path("sub/dir/model.safetensors"));
+  CHECK(weights::is_inner_path("..hidden/x"));  // a name that starts with dots is still a name
+  for (const char* path : {"", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/.", "a/"}) {
+    CHECK_MESSAGE(!weights::is_inner_path(path), path);
+  }
+  CHECK(weights::is_weight_target("/weights/tiny"));
+  CHECK(weights::is_weight_target("/weights/tiny/"));
+  for (const char* target : {"", "/", "weights", "/src/../etc", "/a/./b", "//"}) {
+    CHECK_MESSAGE(!weights::is_weight_target(target), target);
+  }
+
+  auto text_with = [](const std::function<void(weights::LockedWeight&)>& edit) {
+    auto lock = sample_lock();
+    edit(lock.weights[0]);
+    return weights::to_json_text(lock);
+  };
+  CHECK_THROWS_WITH_AS(weights::parse_lock(text_with([](auto& w) { w.name = "../../etc"; }), "weights.lock"),
+                       doctest::Contains("weights[0].name \"../../etc\" is not an OCI-safe weight name"), cog::Error);
+  CHECK_THROWS_WITH_AS(weights::parse_lock(text_with([](auto& w) { w.target = "/src/../etc"; }), "weights.lock"),
+                       doctest::Contains("weights[0].target \"/src/../etc\""), cog::Error);
+  CHECK_THROWS_WITH_AS(
+      weights::parse_lock(text_with([](auto& w) { w.files[0].path = "../../root/.bashrc"; }), "weights.lock"),
+      doctest::Contains("\"../../root/.bashrc\" is not a relative path"), cog::Error);
+  CHECK_THROWS_WITH_AS(weights::parse_lock(text_with([](auto& w) { w.files[1].path = "/etc/passwd"; }), "weights.lock"),
+                       doctest::Contains("\"/etc/passwd\" is not a relative path"), cog::Error);
+  CHECK_THROWS_WITH_AS(weights::parse_lock(text_with([](auto& w) { w.files[0].layer = "../blob"; }), "weights.lock"),
+                       doctest::Contains("\"../blob\" is not a digest"), cog::Error);
+  CHECK_NOTHROW(weights::parse_lock(text_with([](auto&) {}), "weights.lock"));
 }
