@@ -2,6 +2,7 @@
 against a real `cog serve --local` of the playground fixtures, and the proxy and webhook sink
 checked over plain HTTP. Screenshots of each step go to <build>/playground-screenshots/.
 Over 400 lines: one scenario per test, all sharing the served fixtures and the browser."""
+import contextlib
 import json
 import os
 import pathlib
@@ -54,6 +55,43 @@ def wait_until(check, timeout=60, what="condition"):
             pass
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class FakeTarget(http_server.BaseHTTPRequestHandler):
+    """A stand-in for a Cog server the playground proxies to: READY on every GET but the schema,
+    JSON answers; tests subclass it for how predictions go."""
+    schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+        "Input": {"type": "object", "properties": {"text": {"type": "string", "default": "hi"}}},
+        "Output": {"type": "string"}}}}
+    content_type = "application/json"
+
+    def reply(self, status, body):
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def request_body(self):
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+
+    def do_GET(self):  # noqa: N802
+        self.reply(200, self.schema if self.path == "/openapi.json" else {"status": "READY"})
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serving(handler):
+    """Runs `handler` on a free loopback port; yields its base URL."""
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 class Served:
@@ -480,14 +518,10 @@ def test_the_page_recovers_when_the_model_comes_up(browser, server_bin, playgrou
 def test_target_that_is_not_cog_is_a_clear_error(playground_for, tmp_path):
     (tmp_path / "openapi.json").write_text("<html>hello</html>")
     handler = lambda *a, **k: http_server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)  # noqa: E731
-    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+    with serving(handler) as target:
+        playground = playground_for(target)
         status, body = http("GET", playground.url + "api/openapi.json")
         assert status == 502 and "does not answer like a Cog server" in body["error"], body
-    finally:
-        server.shutdown()
 
 
 def test_refuses_targets_it_cannot_proxy(cog_bin):
@@ -535,7 +569,7 @@ def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
     """Markup in a schema's titles, descriptions and enum values, and in outputs, logs and errors,
     is shown as text: no script of the model's runs in the page, and no javascript: link appears."""
     payload = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
-    schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
+    hostile_schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
         "Input": {"type": "object", "properties": {
             "text": {"type": "string", "title": payload, "description": payload, "default": payload, "x-order": 0},
             "mode": {"allOf": [{"$ref": "#/components/schemas/mode"}], "x-order": 1, "default": payload},
@@ -548,29 +582,16 @@ def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
     answer = {"status": "succeeded", "logs": payload, "error": None, "metrics": {"predict_time": 0.1},
               "output": ["javascript:window.pwned=1", payload, "data:text/html,<script>window.pwned=1</script>"]}
 
-    class Hostile(http_server.BaseHTTPRequestHandler):
-        def reply(self, body):
-            raw = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")  # the proxy answers JSON regardless
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def do_GET(self):  # noqa: N802
-            self.reply(schema if self.path == "/openapi.json" else {"status": "READY"})
+    class Hostile(FakeTarget):
+        schema = hostile_schema
+        content_type = "text/html"  # the proxy answers JSON regardless
 
         def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.reply({**answer, "id": "x"})
+            self.request_body()
+            self.reply(200, {**answer, "id": "x"})
 
-        def log_message(self, *args):
-            pass
-
-    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+    with serving(Hostile) as target:
+        playground = playground_for(target)
         status, body = http("GET", playground.url + "api/health-check")
         assert status == 200 and body == {"status": "READY"}
         open_page(browser, playground.url)
@@ -589,41 +610,19 @@ def test_a_hostile_schema_and_output_stay_text(browser, playground_for):
         assert not [h for h in links if h.lower().startswith("javascript:")], links
         assert not browser.find_elements("css selector", "#form img, #output img[src='x'], #logs img")
         assert browser.execute_script("return window.pwned") is None
-    finally:
-        server.shutdown()
 
 
 def test_async_runs_whose_webhooks_never_come_do_not_stall_the_page(browser, playground_for):
     """Each async run follows its webhooks over one SSE connection, and a browser keeps about six
     per host: runs whose webhooks never arrive must not take them all (the page would hang)."""
 
-    class Silent(http_server.BaseHTTPRequestHandler):
-        schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
-            "Input": {"type": "object", "properties": {"text": {"type": "string", "default": "hi"}}},
-            "Output": {"type": "string"}}}}
-
-        def reply(self, status, body):
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def do_GET(self):  # noqa: N802
-            self.reply(200, self.schema if self.path == "/openapi.json" else {"status": "READY"})
-
+    class Silent(FakeTarget):
         def do_POST(self):  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            body = self.request_body()
             self.reply(202, {"id": body.get("id"), "status": "starting"})  # and never a webhook
 
-        def log_message(self, *args):
-            pass
-
-    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Silent)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
+    with serving(Silent) as target:
+        playground = playground_for(target)
         open_page(browser, playground.url)
         find(browser, "#async").click()
         for run in range(8):
@@ -640,8 +639,6 @@ def test_async_runs_whose_webhooks_never_come_do_not_stall_the_page(browser, pla
         assert http("POST", webhook_sink(playground.url), body={"id": run_id, "status": "processing",
                                                               "error": {"code": 1}})[0] == 200
         wait_until(lambda: status_text(browser).startswith("processing"), 10, "the webhook to be shown")
-    finally:
-        server.shutdown()
 
 
 def test_closing_the_page_cancels_its_unfinished_run(browser, playground_for):
@@ -650,24 +647,9 @@ def test_closing_the_page_cancels_its_unfinished_run(browser, playground_for):
     canceled = []
     release = threading.Event()
 
-    class Slow(http_server.BaseHTTPRequestHandler):
-        schema = {"openapi": "3.0.2", "paths": {"/predictions": {}}, "components": {"schemas": {
-            "Input": {"type": "object", "properties": {"text": {"type": "string", "default": "hi"}}},
-            "Output": {"type": "string"}}}}
-
-        def reply(self, status, body):
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def do_GET(self):  # noqa: N802
-            self.reply(200, self.schema if self.path == "/openapi.json" else {"status": "READY"})
-
+    class Slow(FakeTarget):
         def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.request_body()
             if self.path.endswith("/cancel"):
                 canceled.append(self.path)
                 release.set()
@@ -675,19 +657,14 @@ def test_closing_the_page_cancels_its_unfinished_run(browser, playground_for):
             release.wait(60)  # a prediction that runs until it is canceled
             self.reply(200, {"status": "canceled", "output": None})
 
-        def log_message(self, *args):
-            pass
-
-    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        playground = playground_for(f"http://127.0.0.1:{server.server_address[1]}")
-        open_page(browser, playground.url)
-        find(browser, "#run").click()
-        run_id = wait_until(lambda: browser.execute_script("return state.current && state.current.id"), 10, "a run")
-        browser.get("about:blank")
-        wait_until(lambda: canceled, 10, "the run to be canceled as the page went away")
-        assert canceled == [f"/predictions/{run_id}/cancel"]
-    finally:
-        release.set()
-        server.shutdown()
+    with serving(Slow) as target:
+        try:
+            playground = playground_for(target)
+            open_page(browser, playground.url)
+            find(browser, "#run").click()
+            run_id = wait_until(lambda: browser.execute_script("return state.current && state.current.id"), 10, "a run")
+            browser.get("about:blank")
+            wait_until(lambda: canceled, 10, "the run to be canceled as the page went away")
+            assert canceled == [f"/predictions/{run_id}/cancel"]
+        finally:
+            release.set()  # before the server stops: its handler may still be waiting
