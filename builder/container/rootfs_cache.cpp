@@ -11,7 +11,6 @@
 #include <fstream>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "builder/container/overlay_layer.hpp"
 #include "support/error.hpp"
@@ -238,23 +237,23 @@ void enter_private_mount_namespace() {
 
 namespace {
 
-// Every stored image's layers. Another cog may untag an image and collect its blobs between the
-// listing and the reads (a rebuild under the same tag, another `cog rmi`): the snapshot is taken
-// again then, and while an entry stays unreadable (a damaged store) there is none, so nothing is
-// pruned on a partial view.
+// Every stored image's layers, read under the store's lock so that another cog cannot untag an
+// image and collect its blobs between the listing and the reads; an entry unreadable even so (a
+// damaged store) gives no snapshot, so nothing is pruned on a partial view.
 std::optional<std::vector<std::vector<oci::Digest>>> layers_of_stored_images(const oci::ImageStore& store) {
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    std::vector<std::vector<oci::Digest>> images;
+  std::optional<std::vector<std::vector<oci::Digest>>> images;
+  store.layout().read_consistently([&] {
     try {
+      std::vector<std::vector<oci::Digest>> read;
       for (const auto& image : store.list()) {
-        images.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
+        read.push_back(store.layout().read_config(store.layout().read_manifest(image.manifest_digest)).diff_ids);
       }
-      return images;
+      images = std::move(read);
     } catch (const Error&) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      images.reset();
     }
-  }
-  return std::nullopt;
+  });
+  return images;
 }
 
 }  // namespace

@@ -209,6 +209,11 @@ bool Layout::untag(std::string_view name) {
   return removed > 0;
 }
 
+void Layout::read_consistently(const std::function<void()>& read) const {
+  files::Lock lock(root_ / lock_name);
+  read();
+}
+
 GcResult Layout::collect_garbage(const std::set<Digest>& extra_roots) {
   files::Lock lock(root_ / lock_name);
   std::set<Digest> live = extra_roots;

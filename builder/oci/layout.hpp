@@ -4,6 +4,7 @@
 // processes may share one layout (the local image store is one).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -76,6 +77,11 @@ class Layout {
   bool untag(std::string_view name);
   // Deletes blobs not reachable from index.json, nor listed in `extra_roots` or a live lease.
   GcResult collect_garbage(const std::set<Digest>& extra_roots = {});
+  // Runs `read` holding the lock that tag, untag and collect_garbage take, so what it reads of
+  // index.json and the blobs that names is one snapshot: no listed image is untagged, nor any of
+  // its blobs collected, meanwhile. `read` must not tag, untag or collect (the lock is not
+  // re-entrant) and should be brief: builds wait to tag while it runs.
+  void read_consistently(const std::function<void()>& read) const;
 
  private:
   explicit Layout(std::filesystem::path root) : root_(std::move(root)) {}

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "builder/oci/layout.hpp"
 #include "support/error.hpp"
 #include "helpers.hpp"
@@ -111,4 +115,30 @@ TEST_CASE("layout: a live lease protects untagged blobs, a dead one does not") {
   cog::test::write_file(dir / "l/.cog-leases/999999999-dead", leased.digest.str() + "\n");
   CHECK(layout.collect_garbage().blobs_removed == 1);
   CHECK_FALSE(fs::exists(dir / "l/.cog-leases/999999999-dead"));
+}
+
+TEST_CASE("a consistent read holds off untag and garbage collection until it ends") {
+  TempDir dir;
+  Layout layout = Layout::create(dir.path());
+  const Descriptor image = put_image(layout, "layer");
+  layout.tag("model:latest", image);
+  Layout other = Layout::open(dir.path());  // another cog's view of the same store
+  std::atomic<bool> collected{false};
+  std::thread rival;
+  layout.read_consistently([&] {
+    rival = std::thread([&] {
+      other.untag("model:latest");
+      other.collect_garbage();
+      collected = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK_FALSE(collected.load());
+    // Everything the listing names is still readable inside the read.
+    REQUIRE(layout.list().size() == 1);
+    CHECK(layout.read_config(layout.read_manifest(image.digest)).diff_ids.size() == 1);
+  });
+  rival.join();
+  CHECK(collected.load());
+  CHECK(layout.list().empty());
+  CHECK_FALSE(layout.has_blob(image.digest));
 }
