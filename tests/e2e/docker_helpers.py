@@ -27,6 +27,15 @@ import pytest
 # Debian's docker.io client first: /usr/local/bin/docker on some machines is an older binary.
 DOCKER_CLIENTS = ["/usr/bin/docker", "/usr/local/bin/docker"]
 START_TIMEOUT_S = 60
+# A unix socket's path is at most 107 bytes, and dockerd's containerd puts its sockets deepest in the
+# temp dir (exec/containerd/containerd.sock.ttrpc). scripts/test.sh's TMPDIR is under the checkout:
+# where that is too deep, the daemon's dir goes to /tmp instead (it takes no disk: data and exec are
+# tmpfs mounts).
+_DEEPEST_SOCKET = "cog-dockerd-XXXXXXXX/exec/containerd/containerd.sock.ttrpc"
+
+
+def _daemon_parent():
+    return None if len(os.path.join(tempfile.gettempdir(), _DEEPEST_SOCKET)) <= 107 else "/tmp"
 TMPFS_SIZE = os.environ.get("COG_TEST_DOCKERD_TMPFS", "16g")
 
 
@@ -43,7 +52,7 @@ class DockerDaemon:
     """A running dockerd: `host` is its DOCKER_HOST (unix://...), `client` the docker binary."""
 
     def __init__(self, dockerd: str, client: str):
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="cog-dockerd-"))
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="cog-dockerd-", dir=_daemon_parent()))
         self.socket = self.dir / "docker.sock"
         self.host = f"unix://{self.socket}"
         self.client = client

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import pathlib
+import shutil
 import tarfile
 
 import pytest
@@ -16,6 +17,10 @@ import registry_helpers as rh
 from cog_cli import make_project, remove_images, run_cog as cog, stored_image, unique_tag
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
+
+# The bases built here leave out cog-base's package layer (test_cog_base.py): these tests are about
+# --base-image, and with it every base (and every root merged from one) would be ~2 GB bigger.
+NO_COG_BASE = "--use-cog-base-image=false"
 
 BASE_RUN_PY = '''from cog import BaseRunner
 
@@ -44,7 +49,15 @@ def archive_layer_digests(archive):
     """The layers of a docker-archive as they are stored in it (uncompressed tars: digest = diff_id)."""
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))[0]
-        return ["sha256:" + hashlib.sha256(tar.extractfile(name).read()).hexdigest() for name in manifest["Layers"]]
+        return ["sha256:" + file_sha256(tar.extractfile(name)) for name in manifest["Layers"]]
+
+
+def file_sha256(file) -> str:
+    """The hex sha256 of an open file, read in chunks (a layer may be gigabytes)."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +70,9 @@ def base(cog_bin, tmp_path_factory):
                            'build:\n  python_version: "3.11"\n  run:\n    - echo from-base > /base-marker.txt\n'
                            'environment:\n  - BASE_GREETING=hola\nrun: "run.py:Runner"\n')
     layout, archive = tmp / "layout", tmp / "base.tar"
-    cog(cog_bin, "build", "-t", tag, "-o", f"oci:{layout}:base", "-o", f"docker-archive:{archive}", cwd=project)
     try:
+        cog(cog_bin, "build", NO_COG_BASE, "-t", tag, "-o", f"oci:{layout}:base", "-o", f"docker-archive:{archive}",
+            cwd=project)
         with rh.running(rh.Registry(tmp / "registry")) as registry:
             rh.skopeo("copy", f"oci:{layout}:base", f"docker://{registry.host}/bases/python:3.11",
                       "--dest-tls-verify=false")
@@ -67,6 +81,7 @@ def base(cog_bin, tmp_path_factory):
                    "config": config, "tmp": tmp}
     finally:
         remove_images(cog_bin, tag)
+        shutil.rmtree(tmp, ignore_errors=True)  # the layout, the archive and the registry's copy
 
 
 @pytest.fixture
@@ -88,7 +103,7 @@ def built_base(cog_bin, directory, prefix, *run_steps):
                            f'build:\n  python_version: "3.11"\n  run:\n{steps}run: "run.py:Runner"\n')
     tag = unique_tag(prefix)
     try:
-        cog(cog_bin, "build", "-t", tag, cwd=project)
+        cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project)
         yield tag
     finally:
         remove_images(cog_bin, tag)

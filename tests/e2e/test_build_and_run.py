@@ -47,7 +47,8 @@ def project(tmp_path):
 tag = tag_fixture("cog-e2e")
 
 # The layer-count tests count base, runtime and source: cog-base's package layer (test_cog_base.py),
-# and its ~2 GB rebuild under --no-cache, are not what they are about.
+# and its ~2 GB rebuild under --no-cache, are not what they are about; nor is it what the tests that
+# write archives, layouts or unpacked bundles (each ~2 GB more with it) are about.
 NO_COG_BASE = "--use-cog-base-image=false"
 
 
@@ -73,15 +74,18 @@ def test_build_labels_and_layers_are_valid_oci(cog_bin, project, tag, tmp_path):
     assert "5000/tcp" in config["config"]["ExposedPorts"]
 
     bundle = tmp_path / "bundle"
-    subprocess.run(["umoci", "unpack", "--image", store_ref(tag)[len("oci:"):], str(bundle)], check=True,
-                   capture_output=True)
-    rootfs = bundle / "rootfs"
-    assert (rootfs / "src/run.py").read_text() == HELLO_RUN_PY
-    assert json.loads((rootfs / "src/.cog/openapi_schema.json").read_text()) == schema
-    assert not (rootfs / "src/secret-notes.txt").exists(), ".dockerignore must be honoured"
-    # A symlink pointing outside the project is kept as a link, never followed into the layer.
-    assert os.path.islink(rootfs / "src/link-outside")
-    assert (rootfs / "opt/cog/bin/cog-server").exists()
+    try:
+        subprocess.run(["umoci", "unpack", "--image", store_ref(tag)[len("oci:"):], str(bundle)], check=True,
+                       capture_output=True)
+        rootfs = bundle / "rootfs"
+        assert (rootfs / "src/run.py").read_text() == HELLO_RUN_PY
+        assert json.loads((rootfs / "src/.cog/openapi_schema.json").read_text()) == schema
+        assert not (rootfs / "src/secret-notes.txt").exists(), ".dockerignore must be honoured"
+        # A symlink pointing outside the project is kept as a link, never followed into the layer.
+        assert os.path.islink(rootfs / "src/link-outside")
+        assert (rootfs / "opt/cog/bin/cog-server").exists()
+    finally:
+        shutil.rmtree(bundle, ignore_errors=True)  # a whole root
 
 
 def test_a_git_project_is_labelled_with_its_revision_and_version(cog_bin, project, tag):
@@ -217,15 +221,19 @@ def test_no_mounts_are_left_behind(cog_bin, project):
 def test_build_writes_docker_archive_and_oci_outputs(cog_bin, project, tag, tmp_path):
     archive = tmp_path / "image.tar"
     layout = tmp_path / "layout"
-    result = cog(cog_bin, "build", "-t", tag, "-o", f"docker-archive:{archive}", "-o", f"oci:{layout}:v1",
-                 cwd=project)
-    digest, _, _ = build_counts(result.stderr)
-    inspect = json.loads(subprocess.run(["skopeo", "inspect", f"oci:{layout}:v1"], capture_output=True, text=True,
-                                        check=True).stdout)
-    assert inspect["Digest"] == digest
-    from_archive = json.loads(subprocess.run(["skopeo", "inspect", f"docker-archive:{archive}"],
-                                             capture_output=True, text=True, check=True).stdout)
-    assert from_archive["Labels"]["run.cog.version"] == inspect["Labels"]["run.cog.version"]
+    try:
+        result = cog(cog_bin, "build", NO_COG_BASE, "-t", tag, "-o", f"docker-archive:{archive}",
+                     "-o", f"oci:{layout}:v1", cwd=project)
+        digest, _, _ = build_counts(result.stderr)
+        inspect = json.loads(subprocess.run(["skopeo", "inspect", f"oci:{layout}:v1"], capture_output=True,
+                                            text=True, check=True).stdout)
+        assert inspect["Digest"] == digest
+        from_archive = json.loads(subprocess.run(["skopeo", "inspect", f"docker-archive:{archive}"],
+                                                 capture_output=True, text=True, check=True).stdout)
+        assert from_archive["Labels"]["run.cog.version"] == inspect["Labels"]["run.cog.version"]
+    finally:  # each a whole image
+        archive.unlink(missing_ok=True)
+        shutil.rmtree(layout, ignore_errors=True)
 
 
 def test_schema_errors_stop_the_build_before_any_layer(cog_bin, project, tag):
@@ -325,19 +333,23 @@ def test_secret_mounts_are_optional_and_read_only_as_in_buildkit(cog_bin, tmp_pa
                            '      mounts:\n        - type: secret\n          id: token\n'
                            '          target: /run/secrets/token\n'
                            'run: "run.py:Runner"\n')
-    without = cog(cog_bin, "build", "-t", tag, cwd=project)
+    without = cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project)
     assert 'secret "token" was not given' in without.stderr
     secret = tmp_path / "token.txt"
     secret.write_text("sesame")
     secret.chmod(0o644)
-    with_secret = cog(cog_bin, "build", "-t", tag + "-s", "--secret", f"id=token,src={secret}", cwd=project)
+    with_secret = cog(cog_bin, "build", NO_COG_BASE, "-t", tag + "-s", "--secret", f"id=token,src={secret}",
+                      cwd=project)
     try:
         for name, expected in ((tag, "absent"), (tag + "-s", "400")):
             bundle = tmp_path / ("bundle-" + expected)
-            subprocess.run(["umoci", "unpack", "--image", store_ref(name)[len("oci:"):], str(bundle)], check=True,
-                           capture_output=True)
-            assert (bundle / "rootfs/secret-state.txt").read_text().strip() == expected
-            assert not (bundle / "rootfs/run/secrets/token").exists()
+            try:
+                subprocess.run(["umoci", "unpack", "--image", store_ref(name)[len("oci:"):], str(bundle)],
+                               check=True, capture_output=True)
+                assert (bundle / "rootfs/secret-state.txt").read_text().strip() == expected
+                assert not (bundle / "rootfs/run/secrets/token").exists()
+            finally:
+                shutil.rmtree(bundle, ignore_errors=True)  # a whole root
     finally:
         cog(cog_bin, "rmi", tag + "-s", check=False)
     assert "sesame" not in with_secret.stderr

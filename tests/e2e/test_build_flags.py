@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import struct
 import subprocess
 import tarfile
@@ -31,6 +32,10 @@ class Runner(BaseRunner):
 '''
 
 ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+# Builds that push to a registry, load into docker or write archives leave out cog-base's package layer
+# (test_cog_base.py): each copy of it would be ~2 GB, and it is not what these tests are about.
+NO_COG_BASE = "--use-cog-base-image=false"
 
 
 def cog_environ(**extra):
@@ -71,7 +76,7 @@ def test_push_sends_the_built_image_to_the_registry_in_its_name(cog_bin, project
     with running(Registry(tmp_path / "registry")) as registry:
         target = f"{registry.host}/models/hello-{uuid.uuid4().hex[:6]}:v1"
         cleanup.append(target)
-        result = cog(cog_bin, "build", "-t", target, "--push", "--progress", "plain", cwd=project)
+        result = cog(cog_bin, "build", NO_COG_BASE, "-t", target, "--push", "--progress", "plain", cwd=project)
         assert f"Pushing to {target}..." in result.stderr
         digest = image_digest(result.stderr)
         assert pushed_digest(result.stderr) == digest  # what was built is what was pushed
@@ -86,7 +91,7 @@ def test_push_takes_the_name_from_cog_yaml(cog_bin, project, cleanup, tmp_path):
         cleanup.append(image)
         (project / "cog.yaml").write_text(
             f'build:\n  python_version: "3.11"\nrun: "run.py:Runner"\nimage: {image}\n')
-        result = cog(cog_bin, "build", "--push", "--progress", "quiet", cwd=project)
+        result = cog(cog_bin, "build", NO_COG_BASE, "--push", "--progress", "quiet", cwd=project)
         assert f"Pushing to {image}:latest..." in result.stderr
         assert skopeo_inspect(image)["Digest"] == pushed_digest(result.stderr)
 
@@ -101,11 +106,11 @@ def test_cog_push_takes_builds_flags_for_its_build(cog_bin, project, cleanup, tm
     with running(Registry(tmp_path / "registry")) as registry:
         target = f"{registry.host}/models/secret-{uuid.uuid4().hex[:6]}"
         cleanup.append(target)
-        missing = cog(cog_bin, "push", target, "--progress", "plain", cwd=project, check=False)
+        missing = cog(cog_bin, "push", target, NO_COG_BASE, "--progress", "plain", cwd=project, check=False)
         # Without --secret the step runs without the file (BuildKit's behaviour), so its test fails.
         assert missing.returncode == 1 and 'secret "token" was not given' in missing.stderr
-        pushed = cog(cog_bin, "push", target, "--progress", "plain", "--secret", f"id=token,src={tmp_path / 'token.txt'}",
-                     cwd=project)
+        pushed = cog(cog_bin, "push", target, NO_COG_BASE, "--progress", "plain",
+                     "--secret", f"id=token,src={tmp_path / 'token.txt'}", cwd=project)
         assert skopeo_inspect(target)["Digest"] == pushed_digest(pushed.stderr)
 
 
@@ -143,7 +148,7 @@ def stored_config_digest(tag: str) -> str:
 def test_load_hands_the_image_to_docker(cog_bin, project, cleanup, docker_daemon):
     tag = unique_tag("cog-e2e")
     cleanup.append(tag)
-    result = cog(cog_bin, "build", "-t", tag, "--load", "--progress", "plain", cwd=project,
+    result = cog(cog_bin, "build", NO_COG_BASE, "-t", tag, "--load", "--progress", "plain", cwd=project,
                  env={"DOCKER_HOST": docker_daemon.host})
     assert f"Loading {tag} into docker..." in result.stderr
     assert f"Loaded {tag}:latest into docker" in result.stderr
@@ -315,14 +320,19 @@ def test_outputs_name_the_image_and_a_generated_schema_is_accepted_back(cog_bin,
     tag = unique_tag("cog-e2e")
     cleanup.append(tag)
     named, explicit, layout = tmp_path / "named.tar", tmp_path / "explicit.tar", tmp_path / "layout"
-    result = cog(cog_bin, "build", "-t", tag, "-o", f"docker-archive:{named}",
-                 "-o", f"docker-archive:{explicit}:other/name:v2", "-o", f"oci:{layout}", cwd=project)
-    # Without :REF the archive carries the build's name, so that `docker load` tags the image.
-    assert archive_repo_tags(named) == [[f"{tag}:latest"]]
-    assert archive_repo_tags(explicit) == [["other/name:v2"]]
-    assert f"Wrote docker-archive:{named}:{tag}:latest" in result.stderr
-    index = json.loads((layout / "index.json").read_text())
-    assert [m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]] == ["latest"]
+    try:
+        result = cog(cog_bin, "build", NO_COG_BASE, "-t", tag, "-o", f"docker-archive:{named}",
+                     "-o", f"docker-archive:{explicit}:other/name:v2", "-o", f"oci:{layout}", cwd=project)
+        # Without :REF the archive carries the build's name, so that `docker load` tags the image.
+        assert archive_repo_tags(named) == [[f"{tag}:latest"]]
+        assert archive_repo_tags(explicit) == [["other/name:v2"]]
+        assert f"Wrote docker-archive:{named}:{tag}:latest" in result.stderr
+        index = json.loads((layout / "index.json").read_text())
+        assert [m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]] == ["latest"]
+    finally:  # each a whole image
+        named.unlink(missing_ok=True)
+        explicit.unlink(missing_ok=True)
+        shutil.rmtree(layout, ignore_errors=True)
 
     # The schema our generator wrote passes --openapi-schema's check, and goes into the image as it is.
     config = json.loads(subprocess.run(["skopeo", "inspect", "--config", store_ref(tag)], capture_output=True,
@@ -330,7 +340,7 @@ def test_outputs_name_the_image_and_a_generated_schema_is_accepted_back(cog_bin,
     generated = config["config"]["Labels"]["run.cog.openapi_schema"]
     schema_file = tmp_path / "schema.json"
     schema_file.write_text(generated)
-    cog(cog_bin, "build", "-t", tag, "--openapi-schema", str(schema_file), cwd=project)
+    cog(cog_bin, "build", NO_COG_BASE, "-t", tag, "--openapi-schema", str(schema_file), cwd=project)
     again = json.loads(subprocess.run(["skopeo", "inspect", "--config", store_ref(tag)], capture_output=True,
                                       text=True, check=True).stdout)
     assert json.loads(again["config"]["Labels"]["run.cog.openapi_schema"]) == json.loads(generated)

@@ -21,6 +21,10 @@ from registry_helpers import Registry, free_port, running
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="running images needs root")
 
+# Images that are copied whole (to a registry and private stores, or into docker) leave out cog-base's
+# package layer (test_cog_base.py): each copy would be ~2 GB, and it is not what those tests are about.
+NO_COG_BASE = "--use-cog-base-image=false"
+
 FILE_RUNNER_PY = '''import time
 
 from cog import BaseRunner, CancelationException, Input, Path
@@ -188,7 +192,7 @@ def test_container_hosts_and_resolv_conf_are_dockers(cog_bin, tmp_path):
 
 def test_docker_runtime_names_the_host_too(cog_bin, tmp_path, docker_daemon):
     project = make_project(tmp_path / "env", "", cog_yaml='build:\n  python_version: "3.11"\n')
-    result = cog(cog_bin, "exec", "--progress", "quiet", "--runtime", "docker", "python3", "-c",
+    result = cog(cog_bin, "exec", NO_COG_BASE, "--progress", "quiet", "--runtime", "docker", "python3", "-c",
                  "import socket; print(socket.gethostbyname('host.docker.internal'))",
                  cwd=project, base_env=docker_daemon.env(), stdin=subprocess.DEVNULL)
     assert result.stdout == "127.0.0.1\n", result.stderr
@@ -215,8 +219,8 @@ def test_run_pulls_an_image_only_the_registry_has(cog_bin, tmp_path):
         ref = f"{registry.host}/me/model:v1"
         builder_env = {"COG_IMAGE_STORE": str(tmp_path / "store-a"), "DOCKER_CONFIG": str(docker_config)}
         cog(cog_bin, "login", registry.host, "-u", "alice", "--password-stdin", env=builder_env, input="s3cret\n")
-        cog(cog_bin, "build", "-t", ref, "--progress", "quiet", cwd=project, env=builder_env)
-        cog(cog_bin, "push", ref, cwd=project, env=builder_env)
+        cog(cog_bin, "build", NO_COG_BASE, "-t", ref, "--progress", "quiet", cwd=project, env=builder_env)
+        cog(cog_bin, "push", ref, NO_COG_BASE, cwd=project, env=builder_env)
 
         # Another store, which has never seen the image: cog run pulls it, with the stored credentials.
         user_env = {"COG_IMAGE_STORE": str(tmp_path / "store-b"), "DOCKER_CONFIG": str(docker_config)}

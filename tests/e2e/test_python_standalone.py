@@ -109,7 +109,7 @@ def test_the_prediction_runs_on_the_archives_python(cog_bin, built, tmp_path):
 def test_cog_exec_gets_the_archives_python_as_python(cog_bin, built, archive, tmp_path):
     _, version, _, _ = built
     project = make_project(tmp_path / "p", RUN_PY, COG_YAML)
-    result = cog(cog_bin, "exec", "--", "python", "-c",
+    result = cog(cog_bin, "exec", NO_COG_BASE, "--", "python", "-c",
                  "import sys, tomli_w, cog; print(sys.executable, sys.version.split()[0], cog.__name__)",
                  cwd=project, env={"COG_PYTHON_STANDALONE": str(archive.parent)})
     assert result.stdout.split() == ["/usr/local/bin/python", version, "cog"], result.stderr

@@ -16,6 +16,9 @@ from registry_helpers import Registry, running
 
 FIXTURE = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "weights_model"
 VOCAB = "alpha beta gamma\n"
+# The images built here leave out cog-base's package layer (test_cog_base.py): these tests are about
+# weights, and it would be ~2 GB more to read through layer by layer and to push.
+NO_COG_BASE = "--use-cog-base-image=false"
 MODEL = bytes(range(256)) * 64
 
 
@@ -229,7 +232,7 @@ def test_run_mounts_the_weights_read_only_at_the_target(cog_bin, project, regist
     assert not (project / ".cog" / "mounts").exists()  # cleaned up on exit
 
     # The built image carries /.cog/weights.json.
-    run_cog(cog_bin, "build", "-t", tag, cwd=project, base_env=env)
+    run_cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project, base_env=env)
     lock = json.loads((project / "weights.lock").read_text())
     expected = {"weights": [{"name": "tiny", "target": "/weights/tiny",
                              "setDigest": lock["weights"][0]["setDigest"]}]}
@@ -251,7 +254,7 @@ def test_run_of_a_named_image_mounts_its_weights_from_the_lock_or_the_cache(cog_
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "COG_CACHE_DIR": str(tmp_path / "weights-cache"),
            "COG_NO_UPDATE_CHECK": "1"}
     run_cog(cog_bin, "weights", "import", cwd=project, base_env=env)
-    run_cog(cog_bin, "build", "-t", tag, cwd=project, base_env=env)
+    run_cog(cog_bin, "build", NO_COG_BASE, "-t", tag, cwd=project, base_env=env)
     expected = "beta:" + hashlib.sha256(MODEL).hexdigest()[:16] + ":ro"
 
     # Another directory with the project's cog.yaml and lock (not its weights/), an empty cache:
@@ -289,7 +292,7 @@ def test_push_sends_an_index_of_the_image_and_the_weights(cog_bin, project, regi
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "COG_CACHE_DIR": str(tmp_path / "weights-cache"),
            "COG_NO_UPDATE_CHECK": "1"}
     run_cog(cog_bin, "weights", "import", cwd=project, base_env=env)
-    result = run_cog(cog_bin, "push", cwd=project, base_env=env)
+    result = run_cog(cog_bin, "push", NO_COG_BASE, cwd=project, base_env=env)
     lock = json.loads((project / "weights.lock").read_text())
     assert f"weight  tiny  {lock['weights'][0]['digest']}" in result.stderr
     index = registry_json(registry, "/v2/test/tiny/manifests/latest", "application/vnd.oci.image.index.v1+json")
