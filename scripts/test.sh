@@ -28,17 +28,12 @@ jobs=$(nproc 2>/dev/null || echo 2)
 if ! $warm; then
   # Everything cog and the tests read or write between runs lives under XDG_CACHE_HOME (bases,
   # layers, unpacked rootfs, step caches, python archives, the tests' venvs) and XDG_DATA_HOME (the
-  # image store); the variables that override single ones are cleared. Temporary files (pytest's
-  # tmp_path and basetemp, cog's container bundles, skopeo's and umoci's scratch) go to TMPDIR
-  # there too: on the same disk as the caches, and emptied with them.
+  # image store); the variables that override single ones are cleared. TMPDIR stays outside the
+  # checkout: a test's scratch project inside this git work tree would take its revision.
   state="$PWD/build/ci-state"
-  # A run killed mid-test may have left a mount (a test's tmpfs) in there: unmount it first.
-  awk -v dir="$state/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | while read -r point; do
-    umount -l "$point" || true
-  done
   rm -rf "$state"
-  mkdir -p "$state/cache" "$state/data" "$state/tmp"
-  export XDG_CACHE_HOME="$state/cache" XDG_DATA_HOME="$state/data" TMPDIR="$state/tmp"
+  mkdir -p "$state/cache" "$state/data"
+  export XDG_CACHE_HOME="$state/cache" XDG_DATA_HOME="$state/data"
   unset COG_IMAGE_STORE COG_LAYER_CACHE COG_ROOTFS_CACHE COG_PYTHON_STANDALONE
 
   # Bounded fuzzing (about 30 s per target) of the parsers that read user files (cog.yaml, pip
