@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 extern char** environ;
 
 #include <nlohmann/json.hpp>
@@ -125,9 +127,13 @@ PendingSchema start_schema(const config::Config& config, const fs::path& sdk_dir
   require_reference(config);
   const char* python_env = std::getenv("COG_HOST_PYTHON");
   const std::string python = python_env && *python_env ? python_env : "/usr/bin/python3";
-  char metadata_template[] = "/tmp/cog-schema-meta-XXXXXX";
-  int fd = mkstemp(metadata_template);
-  if (fd < 0) throw Error(ErrorKind::Io, "/tmp", "could not create a temporary file", "");
+  const fs::path temp_dir = fs::temp_directory_path();  // $TMPDIR, else /tmp
+  std::string metadata_template = (temp_dir / "cog-schema-meta-XXXXXX").string();
+  int fd = mkstemp(metadata_template.data());
+  if (fd < 0)
+    throw Error(ErrorKind::Io, temp_dir.string(),
+                std::string("could not create a temporary file: ") + std::strerror(errno),
+                "check that TMPDIR names a writable directory with free space");
   close(fd);
   fs::path metadata_file = metadata_template;
 
