@@ -12,6 +12,8 @@ import os
 import pathlib
 import re
 import subprocess
+import time
+import urllib.request
 import uuid
 
 import pytest
@@ -33,6 +35,24 @@ def run_cog(cog_bin, *args, cwd=None, check=True, env=None, base_env=None, timeo
         raise AssertionError(f"cog {' '.join(command[1:])} failed ({result.returncode}):\n"
                              f"{result.stdout}\n{result.stderr}")
     return result
+
+
+def predict_when_served(port, inputs, tries=300):
+    """POSTs `inputs` to the `cog serve` starting on `port` until a prediction succeeds (0.2 s
+    apart, `tries` times); returns the last answer, None when none came."""
+    body = None
+    for _ in range(tries):
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predictions",
+                                             data=json.dumps({"input": inputs}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            body = json.loads(urllib.request.urlopen(request, timeout=5).read())
+            if body.get("status") == "succeeded":
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return body
 
 
 def run_cog_with(cog_bin, env, *args, check=True, cwd=None, stdin=None):

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from cog_cli import make_project, pushed_digest, run_cog as cog, store_ref, tag_fixture
+from cog_cli import make_project, predict_when_served, pushed_digest, run_cog as cog, store_ref, tag_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building and running images needs root")
 
@@ -247,8 +247,6 @@ def test_schema_errors_stop_the_build_before_any_layer(cog_bin, project, tag):
 def test_serve_answers_predictions_until_interrupted(cog_bin, project):
     import signal
     import socket
-    import time
-    import urllib.request
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -256,18 +254,7 @@ def test_serve_answers_predictions_until_interrupted(cog_bin, project):
     server = subprocess.Popen([str(cog_bin), "serve", "-p", str(port), "--progress", "quiet"], cwd=project,
                               stderr=subprocess.PIPE, text=True)
     try:
-        body = None
-        for _ in range(300):
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/predictions",
-                                                 data=json.dumps({"input": {"name": "serve"}}).encode(),
-                                                 headers={"Content-Type": "application/json"})
-                body = json.loads(urllib.request.urlopen(request, timeout=5).read())
-                if body.get("status") == "succeeded":
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+        body = predict_when_served(port, {"name": "serve"})
         assert body and body["output"] == "hello serve"
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from cog_cli import private_env, run_cog, run_cog_with as cog, store_blob, stored_image, tag_fixture
+from cog_cli import predict_when_served, private_env, run_cog, run_cog_with as cog, store_blob, stored_image, tag_fixture
 from registry_helpers import Registry, running
 
 FIXTURE = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "weights_model"
@@ -311,7 +311,6 @@ def test_push_sends_an_index_of_the_image_and_the_weights(cog_bin, project, regi
 def test_serve_mounts_the_weights_and_removes_the_links_on_exit(cog_bin, project, registry, tmp_path):
     import signal
     import subprocess
-    import time
 
     from ports import free_port
 
@@ -322,18 +321,7 @@ def test_serve_mounts_the_weights_and_removes_the_links_on_exit(cog_bin, project
     server = subprocess.Popen([str(cog_bin), "serve", "-p", str(port), "--progress", "quiet"], cwd=project,
                               env=env, stderr=subprocess.PIPE, text=True)
     try:
-        body = None
-        for _ in range(300):
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/predictions",
-                                                 data=json.dumps({"input": {"index": 2}}).encode(),
-                                                 headers={"Content-Type": "application/json"})
-                body = json.loads(urllib.request.urlopen(request, timeout=5).read())
-                if body.get("status") == "succeeded":
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+        body = predict_when_served(port, {"index": 2})
         if not body:
             server.kill()
             raise AssertionError("no answer from cog serve:\n" + server.communicate()[1])

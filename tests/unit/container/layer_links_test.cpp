@@ -24,14 +24,10 @@
 namespace fs = std::filesystem;
 namespace oci = cog::builder::oci;
 using cog::test::TempDir;
+using cog::test::write_file;
 using namespace cog::builder::container;
 
 namespace {
-
-void write(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream(file) << text;
-}
 
 std::string read(const fs::path& file) {
   std::ifstream in(file);
@@ -65,7 +61,7 @@ TEST_CASE("a layer linked for a second cache shares every inode, whiteouts and o
   if (geteuid() != 0) COG_SKIP("needs root");
   TempDir temp;
   const fs::path layer = temp.path / "layer", copy = temp.path / "copy";
-  write(layer / "usr/bin/tool", "#!/bin/sh\n");
+  write_file(layer / "usr/bin/tool", "#!/bin/sh\n");
   fs::permissions(layer / "usr/bin/tool", fs::perms(0755));
   fs::create_symlink("usr/bin", layer / "bin");
   whiteout(layer / "etc/removed");
@@ -98,21 +94,21 @@ TEST_CASE("layers stacked into one root show what an overlay mount of them shows
   TempDir temp;
   const fs::path base = temp.path / "base", top = temp.path / "top", outside = temp.path / "outside";
   fs::create_directories(outside);
-  write(base / "etc/keep", "kept\n");
-  write(base / "etc/removed", "gone\n");
-  write(base / "usr/share/doc/old", "old\n");
-  write(base / "opt/was-a-file", "file\n");
-  write(base / "srv/was-a-dir/inner", "inner\n");
+  write_file(base / "etc/keep", "kept\n");
+  write_file(base / "etc/removed", "gone\n");
+  write_file(base / "usr/share/doc/old", "old\n");
+  write_file(base / "opt/was-a-file", "file\n");
+  write_file(base / "srv/was-a-dir/inner", "inner\n");
   fs::create_symlink(outside, base / "lib");  // a lower symlink out of the root
-  write(top / "etc/keep", "replaced\n");
+  write_file(top / "etc/keep", "replaced\n");
   whiteout(top / "etc/removed");
   whiteout(top / "etc/never-existed");  // (in a directory only the top has, the kernel lists it)
   fs::create_directories(top / "usr/share/doc");
   make_opaque(top / "usr/share/doc");
-  write(top / "usr/share/doc/new", "new\n");
-  write(top / "opt/was-a-file/now-a-dir", "dir\n");
-  write(top / "srv/was-a-dir", "now a file\n");
-  write(top / "lib/libx.so", "library\n");  // a real directory over the symlink
+  write_file(top / "usr/share/doc/new", "new\n");
+  write_file(top / "opt/was-a-file/now-a-dir", "dir\n");
+  write_file(top / "srv/was-a-dir", "now a file\n");
+  write_file(top / "lib/libx.so", "library\n");  // a real directory over the symlink
 
   const fs::path root = temp.path / "root";
   fs::create_directories(root);
@@ -144,7 +140,7 @@ TEST_CASE("the rootfs cache links a layer the build holds unpacked, and unpacks 
   if (geteuid() != 0) COG_SKIP("needs root");
   TempDir temp;
   const fs::path tree = temp.path / "tree";
-  write(tree / "app/model.bin", "weights\n");
+  write_file(tree / "app/model.bin", "weights\n");
   auto layout = oci::Layout::create(temp.path / "store");
   oci::ImageBuilder builder(layout);
   builder.from_scratch();
@@ -155,7 +151,7 @@ TEST_CASE("the rootfs cache links a layer the build holds unpacked, and unpacks 
 
   SUBCASE("a donor on the same file system: its files are linked, not copied") {
     const fs::path donors = temp.path / "layer-dirs";
-    write(donors / layer.diff_id.hex / "app/model.bin", "weights\n");
+    write_file(donors / layer.diff_id.hex / "app/model.bin", "weights\n");
     RootfsCache cache(temp.path / "rootfs", {donors});
     const auto lowers = cache.ensure_layers(layout, manifest, config);
     REQUIRE(lowers.size() == 1);
@@ -172,7 +168,7 @@ TEST_CASE("the rootfs cache links a layer the build holds unpacked, and unpacks 
     if (!fs::is_directory("/dev/shm")) COG_SKIP("no /dev/shm (tmpfs) for a second file system");
     TempDir shm_parent;  // under /tmp; the donor itself goes to tmpfs
     const fs::path donors = fs::path("/dev/shm") / ("cog-unit-donor-" + shm_parent.path.filename().string());
-    write(donors / layer.diff_id.hex / "app/model.bin", "weights\n");
+    write_file(donors / layer.diff_id.hex / "app/model.bin", "weights\n");
     RootfsCache cache(temp.path / "rootfs", {donors});
     const auto lowers = cache.ensure_layers(layout, manifest, config);
     const auto donor_inode = lstat_of(donors / layer.diff_id.hex / "app/model.bin").st_ino;

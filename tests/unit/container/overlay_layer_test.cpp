@@ -18,14 +18,10 @@
 
 namespace fs = std::filesystem;
 using cog::test::TempDir;
+using cog::test::write_file;
 using namespace cog::builder::container;
 
 namespace {
-
-void write(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream(file) << text;
-}
 
 // A layer tar of `tree` made by GNU tar: whiteouts are plain files named .wh.* in it.
 fs::path make_layer(const fs::path& tree, const fs::path& tar) {
@@ -39,13 +35,13 @@ fs::path make_layer(const fs::path& tree, const fs::path& tar) {
 TEST_CASE("a layer's whiteouts become overlayfs whiteouts, and an overlay honours them") {
   if (geteuid() != 0) COG_SKIP("needs root");
   TempDir temp;
-  write(temp.path / "base/etc/keep", "kept\n");
-  write(temp.path / "base/etc/removed", "gone\n");
-  write(temp.path / "base/usr/share/doc/old", "old\n");
-  write(temp.path / "top/etc/.wh.removed", "");
-  write(temp.path / "top/usr/share/doc/.wh..wh..opq", "");
-  write(temp.path / "top/usr/share/doc/new", "new\n");
-  write(temp.path / "top/var/.wh.never-existed", "");
+  write_file(temp.path / "base/etc/keep", "kept\n");
+  write_file(temp.path / "base/etc/removed", "gone\n");
+  write_file(temp.path / "base/usr/share/doc/old", "old\n");
+  write_file(temp.path / "top/etc/.wh.removed", "");
+  write_file(temp.path / "top/usr/share/doc/.wh..wh..opq", "");
+  write_file(temp.path / "top/usr/share/doc/new", "new\n");
+  write_file(temp.path / "top/var/.wh.never-existed", "");
   const fs::path base_tar = make_layer(temp.path / "base", temp.path / "base.tar");
   const fs::path top_tar = make_layer(temp.path / "top", temp.path / "top.tar");
 

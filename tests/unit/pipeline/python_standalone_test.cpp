@@ -14,25 +14,21 @@
 
 namespace fs = std::filesystem;
 using cog::test::TempDir;
+using cog::test::write_file;
 using namespace cog::builder::pipeline;
 
 namespace {
 
 const char* const kName = "cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz";
 
-void write(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream(file) << text;
-}
-
 // A tree shaped like an install_only archive of `version` (no real interpreter in it).
 void make_python_tree(const fs::path& root, const std::string& version, const std::string& minor) {
-  write(root / ("python/bin/python" + minor), "#!/bin/sh\n");
+  write_file(root / ("python/bin/python" + minor), "#!/bin/sh\n");
   fs::create_symlink("python" + minor, root / "python/bin/python3");
-  write(root / "python/lib" / ("libpython" + minor + ".so.1.0"), "ELF");
-  write(root / "python/include" / ("python" + minor) / "patchlevel.h",
-        "#define PY_MINOR_VERSION 12\n#define PY_VERSION      \"" + version + "\"\n");
-  write(root / "python/lib" / ("python" + minor) / "os.py", "");
+  write_file(root / "python/lib" / ("libpython" + minor + ".so.1.0"), "ELF");
+  write_file(root / "python/include" / ("python" + minor) / "patchlevel.h",
+             "#define PY_MINOR_VERSION 12\n#define PY_VERSION      \"" + version + "\"\n");
+  write_file(root / "python/lib" / ("python" + minor) / "os.py", "");
 }
 
 // tar(1) of `what` (paths relative to `root`) into `archive`.
@@ -75,10 +71,10 @@ TEST_CASE("archives are known by python-build-standalone's names") {
 
 TEST_CASE("the setting lists files, directories and URLs, unusable entries are skipped with the reason") {
   TempDir temp;
-  write(temp.path / "dir" / kName, "");
-  write(temp.path / "dir/cpython-3.12.7+20241016-x86_64-unknown-linux-gnu-install_only.tar.gz", "");
-  write(temp.path / "dir/notes.txt", "");
-  write(temp.path / "odd.tar.gz", "");
+  write_file(temp.path / "dir" / kName, "");
+  write_file(temp.path / "dir/cpython-3.12.7+20241016-x86_64-unknown-linux-gnu-install_only.tar.gz", "");
+  write_file(temp.path / "dir/notes.txt", "");
+  write_file(temp.path / "odd.tar.gz", "");
   const auto offer = standalone_archives(
       (temp.path / "dir").string() + ", " + (temp.path / "odd.tar.gz").string() + "\n" + (temp.path / "gone").string() +
       " https://example.com/r/cpython-3.11.9%2B20240726-x86_64-unknown-linux-gnu-install_only.tar.gz");
@@ -132,7 +128,7 @@ TEST_CASE("an archive that is not what its name says, or not install_only, is re
           }).find("says Python 3.12.9 but it holds Python 3.12.1") != std::string::npos);
   }
   SUBCASE("an entry outside python/") {
-    write(temp.path / "tree/etc/evil", "x");
+    write_file(temp.path / "tree/etc/evil", "x");
     tar(temp.path / "tree", temp.path / "a.tar.gz", "python etc");
     CHECK(error_of([&] {
             unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1");
@@ -152,7 +148,7 @@ TEST_CASE("an archive that is not what its name says, or not install_only, is re
           }).find("python/lib/libpython3.12.so.1.0 is missing") != std::string::npos);
   }
   SUBCASE("a path climbing out of the staging directory") {
-    write(temp.path / "outside", "x");
+    write_file(temp.path / "outside", "x");
     const std::string command = "tar -C '" + (temp.path / "tree").string() + "' -czPf '" +
                                 (temp.path / "a.tar.gz").string() + "' python/bin/../../../outside";
     REQUIRE(std::system(command.c_str()) == 0);
@@ -162,7 +158,7 @@ TEST_CASE("an archive that is not what its name says, or not install_only, is re
     CHECK_FALSE(fs::exists(temp.path / "s/outside"));
   }
   SUBCASE("not an archive at all") {
-    write(temp.path / "a.tar.gz", "not a tar");
+    write_file(temp.path / "a.tar.gz", "not a tar");
     CHECK(error_of([&] {
             unpack_standalone(temp.path / "a.tar.gz", temp.path / "s", "3.12.1");
           }).find("cannot be unpacked") != std::string::npos);

@@ -12,16 +12,10 @@
 
 namespace fs = std::filesystem;
 using cog::test::TempDir;
+using cog::test::write_file;
 using namespace cog::builder::pipeline;
 
-namespace {
-
-void write(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream(file) << text;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("the compile installs g++ and the headers of the image's Python") {
   CHECK(worker_build_packages("3.13") ==
@@ -39,13 +33,13 @@ TEST_CASE("a Python outside /usr brings its own headers, pybind11 comes pinned f
 
 TEST_CASE("the sources' hash follows names and contents, not the build's stamp") {
   TempDir sources;
-  write(sources.path / "runtime/worker/main.cc", "int main() {}\n");
-  write(sources.path / "runtime/ipc/frame.cpp", "// frame\n");
+  write_file(sources.path / "runtime/worker/main.cc", "int main() {}\n");
+  write_file(sources.path / "runtime/ipc/frame.cpp", "// frame\n");
   const auto first = hash_worker_sources(sources.path);
   CHECK(first.size() == 64);
-  write(sources.path / ".complete", "");
+  write_file(sources.path / ".complete", "");
   CHECK(hash_worker_sources(sources.path) == first);
-  write(sources.path / "runtime/ipc/frame.cpp", "// frame, changed\n");
+  write_file(sources.path / "runtime/ipc/frame.cpp", "// frame, changed\n");
   const auto changed = hash_worker_sources(sources.path);
   CHECK(changed != first);
   fs::rename(sources.path / "runtime/ipc/frame.cpp", sources.path / "runtime/ipc/frame2.cpp");
@@ -102,7 +96,7 @@ TEST_CASE("pruning keeps the most recently used workers of one Python and drops 
   int age = 0;
   for (const char* name : {"python3.13-aaaa", "python3.13-bbbb", "python3.13-cccc", "python3.13-dddd",
                            "python3.12-eeee", ".partial-x1y2z3"}) {
-    write(workers.path / name / "worker.json", "{}");
+    write_file(workers.path / name / "worker.json", "{}");
     fs::last_write_time(workers.path / name, now - std::chrono::hours(++age));
   }
   prune_compiled_workers(workers.path, "3.13", 2);
