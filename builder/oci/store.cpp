@@ -17,7 +17,8 @@ fs::path xdg_dir(const EnvLookup& env, const char* xdg_variable, const char* hom
   if (const char* xdg = lookup(env, xdg_variable)) return fs::path(xdg) / "cog";
   if (const char* home = lookup(env, "HOME")) return fs::path(home) / home_fallback / "cog";
   throw Error(ErrorKind::NotFound, "environment", "neither " + std::string(xdg_variable) + " nor HOME is set",
-              "set COG_IMAGE_STORE to a directory for images");
+              std::string(xdg_variable) == "XDG_DATA_HOME" ? "set HOME, XDG_DATA_HOME or COG_IMAGE_STORE"
+                                                           : "set HOME or XDG_CACHE_HOME");
 }
 
 }  // namespace

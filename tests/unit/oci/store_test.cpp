@@ -27,6 +27,10 @@ TEST_CASE("store: default locations follow COG_IMAGE_STORE, XDG and HOME") {
   CHECK(default_store_path(env({{"HOME", "/h"}})) == "/h/.local/share/cog/images");
   CHECK(default_layer_cache_path(env({{"HOME", "/h"}})) == "/h/.cache/cog/layers");
   CHECK(default_layer_cache_path(env({{"XDG_CACHE_HOME", "/c"}})) == "/c/cog/layers");
+  CHECK(default_cache_root(env({{"HOME", "/h"}})) == "/h/.cache/cog");
+  CHECK(default_cache_root(env({{"XDG_CACHE_HOME", "/c"}, {"HOME", "/h"}})) == "/c/cog");
+  CHECK_THROWS_WITH_AS(default_cache_root(env({})), doctest::Contains("neither XDG_CACHE_HOME nor HOME is set"),
+                       cog::Error);
   CHECK_THROWS_AS(default_store_path(env({})), cog::Error);
 }
 
